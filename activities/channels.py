@@ -1,0 +1,113 @@
+"""Delivery channels behind the one notification interface.
+
+The embedded setup delivers to a durable local outbox (one JSON line per notification, fsync'd);
+real channels (webhook, SMS, e-mail) plug in by implementing :class:`Channel`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from activities.contracts import NotifyRequest
+
+DEFAULT_OUTBOX = Path("var/outbox.jsonl")
+DEFAULT_DRILL_OUTBOX = Path("var/drill-outbox.jsonl")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A notification with its recipient resolved from the directory."""
+
+    request: NotifyRequest
+    recipient_name_zh: str
+    recipient_phone: str
+    delivered_at: str
+
+
+class Channel(Protocol):
+    """Delivers one notification. Returns True when the key had been delivered before."""
+
+    name: str
+
+    async def deliver(self, delivery: Delivery) -> bool: ...
+
+
+class OutboxChannel:
+    """Appends to a JSON-lines outbox file, at most once per idempotency key.
+
+    Safe across processes (an exclusive ``flock`` while checking and appending) and across crashes
+    (the line is fsync'd before the activity completes, so a retry finds it and does not add it again).
+    """
+
+    def __init__(self, path: Path | str, name: str = "outbox") -> None:
+        self.path = Path(path)
+        self.name = name
+        self._keys: set[str] = set()
+        self._offset = 0
+
+    async def deliver(self, delivery: Delivery) -> bool:
+        return await asyncio.to_thread(self._append_once, delivery)
+
+    def _append_once(self, delivery: Delivery) -> bool:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        req = delivery.request
+        line = json.dumps(
+            {
+                "idempotency_key": req.idempotency_key,
+                "delivered_at": delivery.delivered_at,
+                "channel": self.name,
+                "workflow_id": req.workflow_id,
+                "incident_type": req.incident_type,
+                "step": req.step,
+                "clause": req.clause,
+                "recipient": req.recipient.value,
+                "recipient_name_zh": delivery.recipient_name_zh,
+                "recipient_phone": delivery.recipient_phone,
+                "drill": req.drill,
+                "message_zh": req.message_zh,
+            },
+            ensure_ascii=False,
+        )
+        with open(self.path, "a+", encoding="utf-8") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                self._read_new_keys(fh)
+                if req.idempotency_key in self._keys:
+                    return True
+                fh.seek(0, os.SEEK_END)
+                fh.write(line + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+                self._keys.add(req.idempotency_key)
+                self._offset = fh.tell()
+                return False
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _read_new_keys(self, fh) -> None:
+        size = os.fstat(fh.fileno()).st_size
+        if size < self._offset:  # file replaced or truncated: start again
+            self._keys.clear()
+            self._offset = 0
+        fh.seek(self._offset)
+        for raw in fh:
+            if raw.endswith("\n"):
+                try:
+                    self._keys.add(json.loads(raw)["idempotency_key"])
+                except (ValueError, KeyError):
+                    pass  # a torn or foreign line never blocks delivery
+        self._offset = fh.tell()
+
+
+def read_outbox(path: Path | str) -> list[dict]:
+    """Every delivery in an outbox file, in the order written (for operators and tests)."""
+    p = Path(path)
+    if not p.exists():
+        return []
+    return [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -1,0 +1,43 @@
+"""What workflows send to activities and get back: the contract between deciding and acting."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from plan.agencies import Agency
+
+
+class NotifyRequest(BaseModel):
+    """One notification to one recipient.
+
+    ``idempotency_key`` is built by the workflow from workflow id + step + recipient, so a retried
+    or re-run activity delivers at most once at any channel that honours the key.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    idempotency_key: str = Field(min_length=1, max_length=300)
+    workflow_id: str
+    incident_type: str
+    step: str
+    clause: str
+    recipient: Agency
+    recipient_phone: str | None = None
+    """For recipients not in the directory (the subject's family): the contact from the incident."""
+    message_zh: str = Field(min_length=1, max_length=8000)
+    drill: bool = False
+
+
+class NotifyReceipt(BaseModel):
+    """Proof of delivery to the channel."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    idempotency_key: str
+    channel: str
+    recipient_name_zh: str
+    delivered_at: datetime
+    duplicate: bool = False
+    """True when the channel had already delivered this key (a retry after a crash)."""

@@ -1,0 +1,1 @@
+"""Wiring shared by the worker and the starter: connection settings, logging, Temporal binaries."""

@@ -1,0 +1,48 @@
+"""Deadlines the plans set, as typed plan data.
+
+The plans' own numbers are defaults a deployment may tighten but never drop:
+- arrival within 30 minutes of the command centre's instruction (000 §4.3);
+- handling situation and result fed back to the centre within 24 hours (000 §3(3)).
+Where a plan says 立即 (immediately) without a number, the catalogue makes the deadline a local
+policy with a documented default (``immediate``).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+ARRIVAL_LIMIT = timedelta(minutes=30)
+"""000 §4.3: 接指令后须在30分钟内赶至指定地点,向指定人员报到."""
+
+FEEDBACK_LIMIT = timedelta(hours=24)
+"""000 §3(3): 将处置情况和结果在24小时内反馈至区社会应急联动指挥中心."""
+
+
+class DeadlinePolicy(BaseModel):
+    """Deadlines and retry budgets; validated so that no plan number is loosened."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    arrival: timedelta = ARRIVAL_LIMIT
+    feedback: timedelta = FEEDBACK_LIMIT
+    feedback_reminders: tuple[timedelta, ...] = (timedelta(hours=4), timedelta(hours=1))
+    """Reminders this long before the feedback deadline falls due."""
+    immediate: timedelta = timedelta(hours=1)
+    """Local policy for 立即 steps without a number (e.g. 001 §4(4) report to the section)."""
+    notification_budget: timedelta = Field(default=timedelta(minutes=10))
+    """How long one notification is retried before it is recorded as failed and escalated."""
+
+    @model_validator(mode="after")
+    def _never_looser_than_the_plan(self) -> DeadlinePolicy:
+        if self.arrival > ARRIVAL_LIMIT or self.arrival <= timedelta(0):
+            raise ValueError("arrival: must be positive and at most 30 minutes (000 §4.3)")
+        if self.feedback > FEEDBACK_LIMIT or self.feedback <= timedelta(0):
+            raise ValueError("feedback: must be positive and at most 24 hours (000 §3(3))")
+        if any(r <= timedelta(0) or r >= self.feedback for r in self.feedback_reminders):
+            raise ValueError("feedback_reminders: each must be positive and shorter than feedback")
+        return self
+
+
+DEFAULT_POLICY = DeadlinePolicy()

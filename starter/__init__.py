@@ -1,0 +1,1 @@
+"""The operators' and services' door: the ``python -m starter`` CLI and the typed API (``starter.api``)."""

