@@ -395,7 +395,10 @@ def describe_validation_error(err: ValidationError, limit: int = 5) -> str:
     """Name each bad field and what is wrong with it, without echoing values (they may be personal)."""
     parts = []
     for e in err.errors()[:limit]:
-        loc = ".".join(str(p) for p in e["loc"]) or "(whole input)"
+        loc = ".".join(str(p) for p in e["loc"])
+        if e["type"].startswith("union_tag"):  # the discriminator itself is wrong or missing
+            loc = ".".join([loc, "kind"]) if loc else "kind"
+        loc = loc or "(whole input)"
         parts.append(f"{loc}: {e['msg']}")
     more = len(err.errors()) - limit
     if more > 0:

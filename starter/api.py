@@ -160,4 +160,5 @@ class IncidentClient:
 
     async def outcome(self, workflow_id: str) -> IncidentOutcome:
         """Wait for the incident to close and return its written report and record."""
-        return await self.handle(workflow_id).result(result_type=IncidentOutcome)
+        handle = self.client.get_workflow_handle(workflow_id, result_type=IncidentOutcome)
+        return await handle.result()

@@ -26,7 +26,8 @@ from temporalio.service import RPCError
 from infra.settings import task_queue
 from plan.models import DeadlineStatus, IncidentStatus
 from plan.texts import fmt_time
-from starter.api import IncidentClient, InvalidInput, ReportRefused
+from infra.settings import connect_config
+from starter.api import IncidentClient, InvalidInput, ReportRefused, parse_incident, parse_report
 from workflows import INCIDENT_WORKFLOWS, workflow_type_name
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,16 +133,18 @@ async def _run(args: argparse.Namespace) -> int:
             json.loads(text)
         except ValueError as err:
             raise CliError(f"{args.file}: line {err.lineno}: not valid JSON ({err.msg})") from None
-        client = await IncidentClient.connect()
-        started = await client.start(text, workflow_id=args.id)
+        incident = parse_incident(text)  # refused here, before anything reaches Temporal
+        client = await _connect()
+        started = await client.start(incident, workflow_id=args.id)
         if started.already_started:
             print(f"already started: {started.workflow_id}", file=sys.stderr)
         print(started.workflow_id)
         return 0
 
-    client = await IncidentClient.connect()
     if args.command == "report":
-        report = build_report(args)
+        report = parse_report(build_report(args))
+    client = await _connect()
+    if args.command == "report":
         if args.signal:
             await client.signal_report(args.workflow_id, report)
             print("sent (signal); refusals appear on the timeline")
@@ -154,6 +157,16 @@ async def _run(args: argparse.Namespace) -> int:
         print(st.model_dump_json(indent=2) if args.json else render_status(st))
         return 0
     raise CliError(f"unknown command {args.command}")
+
+
+async def _connect() -> IncidentClient:
+    try:
+        return await IncidentClient.connect()
+    except RuntimeError as err:
+        target = connect_config()["target_host"]
+        raise CliError(
+            f"cannot reach Temporal at {target} (TEMPORAL_ADDRESS / profile): {err}", code=1
+        ) from None
 
 
 def parser() -> argparse.ArgumentParser:

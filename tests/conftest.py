@@ -63,15 +63,6 @@ class Harness:
         self.started.append(wf_id)
         return wf_id
 
-    async def close_all(self) -> None:
-        """Terminate what a test left open: the time-skipping server will not skip time while
-        workflow tasks wait for a worker that has gone."""
-        for wf_id in self.started:
-            try:
-                await self.env.client.get_workflow_handle(wf_id).terminate("test finished")
-            except Exception:
-                pass
-
     async def report(self, wf_id: str, kind: str, **fields: Any):
         return await self.api.report(wf_id, {"kind": kind, "actor": fields.pop("actor", "东城司法所 值班员"), **fields})
 
@@ -103,22 +94,26 @@ class Harness:
         await self.env.sleep(duration)
 
     def outbox(self) -> list[dict[str, Any]]:
-        return read_outbox(self.outbox_path)
+        """Deliveries of the incidents this test started."""
+        return [d for d in read_outbox(self.outbox_path) if d["workflow_id"] in self.started]
+
+
+@pytest_asyncio.fixture(scope="session")
+async def session_worker(env: WorkflowEnvironment, tmp_path_factory) -> AsyncIterator[tuple[str, Path]]:
+    """One worker for the whole session. Incidents a test leaves open keep their worker, so the
+    time-skipping server never waits on a task nobody will poll (it would then stop skipping time)."""
+    tmp = tmp_path_factory.mktemp("worker")
+    queue = "test-queue"
+    outbox = tmp / "outbox.jsonl"
+    worker = build_worker(env.client, queue=queue, outbox=outbox, drill_outbox=tmp / "drill-outbox.jsonl")
+    async with worker:
+        yield queue, outbox
 
 
 @pytest_asyncio.fixture
-async def harness(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Harness]:
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    outbox = tmp_path / "outbox.jsonl"
-    worker = build_worker(
-        env.client, queue=queue, outbox=outbox, drill_outbox=tmp_path / "drill-outbox.jsonl"
-    )
-    h = Harness(env, queue, outbox)
-    async with worker:
-        try:
-            yield h
-        finally:
-            await h.close_all()
+async def harness(env: WorkflowEnvironment, session_worker: tuple[str, Path]) -> Harness:
+    queue, outbox = session_worker
+    return Harness(env, queue, outbox)
 
 
 def notifications(timeline: list[TimelineEntry]) -> list[tuple[str, str]]:

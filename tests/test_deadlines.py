@@ -111,3 +111,17 @@ async def test_feedback_missed_at_24_hours_reminds_then_escalates(harness: Harne
     # late feedback is still sent to the centre and recorded as late (001 §7(4) 迟报)
     await harness.report(wf, "feedback", situation="调解中", result="仍在协商")
     st = await harness.until(wf, lambda s: deadline(s, "feedback").status is DeadlineStatus.LATE)
+
+
+async def test_arrival_reported_in_the_same_task_as_the_start_meets_the_deadline(harness: Harness):
+    """Signal-with-start: the report is handled before `run` takes a step; it must not be lost."""
+    from conftest import example
+
+    data = example("L1", alert_id="SWS-1")
+    handle = await harness.env.client.start_workflow(
+        "L1MajorDisputeMediation", data, id="incident-L1-SWS-1", task_queue=harness.queue,
+        start_signal="report", start_signal_args=[{"kind": "arrived", "actor": "北城司法所"}],
+    )
+    harness.started.append(handle.id)
+    st = await harness.until(handle.id, lambda s: deadline(s, "arrival").status is not DeadlineStatus.PENDING)
+    assert deadline(st, "arrival").status is DeadlineStatus.MET

