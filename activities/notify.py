@@ -16,7 +16,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.channels import Channel, Delivery
 from activities.contracts import NotifyReceipt, NotifyRequest
-from plan.agencies import AGENCY_NAME_ZH, Agency, Directory
+from plan.agencies import AGENCY_NAME_ZH, PER_INCIDENT, Directory
 
 log = structlog.get_logger("activities.notify")
 
@@ -33,7 +33,7 @@ class Notifier:
         self.drill_channel = drill_channel
 
     def _resolve(self, req: NotifyRequest) -> tuple[str, str]:
-        if req.recipient is Agency.FAMILY or req.recipient_phone:
+        if req.recipient in PER_INCIDENT or req.recipient_phone:
             if not req.recipient_phone:
                 raise ApplicationError(
                     f"recipient {req.recipient.value}: no phone given in the incident",

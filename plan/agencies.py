@@ -27,6 +27,8 @@ class Agency(StrEnum):
     """120 / hospital (001 §4(1)(7))."""
     FAMILY = "family"
     """The subject's family, guardian, guarantor (001 §4(6)(7))."""
+    PARTY = "party"
+    """The citizen concerned: a complainant (000 §1.4(2)) or a help-seeker (000 §1.4(3))."""
     JUSTICE_OFFICE = "justice_office"
     """司法所 handling the incident (000 §4.2, 001 §5(1))."""
     CORRECTION_SECTION = "correction_section"
@@ -72,6 +74,7 @@ AGENCY_NAME_ZH: dict[Agency, str] = {
     Agency.POLICE_ORGAN: "执行地公安机关",
     Agency.MEDICAL_120: "急救中心“120”/医院",
     Agency.FAMILY: "社区矫正对象家属、监护人、保证人",
+    Agency.PARTY: "当事人",
     Agency.JUSTICE_OFFICE: "司法所",
     Agency.CORRECTION_SECTION: "区司法局社区矫正管理科",
     Agency.EMERGENCY_OFFICE: "区司法局应急办公室",
@@ -91,6 +94,10 @@ AGENCY_NAME_ZH: dict[Agency, str] = {
     Agency.POLITICAL_LEGAL_COMMITTEE: "区委政法委",
     Agency.CITY_JUSTICE_BUREAU: "市司法局",
 }
+
+
+PER_INCIDENT = frozenset({Agency.FAMILY, Agency.PARTY})
+"""Recipients whose phone comes with the incident, not from the directory."""
 
 
 class DirectoryError(ValueError):
@@ -116,8 +123,8 @@ class Directory(BaseModel):
     @field_validator("agencies")
     @classmethod
     def _every_agency_listed(cls, value: dict[Agency, Contact]) -> dict[Agency, Contact]:
-        # FAMILY is reached through the contacts given in the incident itself.
-        missing = sorted(a.value for a in Agency if a not in value and a is not Agency.FAMILY)
+        # FAMILY and PARTY are reached through the contacts given in the incident itself.
+        missing = sorted(a.value for a in Agency if a not in value and a not in PER_INCIDENT)
         if missing:
             raise ValueError(f"agencies missing from the directory: {', '.join(missing)}")
         return value

@@ -7,7 +7,7 @@ current situation, measures taken, commander's contact) as fields, not free text
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -120,6 +120,65 @@ class DispatchInstruction(_Model):
     designated_person: ShortText
 
 
+class EpidemicScenario(StrEnum):
+    """001 §4(9): the four scenarios (情形一…情形四)."""
+
+    S1 = "S1"
+    """情形一: red/yellow code at a correction workplace."""
+    S2 = "S2"
+    """情形二: red/yellow code within the city."""
+    S3 = "S3"
+    """情形三: red/yellow code while away (外出期间)."""
+    S4 = "S4"
+    """情形四: close contact, secondary contact or confirmed case."""
+
+
+EPIDEMIC_SCENARIO_ZH = {
+    EpidemicScenario.S1: "情形一:在社区矫正工作场所内被通知为健康码“红黄码”人员",
+    EpidemicScenario.S2: "情形二:在全市辖区内被通知为健康码“红黄码”人员",
+    EpidemicScenario.S3: "情形三:在外出期间被通知为健康码“红黄码”人员",
+    EpidemicScenario.S4: "情形四:被通知为密接、次密接、确诊人员",
+}
+
+
+class EpidemicCase(_Model):
+    """001 §4(9): which scenario, and for 情形三 where the subject is."""
+
+    scenario: EpidemicScenario
+    away_place: str | None = Field(default=None, min_length=1, max_length=200)
+    """情形三: where the subject is while away (外出地)."""
+
+    @model_validator(mode="after")
+    def _away_place_for_s3(self) -> EpidemicCase:
+        if self.scenario is EpidemicScenario.S3 and not self.away_place:
+            raise ValueError("away_place: required for scenario S3 (外出期间)")
+        return self
+
+
+class L4Person(StrEnum):
+    """000 §1.4(4): whose emergency it is."""
+
+    CORRECTION_SUBJECT = "correction_subject"
+    RELEASED_PRISONER = "released_prisoner"
+
+
+class L4Case(_Model):
+    """000 §1.4(4): a correction subject's emergency is handled under the matching 001 §4 clause."""
+
+    person: L4Person
+    correction_type: IncidentType | None = None
+    """For a correction subject: the 001 §4 incident type (C1–C11) to hand over to."""
+
+    @model_validator(mode="after")
+    def _correction_type(self) -> L4Case:
+        if self.person is L4Person.CORRECTION_SUBJECT:
+            if self.correction_type is None or not self.correction_type.is_correction:
+                raise ValueError("correction_type: a correction subject's emergency needs one of C1–C11")
+        elif self.correction_type is not None:
+            raise ValueError("correction_type: only for a correction subject")
+        return self
+
+
 class IncidentInput(_Model):
     """What starts an incident (the 000 §4.2 information report, plus routing data)."""
 
@@ -148,11 +207,46 @@ class IncidentInput(_Model):
     """特别重大及重大突发事件: the leadership group leads (000 §2.1)."""
     drill: bool = False
     """演练 (000 §6.2, 001 §7(2)): runs the real workflow, never reaches a real agency."""
+    casualties: bool = False
+    """如有人员伤亡 (001 §4(1)): known at the start, so 120 is called at once."""
+    at_justice_office: bool = False
+    """001 §4(8): the violence happened at a justice office (司法所办公场所内)."""
+    epidemic: EpidemicCase | None = None
+    """001 §4(9): required for C9."""
+    complainant: Person | None = None
+    """000 §1.4(2): who complained (told the outcome); omitted for an anonymous report."""
+    help_seeker: Person | None = None
+    """000 §1.4(3): who asks for legal aid (told the decision); required for L3."""
+    l4: L4Case | None = None
+    """000 §1.4(4): required for L4."""
+    handed_over_from: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:/\-]{1,200}$")
+    """Set by an L4 incident on the C-type it hands over to (its workflow id); not for operators."""
 
     @model_validator(mode="after")
     def _subject_for_correction_incidents(self) -> IncidentInput:
-        if self.incident_type.is_correction and self.subject is None:
-            raise ValueError(f"subject: required for correction incident {self.incident_type.value}")
+        t = self.incident_type
+        if t.is_correction and self.subject is None:
+            raise ValueError(f"subject: required for correction incident {t.value}")
+        if t is IncidentType.C9 and self.epidemic is None:
+            raise ValueError("epidemic: required for C9 (scenario S1–S4, 001 §4(9))")
+        if t is not IncidentType.C9 and self.epidemic is not None:
+            raise ValueError(f"epidemic: only for C9, not {t.value}")
+        if t is IncidentType.L3 and self.help_seeker is None:
+            raise ValueError("help_seeker: required for L3 (法律援助)")
+        if t is IncidentType.L4:
+            if self.l4 is None:
+                raise ValueError("l4: required for L4 (person, and correction_type for a correction subject)")
+            if self.l4.person is L4Person.RELEASED_PRISONER and self.subject is not None:
+                raise ValueError(
+                    "subject: a released prisoner is not a correction subject; describe the person in description"
+                )
+            if self.l4.person is L4Person.CORRECTION_SUBJECT:
+                if self.subject is None:
+                    raise ValueError("subject: required when l4.person is correction_subject")
+                if self.l4.correction_type is IncidentType.C9 and self.epidemic is None:
+                    raise ValueError("epidemic: required when l4.correction_type is C9")
+        elif self.l4 is not None:
+            raise ValueError(f"l4: only for L4, not {t.value}")
         if self.dispatch and self.dispatch.at and self.dispatch.at < self.occurred_at:
             raise ValueError("dispatch.at: the centre's instruction cannot precede occurred_at")
         return self
@@ -250,7 +344,220 @@ class Punishment(_Report):
 
     kind: Literal["punishment"]
     decision: ShortText
-    """e.g. 训诫, 警告, 提请撤销缓刑."""
+    """e.g. 训诫, 警告, 提请撤销缓刑; or 不予处罚 with the reason in ``note``."""
+
+
+# ----- common to every incident: organisation and after-handling (000 §2.1, 001 §3, §5)
+
+
+class PlanDecisionKind(StrEnum):
+    ACTIVATE = "activate"
+    TERMINATE = "terminate"
+
+
+class PlanDecision(_Report):
+    """000 §2.1 / 001 §3(1): the leadership group (指挥部) decides to activate or terminate the plan."""
+
+    kind: Literal["plan_decision"]
+    decision: PlanDecisionKind
+
+
+class CommandGroup(StrEnum):
+    """001 §3(4): the five specialised groups an on-site command may set up."""
+
+    ONSITE_HANDLING = "onsite_handling"
+    ORDER = "order"
+    MEDICAL = "medical"
+    LOGISTICS = "logistics"
+    INFORMATION = "information"
+
+
+COMMAND_GROUP_ZH = {
+    CommandGroup.ONSITE_HANDLING: "现场处置组",
+    CommandGroup.ORDER: "秩序维护组",
+    CommandGroup.MEDICAL: "医疗救治组",
+    CommandGroup.LOGISTICS: "后勤保障组",
+    CommandGroup.INFORMATION: "信息综合组",
+}
+
+
+class CommandSet(_Report):
+    """001 §3(3)(4): the on-site command (现场指挥部) and the assignment of each group it sets up."""
+
+    kind: Literal["command_set"]
+    commander: ShortText
+    groups: dict[CommandGroup, ShortText] = Field(min_length=1)
+    """Group -> who leads it and what it does, e.g. {"order": "东城派出所 张警官,现场警戒"}."""
+
+
+class ReleaseAction(StrEnum):
+    DRAFT = "draft"
+    APPROVE = "approve"
+    REJECT = "reject"
+    PUBLISH = "publish"
+    WITHDRAW = "withdraw"
+
+
+class Release(_Report):
+    """001 §5(3): information release — drafted, reviewed by the functional department, published once."""
+
+    kind: Literal["release"]
+    action: ReleaseAction
+    content: str = Field(default="", max_length=2000)
+    """The text to publish (action ``draft``)."""
+    department: str = Field(default="", max_length=200)
+    """The functional department that reviewed it (``approve`` / ``reject``)."""
+
+    @model_validator(mode="after")
+    def _fields_per_action(self) -> Release:
+        if self.action is ReleaseAction.DRAFT and not self.content:
+            raise ValueError("content: required to draft a release")
+        if self.action in (ReleaseAction.APPROVE, ReleaseAction.REJECT) and not self.department:
+            raise ValueError("department: the reviewing functional department is required")
+        return self
+
+
+class Review(_Report):
+    """001 §5(2): after handling, course and cause found, lessons drawn, improvements set; reported up."""
+
+    kind: Literal["review"]
+    course: Text
+    cause: Text
+    lessons: Text
+    improvements: Text
+
+
+class NotifiedByHand(_Report):
+    """A notification the system could not deliver, made by hand (phone, fax) by the duty officer."""
+
+    kind: Literal["notified_by_hand"]
+    step: ShortText
+    recipient: Agency
+
+
+# ----- clause reports of 001 §4
+
+
+class Casualties(_Report):
+    """001 §4(1): 如有人员伤亡 — 120 / hospital at once."""
+
+    kind: Literal["casualties"]
+    injured: int = Field(ge=0, le=10000)
+    dead: int = Field(default=0, ge=0, le=10000)
+
+    @model_validator(mode="after")
+    def _someone_hurt(self) -> Casualties:
+        if self.injured + self.dead == 0:
+            raise ValueError("injured: a casualties report needs at least one injured or dead person")
+        return self
+
+
+class Persuasion(_Report):
+    """001 §4(2)(5)(8)(10): the subject was told to leave / to stop; did they comply?"""
+
+    kind: Literal["persuasion"]
+    complied: bool
+    call_police: bool = True
+    """001 §4(2)(5) say the section *may* (可以) call 110 when the subject refuses to leave: false records
+    that it decided not to (e.g. the police are already on site). 001 §4(8)(10) say it must (应当)."""
+    equipment_used: bool = False
+    """001 §4(8): 事态紧急的,可通过执勤执法装备制止暴力行为."""
+
+
+class Handled(_Report):
+    """001 §4: on-site handling over (事件处置后 / 处置完毕), before punishment is decided."""
+
+    kind: Literal["handled"]
+    crime_suspected: bool = False
+    """001 §4(1): 对涉嫌实施犯罪的社区矫正对象,配合公安机关开展犯罪侦查和调查取证工作."""
+    claims: str = Field(default="", max_length=2000)
+    """001 §4(3): the subject's lawful and reasonable claims, recorded for study (认真研究处理)."""
+
+
+class PoliceRequested(_Report):
+    """001 §4(6)(11): police called when needed (必要时 / 联系协调公安)."""
+
+    kind: Literal["police_requested"]
+    reason: Text
+
+
+class DeathVerification(_Report):
+    """001 §4(6): family, guardian, guarantor contacted; is the death verified (核实死亡真实性)?"""
+
+    kind: Literal["death_verification"]
+    verified: bool
+
+
+class CasualtyOutcome(_Report):
+    """001 §4(7): outcome of treatment; did the subject die? Site inspected?"""
+
+    kind: Literal["casualty_outcome"]
+    subject_died: bool
+    site_inspected: bool
+    """开展现场设施安全检查: required; false is refused until the inspection is done."""
+    summary: Text
+
+
+class TransferDone(_Report):
+    """001 §4(9) 情形一: transfer and isolation with the epidemic department done."""
+
+    kind: Literal["transfer_done"]
+
+
+class OthersReleased(_Report):
+    """001 §4(9) 情形一: the epidemic department's notice for the others kept on site."""
+
+    kind: Literal["others_released"]
+
+
+class DailyContact(_Report):
+    """001 §4(9) 情形三: the justice office's daily contact with the subject away."""
+
+    kind: Literal["daily_contact"]
+    reached: bool
+    health: str = Field(default="", max_length=500)
+
+
+class Cleared(_Report):
+    """001 §4(9): the code cleared / the situation basically clear (情况基本明确)."""
+
+    kind: Literal["cleared"]
+    summary: Text
+
+
+class ScreeningResult(_Report):
+    """001 §4(9) 情形四: screening of staff and other subjects as the department requires."""
+
+    kind: Literal["screening_result"]
+    result: Text
+
+
+# ----- clause reports of 000 §1.4(2)–(4)
+
+
+class ComplaintResult(_Report):
+    """000 §1.4(2): outcome of the investigation of a complaint about a lawyer."""
+
+    kind: Literal["complaint_result"]
+    substantiated: bool
+    findings: Text
+    action: Text
+    """处理措施, e.g. 责令退还违规收取的费用并移送律师协会."""
+
+
+class AidDecision(_Report):
+    """000 §1.4(3): legal aid granted or refused (a refusal states its reason)."""
+
+    kind: Literal["aid_decision"]
+    granted: bool
+    reason: Text
+
+
+class Resettlement(_Report):
+    """000 §1.4(4): resettlement-and-support measures for a released prisoner (安置帮教)."""
+
+    kind: Literal["resettlement"]
+    measures: list[ShortText] = Field(min_length=1, max_length=50)
 
 
 class MediationOutcomeKind(StrEnum):
@@ -291,11 +598,44 @@ Report = Annotated[
     | SubjectFound
     | Punishment
     | LegalSupportRequested
-    | MediationOutcome,
+    | MediationOutcome
+    | PlanDecision
+    | CommandSet
+    | Release
+    | Review
+    | NotifiedByHand
+    | Casualties
+    | Persuasion
+    | Handled
+    | PoliceRequested
+    | DeathVerification
+    | CasualtyOutcome
+    | TransferDone
+    | OthersReleased
+    | DailyContact
+    | Cleared
+    | ScreeningResult
+    | ComplaintResult
+    | AidDecision
+    | Resettlement,
     Field(discriminator="kind"),
 ]
 
-COMMON_REPORT_KINDS = frozenset({"dispatched", "arrived", "progress", "feedback", "closed"})
+COMMON_REPORT_KINDS = frozenset(
+    {
+        "dispatched",
+        "arrived",
+        "progress",
+        "feedback",
+        "closed",
+        "plan_decision",
+        "command_set",
+        "release",
+        "review",
+        "notified_by_hand",
+    }
+)
+"""Report kinds every incident type takes (000 §2.1, §3, §4; 001 §3, §5)."""
 
 
 # --------------------------------------------------------------------------- record
@@ -347,10 +687,56 @@ class Deadline(_Model):
     status: DeadlineStatus = DeadlineStatus.PENDING
     fulfilled_at: datetime | None = None
     missed_at: datetime | None = None
+    reminders: list[timedelta] = Field(default_factory=list)
+    """Remind the handling unit this long before the due time."""
+    escalate_to: list[Agency] = Field(default_factory=list)
+    """Who is told when the deadline is missed."""
+
+
+class ObligationStatus(StrEnum):
+    """001 §7(4): what the bureau is held to (迟报、漏报)."""
+
+    ON_TIME = "on_time"
+    LATE = "late"
+    """迟报: done after the due time."""
+    MISSING = "missing"
+    """漏报: not done, and the due time has passed (or the incident ended without it)."""
+    PENDING = "pending"
+    NOT_REQUIRED = "not_required"
+    """The obligation lapsed because the situation that required it ended (e.g. the subject was cleared)."""
+
+
+class Obligation(_Model):
+    """One report the plans require, with its due time and what became of it (001 §7(4))."""
+
+    id: str
+    title_zh: str
+    clause: str
+    due_at: datetime
+    status: ObligationStatus
+    done_at: datetime | None = None
+    recipient: Agency | None = None
+    how: str = ""
+    """How it was done: system, by hand (人工), or by an officer's report."""
+
+
+class AccountabilityRecord(_Model):
+    """Every required report of an incident and whether it was on time, late, or missing."""
+
+    workflow_id: str
+    incident_type: IncidentType
+    obligations: list[Obligation]
+    on_time: int
+    late: int
+    missing: int
+    pending: int
 
 
 class IncidentPhase(StrEnum):
     OPEN = "open"
+    """Handling (处置中)."""
+    HANDLED = "handled"
+    """Handling over, written report sent; the post-incident review (001 §5(2)) is awaited."""
     CLOSED = "closed"
 
 
@@ -368,6 +754,16 @@ class IncidentStatus(_Model):
     """Report kinds the clause is waiting for now."""
     deadlines: list[Deadline]
     timeline: list[TimelineEntry]
+    plan_active: bool = False
+    """000 §2.1: the leadership group has activated the plan and not yet terminated it."""
+    command: dict[str, str] = Field(default_factory=dict)
+    """001 §3(3)(4): on-site commander and groups, by group name (Chinese)."""
+    release: str = "none"
+    """001 §5(3): none / drafted / approved / rejected / published / withdrawn."""
+    related: list[str] = Field(default_factory=list)
+    """Workflow ids of incidents handed over to (L4 → C-type) or from."""
+    run: int = 1
+    """Which run of a long incident this is (continue-as-new keeps each history bounded)."""
 
 
 class ReportReceipt(_Model):
@@ -386,6 +782,40 @@ class IncidentOutcome(_Model):
     written_report_zh: str
     deadlines: list[Deadline]
     timeline: list[TimelineEntry]
+    closed: Closed | None = None
+    review_report_zh: str = ""
+    """001 §5(2): the post-incident review sent up (correction incidents)."""
+    accountability: AccountabilityRecord | None = None
+    related: list[str] = Field(default_factory=list)
+
+
+class CarriedState(_Model):
+    """What a long incident carries into its next run (continue-as-new), so nothing is forgotten."""
+
+    run: int
+    timeline: list[TimelineEntry]
+    deadlines: list[Deadline]
+    obligations: list[Obligation]
+    reports: list[dict]
+    consumed: list[int]
+    report_ids: dict[str, int]
+    dispatch: DispatchInstruction | None
+    arrived: bool
+    feedback_sent: bool
+    course: list[str]
+    plan_active: bool
+    plan_activated: bool
+    command: dict[str, str]
+    release: str
+    release_content: str
+    clause_state: dict[str, int | str | bool]
+
+
+class Continued(_Model):
+    """The argument of a continued run: the original input and the carried state."""
+
+    input: IncidentInput
+    carried: CarriedState
 
 
 REPORT_ADAPTER: TypeAdapter[Report] = TypeAdapter(Report)

@@ -31,6 +31,10 @@ class DeadlinePolicy(BaseModel):
     """Reminders this long before the feedback deadline falls due."""
     immediate: timedelta = timedelta(hours=1)
     """Local policy for 立即 steps without a number (e.g. 001 §4(4) report to the section)."""
+    review: timedelta = timedelta(days=7)
+    """Local policy for 及时 in 001 §5(2): the written post-incident review is due this long after handling."""
+    daily_contact: timedelta = timedelta(days=1)
+    """001 §4(9) 情形三: 每日与外出人员保持联系 (one contact per day)."""
     notification_budget: timedelta = Field(default=timedelta(minutes=10))
     """How long one notification is retried before it is recorded as failed and escalated."""
 
@@ -42,6 +46,8 @@ class DeadlinePolicy(BaseModel):
             raise ValueError("feedback: must be positive and at most 24 hours (000 §3(3))")
         if any(r <= timedelta(0) or r >= self.feedback for r in self.feedback_reminders):
             raise ValueError("feedback_reminders: each must be positive and shorter than feedback")
+        if self.daily_contact > timedelta(days=1) or self.daily_contact <= timedelta(0):
+            raise ValueError("daily_contact: must be positive and at most one day (001 §4(9) 每日)")
         return self
 
 

@@ -10,7 +10,17 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
 from plan.agencies import AGENCY_NAME_ZH, Agency
-from plan.models import FLOW_ZH, SOURCE_ZH, Closed, Deadline, DeadlineStatus, IncidentInput
+from plan.models import (
+    FLOW_ZH,
+    SOURCE_ZH,
+    Closed,
+    Deadline,
+    DeadlineStatus,
+    IncidentInput,
+    Obligation,
+    ObligationStatus,
+    Review,
+)
 
 CST = timezone(timedelta(hours=8), "CST")
 
@@ -82,10 +92,55 @@ def deadline_missed(inp: IncidentInput, title_zh: str, deadline: Deadline) -> st
     )
 
 
-def notification_failed(inp: IncidentInput, title_zh: str, recipient: Agency, clause: str) -> str:
+def notification_failed(
+    inp: IncidentInput, title_zh: str, recipient: Agency, clause: str, step: str
+) -> str:
     return (
         f"{header(inp, title_zh)}。【通知失败】系统未能通知{AGENCY_NAME_ZH[recipient]}(依据{clause})。"
-        f"请值班人员立即改用电话等方式人工通知,并在处置记录中登记。"
+        f"请值班人员立即改用电话等方式人工通知,并报告 notified_by_hand(step={step},"
+        f"recipient={recipient.value})登记补报。"
+    )
+
+
+OBLIGATION_STATUS_ZH = {
+    ObligationStatus.ON_TIME: "按时",
+    ObligationStatus.LATE: "迟报",
+    ObligationStatus.MISSING: "漏报",
+    ObligationStatus.PENDING: "待报",
+    ObligationStatus.NOT_REQUIRED: "不再适用",
+}
+
+
+def accountability_summary(obligations: Iterable[Obligation]) -> str:
+    """001 §7(4): 应报事项 N 项:按时 a 项,迟报 b 项,漏报 c 项."""
+    items = list(obligations)
+    count = {s: sum(1 for o in items if o.status is s) for s in ObligationStatus}
+    text = (
+        f"应报事项{len(items)}项:按时{count[ObligationStatus.ON_TIME]}项,"
+        f"迟报{count[ObligationStatus.LATE]}项,漏报{count[ObligationStatus.MISSING]}项"
+    )
+    if count[ObligationStatus.PENDING]:
+        text += f",待报{count[ObligationStatus.PENDING]}项"
+    return text
+
+
+def review_report(inp: IncidentInput, title_zh: str, clause: str, review: Review, at: datetime) -> str:
+    """001 §5(2): 查明经过和原因,总结经验教训,制定改进措施,形成书面报告逐级上报."""
+    drill = "【演练】" if inp.drill else ""
+    return "\n".join(
+        [
+            f"{drill}关于{title_zh}应急处置工作的总结报告",
+            "",
+            f"一、事件:{title_zh}(依据{clause}),{fmt_time(inp.occurred_at)},{inp.place}"
+            f"({inp.jurisdiction.county}{inp.jurisdiction.justice_office})。",
+            f"二、事件经过:{review.course}",
+            f"三、事件原因:{review.cause}",
+            f"四、经验教训:{review.lessons}",
+            f"五、改进措施:{review.improvements}",
+            "",
+            f"报告单位:{inp.jurisdiction.justice_office}、{inp.jurisdiction.county}司法局社区矫正管理科",
+            f"报告时间:{fmt_time(at)}",
+        ]
     )
 
 
@@ -97,6 +152,7 @@ def written_report(
     closed_at: datetime,
     deadlines: Iterable[Deadline],
     course: Iterable[str],
+    obligations: Iterable[Obligation] = (),
 ) -> str:
     """书面报告 (000 §4.2, §4.3): the report contents the plan lists, as headed sections."""
     status_zh = {
@@ -128,6 +184,7 @@ def written_report(
         f"    {d.title_zh}(依据{d.clause}):{status_zh[d.status]},时限{fmt_time(d.due_at)}"
         for d in deadlines
     ]
+    lines.append(f"    {accountability_summary(obligations)}(001 §7(4))")
     lines += [
         f"九、应急指挥机构负责人联系方式:{inp.commander.name} {inp.commander.phone}",
         f"十、其他需要报告的事项:{closed.note or '无'}",

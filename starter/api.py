@@ -34,6 +34,7 @@ from infra.settings import connect, task_queue
 from plan.models import (
     FLOW_ZH,
     REPORT_ADAPTER,
+    AccountabilityRecord,
     IncidentInput,
     IncidentOutcome,
     IncidentStatus,
@@ -157,6 +158,10 @@ class IncidentClient:
 
     async def status(self, workflow_id: str) -> IncidentStatus:
         return await self.handle(workflow_id).query("status", result_type=IncidentStatus)
+
+    async def accountability(self, workflow_id: str) -> AccountabilityRecord:
+        """001 §7(4): every required report of the incident, on time, late or missing."""
+        return await self.handle(workflow_id).query("accountability", result_type=AccountabilityRecord)
 
     async def outcome(self, workflow_id: str) -> IncidentOutcome:
         """Wait for the incident to close and return its written report and record."""

@@ -5,6 +5,7 @@
     python -m starter report ID search_result --actor 东城司法所 --set found=false --set methods='["phone"]'
     python -m starter report ID --json '{"kind": "arrived", "actor": "东城司法所"}'
     python -m starter status ID [--json]
+    python -m starter accountability ID [--json]
 
 Connection settings are the worker's (``TEMPORAL_ADDRESS``, ``TEMPORAL_NAMESPACE``, profiles,
 ``TEMPORAL_TASK_QUEUE``). Exit codes: 0 done, 2 refused input or report (the message says which
@@ -23,11 +24,23 @@ from typing import Any
 
 from temporalio.service import RPCError
 
-from infra.settings import task_queue
-from plan.models import DeadlineStatus, IncidentStatus
-from plan.texts import fmt_time
-from infra.settings import connect_config
-from starter.api import IncidentClient, InvalidInput, ReportRefused, parse_incident, parse_report
+from infra.settings import connect_config, task_queue
+from plan.models import (
+    EPIDEMIC_SCENARIO_ZH,
+    AccountabilityRecord,
+    DeadlineStatus,
+    EpidemicScenario,
+    IncidentStatus,
+    IncidentType,
+)
+from plan.texts import OBLIGATION_STATUS_ZH, accountability_summary, fmt_time
+from starter.api import (
+    IncidentClient,
+    InvalidInput,
+    ReportRefused,
+    parse_incident,
+    parse_report,
+)
 from workflows import INCIDENT_WORKFLOWS, workflow_type_name
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,19 +52,28 @@ class CliError(Exception):
         self.code = code
 
 
-def catalogue() -> list[dict[str, str]]:
-    """One entry per implemented incident type (``catalogue --json``)."""
-    return [
-        {
+def catalogue() -> list[dict[str, Any]]:
+    """One entry per incident type (``catalogue --json``): workflow type, clause, the clause's own
+    report kinds, a working example input; C9 also lists its four scenarios (001 §4(9))."""
+    entries: list[dict[str, Any]] = []
+    for t, wf in sorted(INCIDENT_WORKFLOWS.items(), key=lambda kv: _order(kv[0].value)):
+        entry: dict[str, Any] = {
             "workflow_type": workflow_type_name(t),
             "id": t.value,
             "clause": wf.CLAUSE,
             "title_zh": wf.TITLE_ZH,
             "task_queue": task_queue(),
+            "reports": sorted(wf.CLAUSE_REPORTS),
             "example": f"examples/{t.value}.json",
         }
-        for t, wf in sorted(INCIDENT_WORKFLOWS.items(), key=lambda kv: _order(kv[0].value))
-    ]
+        if t is IncidentType.C9:
+            entry["scenarios"] = [
+                {"id": sc.value, "title_zh": EPIDEMIC_SCENARIO_ZH[sc], "example": f"examples/C9-{sc.value}.json"}
+                for sc in EpidemicScenario
+            ]
+            entry["example"] = entry["scenarios"][0]["example"]
+        entries.append(entry)
+    return entries
 
 
 def _order(type_id: str) -> tuple[int, int]:
@@ -99,8 +121,18 @@ def render_status(st: IncidentStatus) -> str:
         f"{st.workflow_id}  {st.incident_type.value} {st.title_zh} ({st.clause})",
         f"状态 state: {st.phase.value}{'  [演练 drill]' if st.drill else ''}   流程 flow: {st.flow.value}",
         f"等待 waiting for: {', '.join(st.waiting_for) or '-'}",
-        "时限 deadlines:",
     ]
+    if st.plan_active:
+        lines.append("预案 plan: 领导小组已启动 activated by the leadership group (000 §2.1)")
+    if st.command:
+        lines.append("现场指挥部 on-site command: " + "; ".join(f"{k}: {v}" for k, v in st.command.items()))
+    if st.release != "none":
+        lines.append(f"信息发布 release: {st.release} (001 §5(3))")
+    if st.related:
+        lines.append("关联事件 related: " + ", ".join(st.related))
+    if st.run > 1:
+        lines.append(f"运行 run: {st.run} (continued as new; the record is complete)")
+    lines.append("时限 deadlines:")
     for d in st.deadlines:
         extra = ""
         if d.status is DeadlineStatus.PENDING:
@@ -114,6 +146,18 @@ def render_status(st: IncidentStatus) -> str:
     return "\n".join(lines)
 
 
+def render_accountability(acc: AccountabilityRecord) -> str:
+    """001 §7(4): every required report, its due time and whether it was on time, late or missing."""
+    lines = [f"{acc.workflow_id}  {acc.incident_type.value}  {accountability_summary(acc.obligations)}"]
+    for o in acc.obligations:
+        done = f"  done {fmt_time(o.done_at)} ({o.how})" if o.done_at else ""
+        lines.append(
+            f"  - {OBLIGATION_STATUS_ZH[o.status]:<4} {o.status.value:<12} {o.title_zh:<20} due {fmt_time(o.due_at)}{done}"
+            f"  [{o.clause}] {o.id}"
+        )
+    return "\n".join(lines)
+
+
 async def _run(args: argparse.Namespace) -> int:
     if args.command == "catalogue":
         entries = catalogue()
@@ -122,6 +166,8 @@ async def _run(args: argparse.Namespace) -> int:
         else:
             for e in entries:
                 print(f"{e['id']:<4} {e['workflow_type']:<28} {e['clause']:<12} {e['title_zh']}  ({e['example']})")
+                for sc in e.get("scenarios", []):
+                    print(f"       {sc['id']}  {sc['title_zh']}  ({sc['example']})")
         return 0
 
     if args.command == "start":
@@ -156,6 +202,10 @@ async def _run(args: argparse.Namespace) -> int:
         st = await client.status(args.workflow_id)
         print(st.model_dump_json(indent=2) if args.json else render_status(st))
         return 0
+    if args.command == "accountability":
+        acc = await client.accountability(args.workflow_id)
+        print(acc.model_dump_json(indent=2) if args.json else render_accountability(acc))
+        return 0
     raise CliError(f"unknown command {args.command}")
 
 
@@ -188,6 +238,9 @@ def parser() -> argparse.ArgumentParser:
     st = sub.add_parser("status", help="state, pending deadlines with due times, timeline")
     st.add_argument("workflow_id")
     st.add_argument("--json", action="store_true")
+    a = sub.add_parser("accountability", help="required reports: on time, late (迟报), missing (漏报) (001 §7(4))")
+    a.add_argument("workflow_id")
+    a.add_argument("--json", action="store_true")
     return p
 
 

@@ -15,19 +15,27 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 import pytest_asyncio
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.channels import read_outbox
 from infra.binaries import test_server
-from plan.models import EntryKind, IncidentStatus, TimelineEntry
+from plan.models import EntryKind, IncidentOutcome, IncidentStatus, TimelineEntry
 from starter.api import IncidentClient
 from worker import build_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+
+
+CLOSED = dict(result="事态已平息,处置完毕", current_situation="现场秩序正常", measures_taken=["现场处置"])
+REVIEW = dict(
+    course="接报后司法所立即处置,按预案通知相关单位",
+    cause="对象法治意识淡薄,日常监管存在薄弱环节",
+    lessons="信息报告及时,部门联动顺畅",
+    improvements="加强日常走访和动态排查",
+)
 
 
 def example(type_id: str, **overrides: Any) -> dict[str, Any]:
@@ -65,6 +73,14 @@ class Harness:
 
     async def report(self, wf_id: str, kind: str, **fields: Any):
         return await self.api.report(wf_id, {"kind": kind, "actor": fields.pop("actor", "东城司法所 值班员"), **fields})
+
+    async def close(self, wf_id: str, *, review: bool = True, **closed: Any) -> IncidentOutcome:
+        """Report ``closed`` (with sensible defaults) and, for a correction incident, the review
+        (001 §5(2)); return the finished incident."""
+        await self.report(wf_id, "closed", **{**CLOSED, **closed})
+        if review:
+            await self.report(wf_id, "review", actor="东城司法所 所长", **REVIEW)
+        return await self.api.outcome(wf_id)
 
     async def status(self, wf_id: str) -> IncidentStatus:
         return await self.api.status(wf_id)
@@ -143,6 +159,29 @@ def text_to(timeline: list[TimelineEntry], step: str, recipient: str) -> str:
         if e.kind is EntryKind.NOTIFICATION and e.step == step and e.recipient and e.recipient.value == recipient:
             return e.text_zh
     raise AssertionError(f"no notification {step} -> {recipient}")
+
+
+def decisions(timeline: list[TimelineEntry]) -> list[str]:
+    """The decisions and prescribed steps on the timeline, in order."""
+    return [e.text_zh for e in timeline if e.kind is EntryKind.DECISION]
+
+
+def obligation(outcome: IncidentOutcome, obligation_id: str):
+    """One row of the accountability record (001 §7(4)), e.g. ``alarm-110/police_110``."""
+    assert outcome.accountability is not None
+    return next(o for o in outcome.accountability.obligations if o.id == obligation_id)
+
+
+async def refused(h: Harness, wf_id: str, kind: str, why: str, **fields: Any) -> None:
+    """``kind`` is refused by the incident, and the reason sent back to the officer contains ``why``."""
+    from starter.api import ReportRefused
+
+    try:
+        await h.report(wf_id, kind, **fields)
+    except ReportRefused as err:
+        assert why in str(err), str(err)
+    else:
+        raise AssertionError(f"{kind} was accepted")
 
 
 TIMEOUT = timedelta(seconds=30)

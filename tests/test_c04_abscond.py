@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import TIMEOUT, Harness, recipients, steps, text_to
+from conftest import Harness, recipients, steps, text_to
 
 from plan.models import DeadlineStatus, EntryKind
 
@@ -11,8 +11,7 @@ CLOSE = dict(result="对象已到司法所报告,依法予以训诫", current_si
 
 async def _finish(h: Harness, wf: str, decision: str = "训诫"):
     await h.report(wf, "punishment", decision=decision, actor="区司法局社区矫正管理科")
-    await h.report(wf, "closed", **CLOSE)
-    return await h.api.outcome(wf)
+    return await h.close(wf, **CLOSE)
 
 
 async def test_found_during_search(harness: Harness):
@@ -26,9 +25,10 @@ async def test_found_during_search(harness: Harness):
         "final-punishment",
         "feedback-on-close",
         "written-report",
+        "review-report",           # 001 §5(2): 形成书面报告逐级上报
     ]
     # found in the search: neither the section's search chain nor any police was involved
-    sent = {r for _, r in [(e.step, e.recipient.value) for e in tl if e.kind is EntryKind.NOTIFICATION]}
+    sent = {e.recipient.value for e in tl if e.kind is EntryKind.NOTIFICATION and e.step != "review-report"}
     assert not sent & {"police_station", "police_organ", "correction_section"}
     assert recipients(tl, "final-punishment") == {"higher_correction_agency", "procuratorate"}
     text = text_to(tl, "final-punishment", "procuratorate")
@@ -40,6 +40,7 @@ async def test_found_during_search(harness: Harness):
         "feedback": DeadlineStatus.MET,
         "arrival": DeadlineStatus.MET,
         "search": DeadlineStatus.MET,
+        "review": DeadlineStatus.MET,
     }
     assert "书面报告" in out.written_report_zh and "五、处置结果:对象已到司法所报告" in out.written_report_zh
 
@@ -62,6 +63,7 @@ async def test_not_found_then_found(harness: Harness):
         "final-punishment",
         "feedback-on-close",
         "written-report",
+        "review-report",           # 001 §5(2): 形成书面报告逐级上报
     ]
     assert recipients(tl, "report-to-section") == {"correction_section"}
     assert recipients(tl, "section-police-search") == {"police_organ"}

@@ -1,14 +1,23 @@
-"""Shared mechanics of every incident workflow, written once (000 §3–§4, 001 §5).
+"""Shared mechanics of every incident workflow, written once (000 §2–§4, 001 §3, §5, §7(4)).
 
 - input: taken raw and validated inside, failing with a named non-retryable error (no endless retry);
-- information report to the emergency office and the command centre at the start (000 §4.2);
-- arrival deadline, 30 min from the centre's instruction (000 §4.3); feedback deadline, 24 h (000 §3(3)),
-  with reminders and escalation to the emergency office and leadership group;
-- officers' progress reports as a signal (``report``) and as an update with a validator (``submit_report``),
-  both taking raw JSON so that no report is dropped without a trace;
-- queries ``status``, ``deadlines``, ``timeline``;
-- the timeline (every notification, report, deadline and decision with time, actor and clause);
-- the written report (书面报告) to the centre at the end (000 §4.2, §4.3).
+- the clause's first calls (e.g. 110 in 001 §4(1)) before anything else (``first_response``);
+- information report to the emergency office and the command centre (000 §4.2); for a correction
+  incident, report to the correction section and up a level (001 §5(1)); cross-county notice;
+- major incidents: the leadership group decides to activate and terminate the plan; the district
+  committee and government, the political-legal committee and the city bureau are told (000 §2.1);
+- on-site command and its five groups recorded as the commander sets them (001 §3(3)(4));
+- arrival deadline, 30 min from the centre's instruction (000 §4.3); feedback deadline, 24 h
+  (000 §3(3)), with reminders and escalation to the emergency office and leadership group;
+- officers' progress reports as a signal (``report``) and as an update with a validator
+  (``submit_report``), both taking raw JSON so that no report is dropped without a trace;
+- punishment decided by the section, reported up and to the procuratorate (001 §4);
+- the written report to the centre when handling ends (000 §4.2, §4.3), aftermath reports (000 §4.4),
+  the post-incident review reported up (001 §5(2)) and the information release, drafted, reviewed by
+  the functional department and published once (001 §5(3));
+- accountability (001 §7(4)): every report the plans require has a due time, and the ``accountability``
+  query says which were on time, late (迟报) or missing (漏报);
+- continue-as-new for long incidents (001 §4(9) 情形三), carrying the whole record.
 
 Each incident type subclasses :class:`IncidentWorkflow` and writes only its clause in ``respond()``.
 """
@@ -32,10 +41,15 @@ with workflow.unsafe.imports_passed_through():
     from plan import texts
     from plan.agencies import AGENCY_NAME_ZH, Agency
     from plan.models import (
+        COMMAND_GROUP_ZH,
         COMMON_REPORT_KINDS,
         REPORT_ADAPTER,
+        AccountabilityRecord,
         Arrived,
+        CarriedState,
         Closed,
+        CommandSet,
+        Continued,
         Deadline,
         DeadlineStatus,
         Dispatched,
@@ -48,9 +62,19 @@ with workflow.unsafe.imports_passed_through():
         IncidentPhase,
         IncidentStatus,
         IncidentType,
+        NotifiedByHand,
+        Obligation,
+        ObligationStatus,
+        Persuasion,
+        PlanDecision,
+        PlanDecisionKind,
         Progress,
+        Punishment,
+        Release,
+        ReleaseAction,
         Report,
         ReportReceipt,
+        Review,
         TimelineEntry,
         describe_validation_error,
     )
@@ -68,6 +92,22 @@ R = TypeVar("R")
 
 ARRIVAL = "arrival"
 FEEDBACK = "feedback"
+LEADERSHIP = "leadership-decision"
+REVIEW = "review"
+BY_HAND = "by-hand/"
+"""Prefix of the deadline to notify by hand after a failed notification (``by-hand/<step>/<recipient>``)."""
+
+#: Report kinds still taken once handling is over (000 §4.4 aftermath, 001 §5(2)(3)).
+AFTER_HANDLING_KINDS = frozenset({"progress", "review", "release", "notified_by_hand"})
+#: Report kinds taken at any time while handling (besides the clause's own).
+ANYTIME_KINDS = frozenset({"progress", "feedback", "command_set", "release", "notified_by_hand", "plan_decision"})
+
+#: Who a major incident is reported to once the plan is activated (000 §2.1; 001 §3(1)).
+MAJOR_REPORT_TO = (
+    Agency.DISTRICT_COMMITTEE_GOVERNMENT,
+    Agency.POLITICAL_LEGAL_COMMITTEE,
+    Agency.CITY_JUSTICE_BUREAU,
+)
 
 
 def decode_raw(raw: RawValue) -> Any:
@@ -75,35 +115,34 @@ def decode_raw(raw: RawValue) -> Any:
     return workflow.payload_converter().from_payload(raw.payload, None)
 
 
-def parse_input(raw: RawValue, expected: IncidentType) -> IncidentInput:
-    """Validate the start input; raise a non-retryable ``InvalidIncidentInput`` naming the bad field."""
+def _invalid(message: str) -> ApplicationError:
+    return ApplicationError(message, type=INVALID_INPUT, non_retryable=True)
+
+
+def parse_input(raw: RawValue, expected: IncidentType) -> tuple[IncidentInput, CarriedState | None]:
+    """Validate the start input (or a continued run's envelope); raise a non-retryable
+    ``InvalidIncidentInput`` naming the bad field, never echoing values (they may be personal)."""
     try:
         value = decode_raw(raw)
     except Exception:
-        raise ApplicationError(
-            "invalid incident input: not a JSON object", type=INVALID_INPUT, non_retryable=True
-        ) from None
+        raise _invalid("invalid incident input: not a JSON object") from None
     if not isinstance(value, dict):
-        raise ApplicationError(
-            "invalid incident input: expected a JSON object", type=INVALID_INPUT, non_retryable=True
-        )
+        raise _invalid("invalid incident input: expected a JSON object")
+    carried: CarriedState | None = None
     try:
-        inp = IncidentInput.model_validate(value)
+        if "carried" in value:
+            continued = Continued.model_validate(value)
+            inp, carried = continued.input, continued.carried
+        else:
+            inp = IncidentInput.model_validate(value)
     except ValidationError as err:
-        # `from None`: the input may hold personal data and must not be echoed into the failure.
-        raise ApplicationError(
-            f"invalid incident input: {describe_validation_error(err)}",
-            type=INVALID_INPUT,
-            non_retryable=True,
-        ) from None
+        raise _invalid(f"invalid incident input: {describe_validation_error(err)}") from None
     if inp.incident_type is not expected:
-        raise ApplicationError(
+        raise _invalid(
             f"invalid incident input: incident_type: {inp.incident_type.value} sent to the "
-            f"{expected.value} workflow; start the {inp.incident_type.value} workflow type instead",
-            type=INVALID_INPUT,
-            non_retryable=True,
+            f"{expected.value} workflow; start the {inp.incident_type.value} workflow type instead"
         )
-    return inp
+    return inp, carried
 
 
 class IncidentWorkflow:
@@ -115,6 +154,9 @@ class IncidentWorkflow:
     CLAUSE_REPORTS: ClassVar[frozenset[str]] = frozenset()
     """Report kinds specific to this clause (besides the common ones)."""
     POLICY: ClassVar[DeadlinePolicy] = DEFAULT_POLICY
+    REPORT_UP_ON_OPEN: ClassVar[bool] = True
+    """Correction incidents: report to the section and up a level at once (001 §5(1)). C4 sets False:
+    its clause reports to the section only once the search has failed."""
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -122,48 +164,78 @@ class IncidentWorkflow:
     def __init__(self, raw: RawValue) -> None:
         self._input_error: ApplicationError | None = None
         self.inp: IncidentInput | None = None
+        carried: CarriedState | None = None
         try:
-            self.inp = parse_input(raw, self.TYPE)
+            self.inp, carried = parse_input(raw, self.TYPE)
         except ApplicationError as err:
             self._input_error = err
         self._timeline: list[TimelineEntry] = []
         self._deadlines: dict[str, Deadline] = {}
+        self._obligations: dict[str, Obligation] = {}
         self._reports: list[Report] = []
         self._consumed: set[int] = set()
         self._report_ids: dict[str, int] = {}
         self._dispatch: DispatchInstruction | None = None
-        if self.inp is not None and self.inp.dispatch is not None:
-            self._dispatch = self.inp.dispatch.model_copy(
-                update={"at": self.inp.dispatch.at or workflow.now()}
-            )
         self._arrived = False
         self._feedback_sent = False
         self._phase = IncidentPhase.OPEN
-        self._tasks: list[asyncio.Task[Any]] = []
-        self._unwatched: list[tuple[Deadline, tuple[timedelta, ...], tuple[Agency, ...]]] = []
+        self._work: list[asyncio.Task[Any]] = []
+        self._watchers: list[asyncio.Task[Any]] = []
         self._running = False
         self._course: list[str] = []
-        if self.inp is not None:
+        self._plan_active = False
+        self._plan_activated = False
+        self._command: dict[str, str] = {}
+        self._release = "none"
+        self._release_content = ""
+        self._related: list[str] = []
+        self.run_number = 1
+        self.clause_state: dict[str, int | str | bool] = {}
+        """Clause data a continued run needs (e.g. the day count of 001 §4(9) 情形三)."""
+        self.resumed = carried is not None
+        """True in a continued run: the opening steps were taken by an earlier run."""
+        if self.inp is not None and self.inp.handed_over_from:
+            self._related.append(self.inp.handed_over_from)
+        if carried is not None:
+            self._restore(carried)
+        elif self.inp is not None:
+            if self.inp.dispatch is not None and not self.delegated():
+                self._dispatch = self.inp.dispatch.model_copy(
+                    update={"at": self.inp.dispatch.at or workflow.now()}
+                )
             # Set up the record and the deadlines before any handler runs: a report can arrive in the
             # same workflow task that starts the incident, before ``run`` has taken a step.
             self._receive()
 
     async def handle(self) -> IncidentOutcome:
-        """The incident from information report to written report; subclasses' ``run`` calls this."""
+        """The incident from information report to review; subclasses' ``run`` calls this."""
         if self._input_error is not None:
             workflow.logger.error(
                 "incident refused: invalid input",
                 extra={"incident_type": self.TYPE.value, "step": "input"},
             )
             raise self._input_error
-        await self._open()
+        self._running = True
+        for d in self._deadlines.values():
+            if d.status is DeadlineStatus.PENDING:
+                self._watchers.append(asyncio.ensure_future(self._watch(d)))
+        if not self.resumed:
+            await self.first_response()
+            await self._open()
         await self.respond()
-        closed = await self.next_report(Closed)
+        closed = await self.closing()
         return await self._close(closed)
+
+    async def first_response(self) -> None:
+        """Calls the clause makes before anything else (e.g. 110 in 001 §4(1), 120 in 001 §4(7))."""
 
     async def respond(self) -> None:
         """The clause's own steps, in the plan's order. Overridden by every incident type."""
         raise NotImplementedError
+
+    async def closing(self) -> Closed:
+        """What ends handling: by default the officers' ``closed`` report."""
+        return await self.next_report(Closed)
 
     def waiting_for(self) -> list[str]:
         """Clause report kinds acceptable now, derived from the reports accepted so far."""
@@ -173,6 +245,16 @@ class IncidentWorkflow:
         """A clause-specific reason to refuse ``report`` now, or None."""
         return None
 
+    def delegated(self) -> bool:
+        """True when the whole incident is handed over to a child incident (000 §1.4(4) → 001 §4),
+        which holds the deadlines and takes the reports; this one only follows it."""
+        return False
+
+    @property
+    def review_required(self) -> bool:
+        """001 §5(2) applies to correction incidents: a written review is reported up after handling."""
+        return self.TYPE.is_correction
+
     # ------------------------------------------------------------------ opening and closing
 
     @property
@@ -181,15 +263,18 @@ class IncidentWorkflow:
         return self.inp
 
     def _receive(self) -> None:
-        """Record the incident, its flow and its deadlines (000 §3, §4.3, §3(3))."""
+        """Record the incident, its flow and its deadlines (000 §3, §4.3, §3(3), §2.1)."""
         inp = self.incident
         self.record(
             EntryKind.INCIDENT,
             f"事件受理:{self.TITLE_ZH};{texts.SOURCE_ZH[inp.source]};{texts.FLOW_ZH[inp.flow]}"
+            + (";重大突发事件" if inp.major else "")
             + (";演练" if inp.drill else ""),
             clause="000 §3(1)(2)",
             actor=inp.reporter.unit or "报告人",
         )
+        if self.delegated():
+            return
         if inp.flow is Flow.URGENT:
             self.decide("启动紧急事件处置预案,处置过程中及时向区社会应急联动指挥中心反馈", "000 §4.3(1)")
         else:
@@ -204,22 +289,47 @@ class IncidentWorkflow:
         )
         if self._dispatch is not None:
             self._start_arrival(self._dispatch)
+        if inp.major:
+            self._start_deadline(
+                LEADERSHIP,
+                "领导小组决定启动预案",
+                "000 §2.1",
+                workflow.now() + self.POLICY.immediate,
+                escalate_to=(Agency.EMERGENCY_OFFICE, Agency.LEADERSHIP_GROUP),
+            )
 
     async def _open(self) -> None:
         inp = self.incident
-        self._running = True
-        for watch in self._unwatched:
-            self.spawn(self._watch(*watch))
-        self._unwatched.clear()
-        # 000 §4.2: the justice office / section reports to the emergency office at once; the office
-        # relays to the command centre.
-        await self.notify_all(
-            [Agency.EMERGENCY_OFFICE, Agency.COMMAND_CENTRE],
-            lambda to: texts.information_report(inp, self.TITLE_ZH, to),
-            step="information-report",
-            clause="000 §4.2",
-        )
-        if inp.major:
+        if inp.handed_over_from:
+            self.decide(
+                f"由{inp.handed_over_from}移交处置,信息报告已由移交方报送区司法局应急办公室和指挥中心",
+                "000 §1.4(4)",
+            )
+        else:
+            # 000 §4.2: the justice office / section reports to the emergency office at once; the
+            # office relays to the command centre.
+            await self.notify_all(
+                [Agency.EMERGENCY_OFFICE, Agency.COMMAND_CENTRE],
+                lambda to: texts.information_report(inp, self.TITLE_ZH, to),
+                step="information-report",
+                clause="000 §4.2",
+            )
+        if self.TYPE.is_correction and self.REPORT_UP_ON_OPEN:
+            # 001 §5(1): the justice office reports to the section at once; the section reports up
+            # level by level. A recipient the clause has already told is not told twice.
+            told = {o.recipient for o in self._obligations.values()}
+            level = [a for a in (Agency.CORRECTION_SECTION, Agency.HIGHER_CORRECTION_AGENCY) if a not in told]
+            if level:
+                await self.notify_all(
+                    level,
+                    lambda to: self.ask(
+                        "发生社区矫正突发事件",
+                        "知悉并逐级上报" if to is Agency.CORRECTION_SECTION else "知悉",
+                    ),
+                    step="level-report",
+                    clause="001 §5(1)",
+                )
+        if inp.major and not inp.handed_over_from:  # a handing-over incident told the group already
             await self.notify(
                 Agency.LEADERSHIP_GROUP,
                 self.ask("属重大突发事件", "领导小组决定启动本方案,统一领导、组织、协调处置"),
@@ -236,14 +346,16 @@ class IncidentWorkflow:
                 )
 
     async def _close(self, closed: Closed) -> IncidentOutcome:
+        """Handling over: feedback, written report (000 §4.2), review (001 §5(2)), release settled."""
         inp = self.incident
         now = workflow.now()
         if not self._feedback_sent:
             await self._feed_back(closed.current_situation, closed.result, step="feedback-on-close")
-        self._phase = IncidentPhase.CLOSED
         for d in self._deadlines.values():
             if d.status is DeadlineStatus.PENDING:
                 d.status = DeadlineStatus.CANCELLED
+        self._phase = IncidentPhase.HANDLED
+        self.record(EntryKind.DECISION, "处置完毕", clause="000 §4.3", actor=closed.actor)
         report = texts.written_report(
             inp,
             self.TITLE_ZH,
@@ -252,6 +364,7 @@ class IncidentWorkflow:
             now,
             self._deadlines.values(),
             self._course,
+            self.accountability().obligations,
         )
         await self.notify_all(
             [Agency.COMMAND_CENTRE, Agency.EMERGENCY_OFFICE],
@@ -259,7 +372,30 @@ class IncidentWorkflow:
             step="written-report",
             clause="000 §4.2",
         )
+        review_zh = ""
+        if self.review_required:
+            self._start_deadline(
+                REVIEW,
+                "事后总结书面报告",
+                "001 §5(2)",
+                workflow.now() + self.POLICY.review,
+                escalate_to=(Agency.CORRECTION_SECTION, Agency.EMERGENCY_OFFICE),
+            )
+            review = await self.next_report(Review)
+            self.fulfil(REVIEW, review.actor)
+            review_zh = texts.review_report(inp, self.TITLE_ZH, self.CLAUSE, review, workflow.now())
+            # 形成书面报告逐级上报: the justice office to the section, the section up a level.
+            await self.notify_all(
+                [Agency.CORRECTION_SECTION, Agency.HIGHER_CORRECTION_AGENCY],
+                lambda _to: review_zh,
+                step="review-report",
+                clause="001 §5(2)",
+            )
+        # A release under way is finished (published or withdrawn) before the incident completes.
+        await workflow.wait_condition(lambda: self._release not in ("drafted", "approved"))
+        self._phase = IncidentPhase.CLOSED
         await self._drain()
+        self._refresh_details()
         workflow.logger.info(
             "incident closed", extra={"incident_type": self.TYPE.value, "step": "closed"}
         )
@@ -269,15 +405,83 @@ class IncidentWorkflow:
             written_report_zh=report,
             deadlines=list(self._deadlines.values()),
             timeline=list(self._timeline),
+            closed=closed,
+            review_report_zh=review_zh,
+            accountability=self.accountability(),
+            related=list(self._related),
         )
 
     async def _drain(self) -> None:
         """Stop deadline watchers, finish spawned work and running handlers before completing."""
-        for t in self._tasks:
+        for t in self._watchers:
             if not t.done():
                 t.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await asyncio.gather(*self._watchers, return_exceptions=True)
+        self._watchers.clear()
+        await workflow.wait_condition(
+            lambda: all(t.done() for t in self._work) and workflow.all_handlers_finished()
+        )
+        self._work.clear()
+
+    # ------------------------------------------------------------------ continue-as-new
+
+    def _snapshot(self) -> CarriedState:
+        return CarriedState(
+            run=self.run_number + 1,
+            timeline=self._timeline,
+            deadlines=list(self._deadlines.values()),
+            obligations=list(self._obligations.values()),
+            reports=[r.model_dump(mode="json") for r in self._reports],
+            consumed=sorted(self._consumed),
+            report_ids=self._report_ids,
+            dispatch=self._dispatch,
+            arrived=self._arrived,
+            feedback_sent=self._feedback_sent,
+            course=self._course,
+            plan_active=self._plan_active,
+            plan_activated=self._plan_activated,
+            command=self._command,
+            release=self._release,
+            release_content=self._release_content,
+            clause_state=self.clause_state,
+        )
+
+    def _restore(self, c: CarriedState) -> None:
+        self.run_number = c.run
+        self._timeline = list(c.timeline)
+        self._deadlines = {d.id: d for d in c.deadlines}
+        self._obligations = {o.id: o for o in c.obligations}
+        self._reports = [REPORT_ADAPTER.validate_python(r) for r in c.reports]
+        self._consumed = set(c.consumed)
+        self._report_ids = dict(c.report_ids)
+        self._dispatch = c.dispatch
+        self._arrived = c.arrived
+        self._feedback_sent = c.feedback_sent
+        self._course = list(c.course)
+        self._plan_active = c.plan_active
+        self._plan_activated = c.plan_activated
+        self._command = dict(c.command)
+        self._release = c.release
+        self._release_content = c.release_content
+        self.clause_state = dict(c.clause_state)
+
+    async def continue_as_new(self) -> None:
+        """Start the next run of this incident with the whole record, keeping each history bounded.
+
+        Spawned work and running handlers finish first; deadline watchers are restarted by the next
+        run from the carried deadlines.
+        """
+        await workflow.wait_condition(
+            lambda: all(t.done() for t in self._work) and workflow.all_handlers_finished()
+        )
+        for t in self._watchers:
+            t.cancel()
+        await asyncio.gather(*self._watchers, return_exceptions=True)
+        workflow.logger.info(
+            "continuing as new",
+            extra={"incident_type": self.TYPE.value, "step": f"run-{self.run_number + 1}"},
+        )
+        workflow.continue_as_new(Continued(input=self.incident, carried=self._snapshot()))
 
     # ------------------------------------------------------------------ the timeline
 
@@ -313,11 +517,15 @@ class IncidentWorkflow:
     def _refresh_details(self) -> None:
         if self.inp is None:
             return
+        phase = {IncidentPhase.OPEN: "处置中", IncidentPhase.HANDLED: "处置完毕,待事后总结", IncidentPhase.CLOSED: "已办结"}
         pending = [d for d in self._deadlines.values() if d.status is DeadlineStatus.PENDING]
         overdue = [d for d in self._deadlines.values() if d.status is DeadlineStatus.MISSED]
-        lines = [f"**{self.TITLE_ZH}**({self.CLAUSE})", f"状态:{'已办结' if self._phase is IncidentPhase.CLOSED else '处置中'}"]
+        lines = [f"**{self.TITLE_ZH}**({self.CLAUSE})", f"状态:{phase[self._phase]}"]
+        if self._plan_active:
+            lines.append("领导小组已启动预案")
         lines += [f"待办时限:{d.title_zh},{texts.fmt_time(d.due_at)} 到期" for d in pending]
         lines += [f"已超时:{d.title_zh}(应于 {texts.fmt_time(d.due_at)})" for d in overdue]
+        lines += [f"关联事件:{r}" for r in self._related]
         workflow.set_current_details("\n\n".join(lines))
 
     # ------------------------------------------------------------------ notifications
@@ -334,15 +542,29 @@ class IncidentWorkflow:
         step: str,
         clause: str,
         phone: str | None = None,
+        required: bool = True,
     ) -> bool:
         """Send one notification through the ``notify`` activity and record it on the timeline.
+
+        ``required``: a report the plan demands (001 §7(4)); it is due within the ``immediate`` policy
+        and appears in the accountability record. Reminders and escalations are not.
 
         A notification that cannot be delivered within the policy's budget is recorded as failed and
         the emergency office is told to notify by hand: it never fails the incident silently.
         """
         info = workflow.info()
+        key = f"{step}/{recipient.value}"
+        if required and key not in self._obligations:
+            self._obligations[key] = Obligation(
+                id=key,
+                title_zh=f"通知{AGENCY_NAME_ZH[recipient]}",
+                clause=clause,
+                due_at=workflow.now() + self.POLICY.immediate,
+                status=ObligationStatus.PENDING,
+                recipient=recipient,
+            )
         req = NotifyRequest(
-            idempotency_key=f"{info.workflow_id}/{step}/{recipient.value}",
+            idempotency_key=f"{info.workflow_id}/{key}",
             workflow_id=info.workflow_id,
             incident_type=self.TYPE.value,
             step=step,
@@ -387,14 +609,25 @@ class IncidentWorkflow:
                     "reason": reason,
                 },
             )
+            if required:
+                # The obligation stays open: the duty officer must notify by hand and record it
+                # (``notified_by_hand``) before it falls due, or it is escalated (001 §7(4) 漏报).
+                self._start_deadline(
+                    f"{BY_HAND}{key}",
+                    f"人工补报:通知{AGENCY_NAME_ZH[recipient]}",
+                    clause,
+                    self._obligations[key].due_at,
+                )
             if recipient is not Agency.EMERGENCY_OFFICE and not step.startswith("notify-failed"):
                 await self.notify(
                     Agency.EMERGENCY_OFFICE,
-                    texts.notification_failed(self.incident, self.TITLE_ZH, recipient, clause),
+                    texts.notification_failed(self.incident, self.TITLE_ZH, recipient, clause, step),
                     step=f"notify-failed-{step}-{recipient.value}",
                     clause=clause,
+                    required=False,
                 )
             return False
+        self._obligation_done(key, "系统")
         self.record(
             EntryKind.NOTIFICATION,
             f"已通知{receipt.recipient_name_zh}:{message_zh}",
@@ -420,12 +653,93 @@ class IncidentWorkflow:
         )
 
     def spawn(self, coro: Coroutine[Any, Any, R]) -> asyncio.Task[R]:
-        """Run work beside the clause (deadline watchers, relays); awaited before the incident closes."""
+        """Run work beside the clause (relays of reports); finished before the incident completes."""
         task = asyncio.ensure_future(coro)
-        self._tasks.append(task)
+        self._work.append(task)
         return task
 
-    # ------------------------------------------------------------------ deadlines
+    # ------------------------------------------------------------------ 001 §4: punishment and report up
+
+    async def punish(
+        self, fact: str, *, clause: str, step: str = "punishment-report-up", label: str = "处罚决定"
+    ) -> Punishment:
+        """对应予处罚的社区矫正对象,及时依法实施处罚,并将有关情况及时上报上一级社区矫正机构,同时通报执行地人民检察院."""
+        p = await self.next_report(Punishment)
+        self.decide(f"社区矫正管理科依法处罚:{p.decision}", clause, actor=p.actor)
+        await self.notify_all(
+            [Agency.HIGHER_CORRECTION_AGENCY, Agency.PROCURATORATE],
+            self.ask(f"{fact},{label}:{p.decision}", "知悉"),
+            step=step,
+            clause=clause,
+        )
+        return p
+
+    async def persuade(
+        self,
+        *,
+        complied_zh: str,
+        refused_zh: str,
+        police_fact: str,
+        clause: str,
+        police_optional: bool,
+        step: str = "alarm-110",
+        asked: str = "立即出警予以处置",
+    ) -> Persuasion:
+        """Told to leave or to stop: wait for the ``persuasion`` report; if refused, call 110.
+
+        ``police_optional``: the clause says the section *may* call (可以, 001 §4(2)(5)) and the report's
+        ``call_police`` decides; otherwise it must (应当, 001 §4(8)) and 110 is always called.
+        """
+        p = await self.next_report(Persuasion)
+        if p.complied:
+            self.decide(complied_zh, clause, actor=p.actor)
+        elif police_optional and not p.call_police:
+            self.decide(f"{refused_zh};经研究决定暂不报警{(':' + p.note) if p.note else ''}", clause, actor=p.actor)
+        else:
+            self.decide(f"{refused_zh},向公安“110”报警予以处置", clause, actor=p.actor)
+            await self.notify(Agency.POLICE_110, self.ask(police_fact, asked), step=step, clause=clause)
+        return p
+
+    async def notify_family(self, fact: str, asked: str, *, clause: str, none_zh: str) -> None:
+        """Each registered family member, guardian, guarantor (001 §4(6)(7)), one step each
+        (``family-<i>``); with none registered, ``none_zh`` is recorded as the step taken instead."""
+        family = self.incident.subject.family if self.incident.subject else []
+        if not family:
+            self.decide(none_zh, clause)
+        for i, contact in enumerate(family):
+            await self.notify(
+                Agency.FAMILY,
+                self.ask(f"{fact}(致{contact.relation})", asked),
+                step=f"family-{i}",
+                clause=clause,
+                phone=contact.phone,
+            )
+
+    async def terminate_correction(
+        self, decision_zh: str, fact: str, recipients: tuple[Agency, ...], *, clause: str, actor: str
+    ) -> None:
+        """终止社区矫正 (001 §4(6)(7)): recorded, and reported up and to the named agencies at the same time."""
+        self.decide(decision_zh, clause, actor=actor)
+        await self.notify_all(
+            list(recipients),
+            lambda to: self.ask(
+                fact, "知悉并依法办理终止社区矫正相关事宜" if to is Agency.DECIDING_AUTHORITY else "知悉"
+            ),
+            step="termination-report",
+            clause=clause,
+        )
+
+    def check_persuasion(self, report: Report, *, police_optional: bool) -> str | None:
+        """Refuse persuasion fields that belong to another clause."""
+        if not isinstance(report, Persuasion):
+            return None
+        if report.equipment_used and self.TYPE is not IncidentType.C8:
+            return f"persuasion: equipment_used applies to 001 §4(8) (工作场所内暴力事件), not {self.TYPE.value}"
+        if not report.call_police and not police_optional:
+            return f"persuasion: call_police cannot be false: {self.CLAUSE} says 110 must (应当) be called"
+        return None
+
+    # ------------------------------------------------------------------ deadlines and obligations
 
     def _start_arrival(self, dispatch: DispatchInstruction) -> None:
         self._start_deadline(
@@ -444,29 +758,34 @@ class IncidentWorkflow:
         *,
         reminders: tuple[timedelta, ...] = (),
         escalate_to: tuple[Agency, ...] = (Agency.EMERGENCY_OFFICE, Agency.LEADERSHIP_GROUP),
+        watch: bool = True,
     ) -> Deadline:
-        deadline = Deadline(id=deadline_id, title_zh=title_zh, clause=clause, due_at=due_at)
+        """An obligation with a due time. ``watch=False``: the caller awaits ``_watch`` itself."""
+        deadline = Deadline(
+            id=deadline_id,
+            title_zh=title_zh,
+            clause=clause,
+            due_at=due_at,
+            reminders=list(reminders),
+            escalate_to=list(escalate_to),
+        )
         self._deadlines[deadline_id] = deadline
         self.record(
             EntryKind.DEADLINE_SET,
             f"{title_zh}:应于 {texts.fmt_time(due_at)} 前完成",
             clause=clause,
         )
-        if self._running:
-            self.spawn(self._watch(deadline, reminders, escalate_to))
-        else:
-            self._unwatched.append((deadline, reminders, escalate_to))
+        if self._running and watch:
+            self._watchers.append(asyncio.ensure_future(self._watch(deadline)))
         return deadline
 
-    async def _watch(
-        self, deadline: Deadline, reminders: tuple[timedelta, ...], escalate_to: tuple[Agency, ...]
-    ) -> None:
+    async def _watch(self, deadline: Deadline) -> None:
         """Remind before the due time, escalate at it; the incident goes on either way."""
 
         def settled() -> bool:
             return deadline.status is not DeadlineStatus.PENDING
 
-        for before in sorted(reminders, reverse=True):
+        for before in sorted(deadline.reminders, reverse=True):
             wait = deadline.due_at - before - workflow.now()
             if wait <= timedelta(0):
                 continue
@@ -487,6 +806,7 @@ class IncidentWorkflow:
                     texts.deadline_reminder(self.incident, self.TITLE_ZH, deadline, before),
                     step=f"{deadline.id}-reminder-{int(before.total_seconds())}",
                     clause=deadline.clause,
+                    required=False,
                 )
         wait = deadline.due_at - workflow.now()
         if wait > timedelta(0):
@@ -495,7 +815,7 @@ class IncidentWorkflow:
                 return
             except asyncio.TimeoutError:
                 pass
-        elif settled():
+        if settled():
             return
         deadline.status = DeadlineStatus.MISSED
         deadline.missed_at = workflow.now()
@@ -508,11 +828,12 @@ class IncidentWorkflow:
             "deadline missed",
             extra={"incident_type": self.TYPE.value, "step": deadline.id},
         )
-        await self.notify_all(
-            list(escalate_to),
-            texts.deadline_missed(self.incident, self.TITLE_ZH, deadline),
-            step=f"{deadline.id}-missed",
-            clause=deadline.clause,
+        text = texts.deadline_missed(self.incident, self.TITLE_ZH, deadline)
+        await asyncio.gather(
+            *(
+                self.notify(to, text, step=f"{deadline.id}-missed", clause=deadline.clause, required=False)
+                for to in deadline.escalate_to
+            )
         )
 
     def fulfil(self, deadline_id: str, actor: str) -> None:
@@ -532,6 +853,66 @@ class IncidentWorkflow:
             text = f"{d.title_zh}:按时完成"
             kind = EntryKind.DEADLINE_MET
         self.record(kind, text, clause=d.clause, actor=actor)
+
+    def cancel_deadline(self, deadline_id: str, reason_zh: str) -> None:
+        """A deadline that no longer applies (its situation ended): recorded, no longer watched."""
+        d = self._deadlines.get(deadline_id)
+        if d is None or d.status is not DeadlineStatus.PENDING:
+            return
+        d.status = DeadlineStatus.CANCELLED
+        self.record(EntryKind.DECISION, f"{d.title_zh}:{reason_zh},不再适用", clause=d.clause)
+
+    def _obligation_done(self, key: str, how: str, at: datetime | None = None) -> None:
+        o = self._obligations.get(key)
+        if o is None or o.done_at is not None:
+            return
+        o.done_at = at or workflow.now()
+        o.how = how
+        o.status = ObligationStatus.ON_TIME if o.done_at <= o.due_at else ObligationStatus.LATE
+
+    def accountability(self) -> AccountabilityRecord:
+        """001 §7(4): every required report and deadline, on time, late (迟报) or missing (漏报)."""
+        now = workflow.now()
+        items: list[Obligation] = []
+        deadline_status = {
+            DeadlineStatus.MET: ObligationStatus.ON_TIME,
+            DeadlineStatus.LATE: ObligationStatus.LATE,
+            DeadlineStatus.MISSED: ObligationStatus.MISSING,
+            DeadlineStatus.PENDING: ObligationStatus.PENDING,
+            DeadlineStatus.CANCELLED: ObligationStatus.NOT_REQUIRED,
+        }
+        for d in self._deadlines.values():
+            if d.id.startswith(BY_HAND):
+                continue  # shown as the notification's own obligation
+            items.append(
+                Obligation(
+                    id=f"deadline/{d.id}",
+                    title_zh=d.title_zh,
+                    clause=d.clause,
+                    due_at=d.due_at,
+                    status=deadline_status[d.status],
+                    done_at=d.fulfilled_at,
+                    how="报告" if d.fulfilled_at else "",
+                )
+            )
+        for o in self._obligations.values():
+            if o.done_at is None:
+                missing = self._phase is IncidentPhase.CLOSED or now > o.due_at
+                o = o.model_copy(
+                    update={"status": ObligationStatus.MISSING if missing else ObligationStatus.PENDING}
+                )
+            items.append(o)
+        items.sort(key=lambda o: o.due_at)
+        count = {s: sum(1 for o in items if o.status is s) for s in ObligationStatus}
+        return AccountabilityRecord(
+            workflow_id=workflow.info().workflow_id,
+            incident_type=self.TYPE,
+            obligations=items,
+            on_time=count[ObligationStatus.ON_TIME],
+            late=count[ObligationStatus.LATE],
+            missing=count[ObligationStatus.MISSING],
+            pending=count[ObligationStatus.PENDING],
+        )
 
     # ------------------------------------------------------------------ reports
 
@@ -580,12 +961,26 @@ class IncidentWorkflow:
         return report
 
     def _all_waiting(self) -> list[str]:
-        if self.inp is None or self._phase is IncidentPhase.CLOSED:
+        if self.inp is None or self._phase is IncidentPhase.CLOSED or self.delegated():
             return []
-        waiting = list(self.waiting_for())
+        waiting: list[str] = []
+        if self._release == "drafted":
+            waiting.append("release (approve / reject)")
+        elif self._release == "approved":
+            waiting.append("release (publish / withdraw)")
+        if self._phase is IncidentPhase.HANDLED:
+            if self.review_required and not self.reports_of(Review):
+                waiting.insert(0, "review")
+            return waiting
+        if self.incident.major and not self._plan_activated:
+            waiting.append("plan_decision (activate)")
         if self._dispatch is not None and not self._arrived:
-            waiting.insert(0, "arrived")
-        if not waiting:
+            waiting.append("arrived")
+        clause = list(self.waiting_for())
+        waiting += clause
+        if not clause:
+            if self._plan_active:
+                waiting.append("plan_decision (terminate)")
             waiting.append("closed")
         return waiting
 
@@ -595,6 +990,9 @@ class IncidentWorkflow:
             return "this incident's input was invalid; it accepts no reports"
         if self._phase is IncidentPhase.CLOSED:
             return "the incident is closed"
+        if self.delegated():
+            where = ", ".join(self._related) or "the handed-over incident (starting)"
+            return f"this incident was handed over; send reports to {where}"
         if report.report_id and report.report_id in self._report_ids:
             return None  # a resend: accepted once, acknowledged again
         kind = report.kind
@@ -606,6 +1004,16 @@ class IncidentWorkflow:
                 return "at: lies in the future"
             if report.at < self.incident.occurred_at:
                 return "at: earlier than the incident's occurred_at"
+        if self._phase is IncidentPhase.HANDLED:
+            if kind not in AFTER_HANDLING_KINDS:
+                return f"{kind}: handling is over; now only progress (aftermath), review, release are taken"
+        elif isinstance(report, Review):
+            return "review: the post-incident review (001 §5(2)) comes after handling is closed"
+        if isinstance(report, Review):
+            if not self.review_required:
+                return f"review: 001 §5(2) applies to correction incidents, not {self.TYPE.value}"
+            if self.reports_of(Review):
+                return "review: the review was already reported"
         if isinstance(report, Dispatched) and self._dispatch is not None:
             return "dispatched: the centre's instruction was already recorded"
         if isinstance(report, Arrived):
@@ -615,19 +1023,56 @@ class IncidentWorkflow:
                 return "arrived: arrival was already reported"
             if report.at is not None and self._dispatch.at and report.at < self._dispatch.at:
                 return "at: arrival before the centre's instruction"
+        if isinstance(report, PlanDecision):
+            if report.decision is PlanDecisionKind.ACTIVATE and self._plan_active:
+                return "plan_decision: the plan is already activated"
+            if report.decision is PlanDecisionKind.TERMINATE and not self._plan_active:
+                return "plan_decision: the plan is not activated, so it cannot be terminated"
+        if isinstance(report, Release):
+            reason = self._check_release(report)
+            if reason:
+                return reason
+        if isinstance(report, NotifiedByHand):
+            o = self._obligations.get(f"{report.step}/{report.recipient.value}")
+            if o is None:
+                return f"step: no required notification '{report.step}' to {report.recipient.value} in this incident"
+            if o.done_at is not None:
+                return f"step: '{report.step}' to {report.recipient.value} was already delivered"
         if isinstance(report, Closed):
             clause_waiting = self.waiting_for()
             if clause_waiting:
                 return f"closed: handling is not finished; waiting for {', '.join(clause_waiting)}"
             if self._dispatch is not None and not self._arrived:
                 return "closed: arrival at the designated place has not been reported (000 §4.3)"
+            if self.incident.major and not self._plan_activated:
+                return "closed: the leadership group has not decided on the plan (plan_decision, 000 §2.1)"
+            if self._plan_active:
+                return "closed: the leadership group has not terminated the plan (plan_decision terminate, 000 §2.1)"
         if kind in self.CLAUSE_REPORTS and kind not in self.waiting_for():
             waiting = ", ".join(self._all_waiting()) or "nothing"
             return f"{kind}: not expected now; the incident is waiting for {waiting}"
         return self.check_clause_report(report)
 
+    def _check_release(self, r: Release) -> str | None:
+        """001 §5(3): 拟定信息内容,报送职能部门审核后统一发布 — nothing is published unreviewed."""
+        state = self._release
+        if state == "published":
+            return "release: the information was already published (统一发布, once)"
+        allowed = {
+            "none": {ReleaseAction.DRAFT},
+            "rejected": {ReleaseAction.DRAFT},
+            "withdrawn": {ReleaseAction.DRAFT},
+            "drafted": {ReleaseAction.APPROVE, ReleaseAction.REJECT, ReleaseAction.WITHDRAW},
+            "approved": {ReleaseAction.PUBLISH, ReleaseAction.WITHDRAW},
+        }[state]
+        if r.action not in allowed:
+            if r.action is ReleaseAction.PUBLISH:
+                return "release: publish needs a draft approved by the functional department first"
+            return f"release: '{r.action.value}' not possible now (release is {state})"
+        return None
+
     def _accept(self, report: Report) -> ReportReceipt:
-        """Record an accepted report and start what it sets off (000 §4.3, §3(3))."""
+        """Record an accepted report and start what it sets off (000 §4.3, §3(3), §2.1; 001 §3, §5)."""
         if report.report_id and report.report_id in self._report_ids:
             return ReportReceipt(
                 accepted=True, seq=self._report_ids[report.report_id], message_zh="重复报告,已记录"
@@ -640,8 +1085,9 @@ class IncidentWorkflow:
             actor=report.actor,
             step=report.kind,
         )
+        seq = entry.seq
         if report.report_id:
-            self._report_ids[report.report_id] = entry.seq
+            self._report_ids[report.report_id] = seq
         self._reports.append(report)
         workflow.logger.info(
             "report accepted", extra={"incident_type": self.TYPE.value, "step": report.kind}
@@ -657,22 +1103,101 @@ class IncidentWorkflow:
             self._arrived = True
             self.fulfil(ARRIVAL, report.actor)
         elif isinstance(report, Progress):
-            self._course.append(report.current_situation)
-            if self.incident.flow is Flow.URGENT:
-                seq = entry.seq
-                self.spawn(
-                    self.notify(
-                        Agency.COMMAND_CENTRE,
-                        self.ask(
-                            f"处置进展:{report.current_situation}", "知悉(紧急处置流程处置过程中及时反馈)"
-                        ),
-                        step=f"progress-relay-{seq}",
-                        clause="000 §4.3(1)",
-                    )
-                )
+            self.spawn(self._relay_progress(report, seq))
         elif isinstance(report, Feedback):
-            self.spawn(self._feed_back(report.situation, report.result, step=f"feedback-{entry.seq}"))
-        return ReportReceipt(accepted=True, seq=entry.seq, message_zh=f"报告已受理(第{entry.seq}条记录)")
+            self.spawn(self._feed_back(report.situation, report.result, step=f"feedback-{seq}"))
+        elif isinstance(report, PlanDecision):
+            self.spawn(self._plan_decided(report, seq))
+        elif isinstance(report, CommandSet):
+            self._command = {"现场指挥部": report.commander}
+            self._command.update({COMMAND_GROUP_ZH[g]: who for g, who in report.groups.items()})
+            self.decide(f"设立现场指挥部,现场指挥:{report.commander}", "001 §3(3)", actor=report.actor)
+            for g, who in report.groups.items():
+                self.decide(f"{COMMAND_GROUP_ZH[g]}:{who}", "001 §3(4)", actor=report.actor)
+        elif isinstance(report, Closed):
+            self._phase = IncidentPhase.HANDLED  # from now on only after-handling reports are taken
+        elif isinstance(report, Release):
+            self._released(report)
+        elif isinstance(report, NotifiedByHand):
+            key = f"{report.step}/{report.recipient.value}"
+            self._obligation_done(key, f"人工({report.actor})", report.at)
+            self.fulfil(f"{BY_HAND}{key}", report.actor)
+            self.record(
+                EntryKind.NOTIFICATION,
+                f"已人工通知{AGENCY_NAME_ZH[report.recipient]}(补报 {report.step})",
+                clause=self._obligations[key].clause,
+                actor=report.actor,
+                recipient=report.recipient,
+                step=f"by-hand-{report.step}",
+            )
+        return ReportReceipt(accepted=True, seq=seq, message_zh=f"报告已受理(第{seq}条记录)")
+
+    def _released(self, r: Release) -> None:
+        clause = "001 §5(3)"
+        if r.action is ReleaseAction.DRAFT:
+            self._release, self._release_content = "drafted", r.content
+            self.decide(f"拟定对外发布信息,报送职能部门审核:{r.content}", clause, actor=r.actor)
+        elif r.action is ReleaseAction.APPROVE:
+            self._release = "approved"
+            self.decide(f"{r.department}审核通过拟发布信息", clause, actor=r.actor)
+        elif r.action is ReleaseAction.REJECT:
+            self._release = "rejected"
+            self.decide(f"{r.department}审核未通过拟发布信息:{r.note or '需修改'}", clause, actor=r.actor)
+        elif r.action is ReleaseAction.WITHDRAW:
+            self._release = "withdrawn"
+            self.decide("撤回拟发布信息,不予发布", clause, actor=r.actor)
+        else:
+            self._release = "published"
+            self.decide(f"信息经审核后统一发布:{self._release_content}", clause, actor=r.actor)
+
+    async def _relay_progress(self, report: Progress, seq: int) -> None:
+        """Progress goes where the plans send it: the centre in the urgent flow (000 §4.3(1)); the
+        section and up a level for correction incidents (001 §5(1)); after handling, aftermath
+        reports to the emergency office and the centre (000 §4.4)."""
+        self._course.append(report.current_situation)
+        if self._phase is IncidentPhase.HANDLED:
+            await self.notify_all(
+                [Agency.EMERGENCY_OFFICE, Agency.COMMAND_CENTRE],
+                self.ask(f"善后处置情况:{report.current_situation}", "知悉"),
+                step=f"aftermath-{seq}",
+                clause="000 §4.4",
+            )
+            return
+        relays = []
+        if self.incident.flow is Flow.URGENT:
+            relays.append(
+                self.notify(
+                    Agency.COMMAND_CENTRE,
+                    self.ask(f"处置进展:{report.current_situation}", "知悉(紧急处置流程处置过程中及时反馈)"),
+                    step=f"progress-relay-{seq}",
+                    clause="000 §4.3(1)",
+                )
+            )
+        if self.TYPE.is_correction:
+            relays.append(
+                self.notify_all(
+                    [Agency.CORRECTION_SECTION, Agency.HIGHER_CORRECTION_AGENCY],
+                    self.ask(f"处置工作进展:{report.current_situation}", "知悉"),
+                    step=f"progress-up-{seq}",
+                    clause="001 §5(1)",
+                )
+            )
+        await asyncio.gather(*relays)
+
+    async def _plan_decided(self, d: PlanDecision, seq: int) -> None:
+        """000 §2.1: 决定启动、终止本方案;及时向区委、区政府、区委政法委、市司法局报告有关情况."""
+        if d.decision is PlanDecisionKind.ACTIVATE:
+            self._plan_active = self._plan_activated = True
+            self.fulfil(LEADERSHIP, d.actor)
+            self.decide("领导小组决定启动本方案,统一领导、组织、协调处置", "000 §2.1", actor=d.actor)
+            fact, asked = "属重大突发事件,区司法局应急联动指挥领导小组已决定启动应急预案", "知悉"
+            step = "plan-activated-report"
+        else:
+            self._plan_active = False
+            self.decide("领导小组决定终止本方案", "000 §2.1", actor=d.actor)
+            fact, asked = "区司法局应急联动指挥领导小组已决定终止应急预案", "知悉"
+            step = "plan-terminated-report"
+        await self.notify_all(list(MAJOR_REPORT_TO), self.ask(fact, asked), step=f"{step}-{seq}", clause="000 §2.1")
 
     async def _feed_back(self, situation: str, result: str, *, step: str) -> None:
         """000 §3(3): handling situation and result fed back to the command centre."""
@@ -737,6 +1262,11 @@ class IncidentWorkflow:
             waiting_for=self._all_waiting(),
             deadlines=list(self._deadlines.values()),
             timeline=list(self._timeline),
+            plan_active=self._plan_active,
+            command=dict(self._command),
+            release=self._release,
+            related=list(self._related),
+            run=self.run_number,
         )
 
     @workflow.query(name="deadlines")
@@ -747,6 +1277,15 @@ class IncidentWorkflow:
     def timeline(self) -> list[TimelineEntry]:
         return list(self._timeline)
 
+    @workflow.query(name="accountability")
+    def accountability_query(self) -> AccountabilityRecord:
+        """001 §7(4): which required reports were on time, late (迟报) or missing (漏报)."""
+        if self.inp is None:
+            raise ApplicationError(
+                self._input_error.message if self._input_error else "not started", type=INVALID_INPUT
+            )
+        return self.accountability()
+
 
 #: The clause a common report kind fulfils, for the timeline.
 _REPORT_CLAUSE = {
@@ -755,4 +1294,9 @@ _REPORT_CLAUSE = {
     "progress": "000 §4.3(1)",
     "feedback": "000 §3(3)",
     "closed": "000 §4.2",
+    "plan_decision": "000 §2.1",
+    "command_set": "001 §3(3)(4)",
+    "release": "001 §5(3)",
+    "review": "001 §5(2)",
+    "notified_by_hand": "001 §7(4)",
 }

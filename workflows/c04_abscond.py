@@ -41,6 +41,7 @@ class AbscondFromSupervision(IncidentWorkflow):
     TITLE_ZH = "社区矫正对象脱离监督管理"
     CLAUSE = CLAUSE
     CLAUSE_REPORTS = frozenset({"search_result", "subject_found", "punishment"})
+    REPORT_UP_ON_OPEN = False  # the clause reports to the section only once the search has failed
 
     @workflow.run
     async def run(self, raw: RawValue) -> IncidentOutcome:
@@ -56,15 +57,8 @@ class AbscondFromSupervision(IncidentWorkflow):
             await self._found(urgent=False, actor=search.actor)
         else:
             await self._not_found(search)
-        punishment = await self.next_report(Punishment)
-        self.decide(f"社区矫正管理科依法处罚:{punishment.decision}", CLAUSE, actor=punishment.actor)
-        # 将最终处罚结果及时上报上一级社区矫正机构,同时通报执行地人民检察院
-        await self.notify_all(
-            [Agency.HIGHER_CORRECTION_AGENCY, Agency.PROCURATORATE],
-            self.ask(f"脱离监督管理,最终处罚结果:{punishment.decision}", "知悉"),
-            step="final-punishment",
-            clause=CLAUSE,
-        )
+        # 根据其脱离监管的情形,及时依法处罚,并将最终处罚结果及时上报上一级社区矫正机构,同时通报执行地人民检察院
+        await self.punish("脱离监督管理", clause=CLAUSE, step="final-punishment", label="最终处罚结果")
 
     def _search_deadline(self) -> None:
         """立即组织查找: the search result is due within the local policy for 立即 (catalogue)."""

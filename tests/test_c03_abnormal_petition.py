@@ -1,0 +1,80 @@
+"""C3, 001 §4(3): 社区矫正对象参与非正常上访 — every branch of the clause."""
+
+from __future__ import annotations
+
+from conftest import Harness, decisions, recipients, refused, steps, text_to
+
+from plan.models import ObligationStatus
+
+CLOSE = dict(result="对象已被带回执行地,依法予以警告", current_situation="对象在执行地接受监管", measures_taken=["说服教育", "带回执行地"])
+STEPS = [
+    "information-report",
+    "level-report",
+    "inform-petition-office",   # 及时向同级信访部门通报情况
+    "punishment-report-up",
+    "feedback-on-close",
+    "written-report",
+    "review-report",
+]
+
+
+
+
+async def _finish(h: Harness, wf: str, decision: str = "警告"):
+    await h.report(wf, "punishment", decision=decision, actor="区司法局社区矫正管理科")
+    return await h.close(wf, **CLOSE)
+
+
+async def test_brought_back_without_claims(harness: Harness):
+    wf = await harness.start("C3")
+    await harness.report(wf, "arrived")
+    st = await harness.until_step(wf, "inform-petition-office")
+    assert st.waiting_for == ["handled"]
+    await harness.report(wf, "handled")
+    out = await _finish(harness, wf)
+    tl = out.timeline
+    assert steps(tl) == STEPS
+    assert recipients(tl, "inform-petition-office") == {"petition_office"}
+    petition = text_to(tl, "inform-petition-office", "petition_office")
+    assert "社区矫正对象李明轩" in petition and "省信访局来访接待中心门前" in petition
+    assert "参与非正常上访" in petition and "协助信访部门对社区矫正对象进行说服教育,将其带回执行地" in petition
+    assert recipients(tl, "punishment-report-up") == {"higher_correction_agency", "procuratorate"}
+    assert "处罚决定:警告" in text_to(tl, "punishment-report-up", "procuratorate")
+    d = decisions(tl)
+    assert d.index("协助信访部门对社区矫正对象进行说服教育") < d.index("经说服教育,将社区矫正对象带回执行地")
+    assert not [x for x in d if "合法合理诉求" in x]
+    acc = out.accountability
+    assert acc.missing == 0 and acc.late == 0
+    status = {o.id: o.status for o in acc.obligations}
+    assert status["inform-petition-office/petition_office"] is ObligationStatus.ON_TIME
+    assert status["punishment-report-up/procuratorate"] is ObligationStatus.ON_TIME
+
+
+async def test_claims_recorded_for_study(harness: Harness):
+    wf = await harness.start("C3")
+    await harness.report(wf, "arrived")
+    await harness.report(wf, "handled", claims="宅基地确权纠纷久拖未决")
+    out = await _finish(harness, wf, decision="训诫")
+    tl = out.timeline
+    assert steps(tl) == STEPS
+    d = decisions(tl)
+    # 对社区矫正对象反映的合法合理诉求,要认真研究处理
+    claims = "对象反映的合法合理诉求:宅基地确权纠纷久拖未决,认真研究处理"
+    assert d.index("经说服教育,将社区矫正对象带回执行地") < d.index(claims) < d.index("社区矫正管理科依法处罚:训诫")
+    assert next(e for e in tl if e.text_zh == claims).clause == "001 §4(3)"
+    assert out.accountability.missing == 0
+
+
+async def test_reports_out_of_clause_order_are_refused_with_reason(harness: Harness):
+
+    wf = await harness.start("C3")
+    await refused(harness, wf, "punishment", "punishment: not expected now; the incident is waiting for arrived, handled",
+                  decision="警告")
+    await refused(harness, wf, "closed", "closed: handling is not finished; waiting for handled", **CLOSE)
+    await refused(harness, wf, "handled", "handled: crime_suspected applies to 001 §4(1)", crime_suspected=True)
+    await refused(harness, wf, "persuasion", "kind: 'persuasion' does not apply to C3", complied=True)
+    await harness.report(wf, "arrived")
+    await harness.report(wf, "handled")
+    await refused(harness, wf, "handled", "handled: not expected now; the incident is waiting for punishment")
+    out = await _finish(harness, wf)
+    assert out.accountability.missing == 0

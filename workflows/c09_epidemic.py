@@ -1,0 +1,273 @@
+"""C9 — 社区矫正对象发生涉及重大疫情相关情形 (001 §4(9)), four scenarios.
+
+情形一:社区矫正对象在社区矫正工作场所内被疫情防控部门通知为健康码“红黄码”人员的。区司法局社区矫正管理科
+或司法所应当立即停止正在开展的活动,将该社区矫正对象单独安置,并立即与社区或疫情防控部门联系,了解下一步举措,
+配合疫情防控部门做好人员转运、隔离等相关工作,并做好人员心理疏导。对其他同时在场的社区矫正对象和工作人员,
+要求留在社区矫正工作场所内,等待后续疫情防控部门的通知安排。
+
+情形二:社区矫正对象在全市辖区内被疫情防控部门通知为健康码“红黄码”人员的。区司法局社区矫正管理科或司法所
+应当向疫情防控部门了解情况,要求“红黄码”的社区矫正对象积极配合属地疫情防控部门开展相关工作,做好人员心理
+疏导和后续动态关注。
+
+情形三:社区矫正对象在外出期间被疫情防控部门通知为健康码“红黄码”人员的。区司法局社区矫正管理科或司法所
+应当立即与该外出人员取得联系,了解情况,并与当地疫情防控部门取得联系,明确外出人员的状态和将采取的措施,
+做好人员心理疏导和后续动态关注。司法所应当每日与外出人员保持联系,做好人员疫情信息的动态关注。
+
+情形四:社区矫正对象被疫情防控部门通知为密接、次密接、确诊人员的。区司法局社区矫正管理科或司法所应当向
+疫情防控部门了解情况,要求社区矫正对象积极配合属地疫情防控部门开展相关工作,并根据疫情防控部门的要求对
+工作人员和其余社区矫正对象开展情况排查,排查结果和有关情况第一时间电话报告上一级社区矫正机构,并在情况
+基本明确后向上一级社区矫正机构书面报告。
+
+Reports this clause takes, by scenario: S1 ``transfer_done`` and ``others_released``; S2 ``cleared``;
+S3 ``daily_contact`` (every day) until ``cleared``; S4 ``screening_result`` then ``cleared``.
+
+情形三 can last for weeks: each day is a deadline (第N日联系外出人员) met by a ``daily_contact`` report
+or escalated to the correction section, and every ``CARRY_OVER_DAYS`` days the incident continues as
+new with its whole record, so no run's history grows without bound.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from temporalio import workflow
+from temporalio.common import RawValue
+
+from workflows.base import IncidentWorkflow
+
+with workflow.unsafe.imports_passed_through():
+    from plan.agencies import Agency
+    from plan.models import (
+        EPIDEMIC_SCENARIO_ZH,
+        Cleared,
+        DailyContact,
+        DeadlineStatus,
+        EpidemicScenario,
+        IncidentOutcome,
+        IncidentType,
+        OthersReleased,
+        Report,
+        ReportReceipt,
+        ScreeningResult,
+        TransferDone,
+    )
+
+CLAUSE = "001 §4(9)"
+S = {
+    EpidemicScenario.S1: "001 §4(9) 情形一",
+    EpidemicScenario.S2: "001 §4(9) 情形二",
+    EpidemicScenario.S3: "001 §4(9) 情形三",
+    EpidemicScenario.S4: "001 §4(9) 情形四",
+}
+"""The clause id of each scenario, as the timeline and the messages cite it."""
+
+CARRY_OVER_DAYS = 7
+"""情形三: continue as new after this many days of daily contact (or sooner if Temporal suggests it)."""
+
+
+@workflow.defn(name="C9Epidemic")
+class Epidemic(IncidentWorkflow):
+    """001 §4(9): a correction subject in an epidemic-related situation (four scenarios)."""
+
+    TYPE = IncidentType.C9
+    TITLE_ZH = "社区矫正对象发生涉及重大疫情相关情形"
+    CLAUSE = CLAUSE
+    CLAUSE_REPORTS = frozenset(
+        {"transfer_done", "others_released", "daily_contact", "cleared", "screening_result"}
+    )
+
+    @workflow.run
+    async def run(self, raw: RawValue) -> IncidentOutcome:
+        return await self.handle()
+
+    @property
+    def scenario(self) -> EpidemicScenario:
+        assert self.incident.epidemic is not None  # the input validator requires it for C9
+        return self.incident.epidemic.scenario
+
+    @property
+    def clause(self) -> str:
+        return S[self.scenario]
+
+    async def respond(self) -> None:
+        await {
+            EpidemicScenario.S1: self._at_workplace,
+            EpidemicScenario.S2: self._within_city,
+            EpidemicScenario.S3: self._while_away,
+            EpidemicScenario.S4: self._contact_or_confirmed,
+        }[self.scenario]()
+
+    # ------------------------------------------------------------------ 情形一
+
+    async def _at_workplace(self) -> None:
+        c = self.clause
+        self.decide("立即停止正在开展的活动,将该社区矫正对象单独安置", c)
+        await self.notify(
+            Agency.EPIDEMIC_DEPARTMENT,
+            self.ask(
+                "在社区矫正工作场所内被疫情防控部门通知为健康码“红黄码”人员,已停止活动并单独安置",
+                "告知下一步举措,司法所配合做好人员转运、隔离等相关工作",
+            ),
+            step="contact-epidemic-dept",
+            clause=c,
+        )
+        self.decide("要求其他同时在场的社区矫正对象和工作人员留在工作场所内,等待疫情防控部门的通知安排", c)
+        self.decide("做好人员心理疏导", c)
+        while self.waiting_for():
+            report = await self.next_report(TransferDone, OthersReleased)
+            if isinstance(report, TransferDone):
+                self.decide("配合疫情防控部门完成人员转运、隔离", c, actor=report.actor)
+            else:
+                self.decide("按疫情防控部门通知,其他在场人员离开工作场所", c, actor=report.actor)
+
+    # ------------------------------------------------------------------ 情形二
+
+    async def _within_city(self) -> None:
+        c = self.clause
+        await self.notify(
+            Agency.EPIDEMIC_DEPARTMENT,
+            self.ask("在全市辖区内被疫情防控部门通知为健康码“红黄码”人员", "介绍情况,司法所将要求对象积极配合"),
+            step="consult-epidemic-dept",
+            clause=c,
+        )
+        self.decide("要求对象积极配合属地疫情防控部门开展相关工作", c)
+        self.decide("做好人员心理疏导和后续动态关注", c)
+        cleared = await self.next_report(Cleared)
+        self.decide(f"红黄码解除:{cleared.summary}", c, actor=cleared.actor)
+
+    # ------------------------------------------------------------------ 情形三
+
+    async def _while_away(self) -> None:
+        c = self.clause
+        epidemic = self.incident.epidemic
+        assert epidemic is not None and epidemic.away_place
+        if not self.resumed:
+            self.decide("立即与外出人员取得联系,了解情况", c)
+            await self.notify(
+                Agency.EPIDEMIC_DEPARTMENT,
+                self.ask(
+                    f"外出期间(外出地:{epidemic.away_place})被疫情防控部门通知为健康码“红黄码”人员",
+                    f"协助与{epidemic.away_place}当地疫情防控部门取得联系,明确外出人员的状态和将采取的措施",
+                ),
+                step="contact-local-epidemic-dept",
+                clause=c,
+            )
+            self.decide("做好人员心理疏导和后续动态关注;司法所每日与外出人员保持联系", c)
+            self.clause_state = {"day": 0, "anchor": workflow.now().isoformat()}
+        anchor = datetime.fromisoformat(str(self.clause_state["anchor"]))
+        while not self.reports_of(Cleared):
+            day = int(self.clause_state["day"]) + 1
+            due = anchor + day * self.POLICY.daily_contact
+            deadline = self._deadlines.get(f"daily-contact-{day}") or self._start_deadline(
+                f"daily-contact-{day}",
+                f"第{day}日联系外出人员",
+                c,
+                due,
+                escalate_to=(Agency.CORRECTION_SECTION,),
+                watch=False,
+            )
+            await self._watch(deadline)  # met by a daily_contact report, or escalated when missed
+            remaining = due - workflow.now()
+            if remaining.total_seconds() > 0 and not self.reports_of(Cleared):
+                try:
+                    await workflow.wait_condition(
+                        lambda: bool(self.reports_of(Cleared)), timeout=remaining, timeout_summary=f"第{day}日结束"
+                    )
+                except TimeoutError:
+                    pass
+            if self.reports_of(Cleared):
+                break
+            self.clause_state["day"] = day
+            if day % CARRY_OVER_DAYS == 0 or workflow.info().is_continue_as_new_suggested():
+                await self.continue_as_new()
+        cleared = self.reports_of(Cleared)[0]
+        self.decide(f"红黄码解除,结束每日联系:{cleared.summary}", c, actor=cleared.actor)
+
+    def _accept(self, report: Report) -> ReportReceipt:
+        receipt = super()._accept(report)
+        if self.scenario is not EpidemicScenario.S3:
+            return receipt
+        # A day's contact counts for that day only: a day that passed without contact stays missed.
+        pending = [
+            d
+            for d in self._deadlines.values()
+            if d.id.startswith("daily-contact-") and d.status is DeadlineStatus.PENDING
+        ]
+        if isinstance(report, DailyContact):
+            for d in pending:
+                self.fulfil(d.id, report.actor)
+            if not report.reached:
+                self.spawn(
+                    self.notify(
+                        Agency.CORRECTION_SECTION,
+                        self.ask("外出期间(红黄码)当日未能取得联系", "知悉,督促司法所继续联系并做好动态关注"),
+                        step=f"unreachable-{receipt.seq}",
+                        clause=self.clause,
+                    )
+                )
+        elif isinstance(report, Cleared):
+            for d in pending:
+                self.cancel_deadline(d.id, "红黄码已解除")
+        return receipt
+
+    # ------------------------------------------------------------------ 情形四
+
+    async def _contact_or_confirmed(self) -> None:
+        c = self.clause
+        await self.notify(
+            Agency.EPIDEMIC_DEPARTMENT,
+            self.ask("被疫情防控部门通知为密接、次密接或确诊人员", "介绍情况,并告知对工作人员和其余社区矫正对象的排查要求"),
+            step="consult-epidemic-dept",
+            clause=c,
+        )
+        self.decide("要求对象积极配合属地疫情防控部门开展相关工作", c)
+        self.decide("根据疫情防控部门的要求对工作人员和其余社区矫正对象开展情况排查", c)
+        screening = await self.next_report(ScreeningResult)
+        # 排查结果和有关情况第一时间电话报告上一级社区矫正机构
+        await self.notify(
+            Agency.HIGHER_CORRECTION_AGENCY,
+            self.ask(f"【电话报告】排查结果:{screening.result}", "知悉,书面报告待情况基本明确后报送"),
+            step="phone-report-up",
+            clause=c,
+        )
+        cleared = await self.next_report(Cleared)
+        # 并在情况基本明确后向上一级社区矫正机构书面报告
+        await self.notify(
+            Agency.HIGHER_CORRECTION_AGENCY,
+            self.ask(
+                f"【书面报告】{EPIDEMIC_SCENARIO_ZH[self.scenario]};排查结果:{screening.result};"
+                f"情况已基本明确:{cleared.summary}",
+                "知悉",
+            ),
+            step="written-report-up",
+            clause=c,
+        )
+
+    # ------------------------------------------------------------------ what the clause waits for
+
+    def waiting_for(self) -> list[str]:
+        if self.scenario is EpidemicScenario.S1:
+            return [
+                k
+                for k, kind in (("transfer_done", TransferDone), ("others_released", OthersReleased))
+                if not self.reports_of(kind)
+            ]
+        if self.reports_of(Cleared):
+            return []
+        if self.scenario is EpidemicScenario.S3:
+            return ["daily_contact", "cleared"]
+        if self.scenario is EpidemicScenario.S4 and not self.reports_of(ScreeningResult):
+            return ["screening_result"]
+        return ["cleared"]
+
+    def check_clause_report(self, report: Report) -> str | None:
+        s = self.scenario
+        allowed = {
+            EpidemicScenario.S1: {"transfer_done", "others_released"},
+            EpidemicScenario.S2: {"cleared"},
+            EpidemicScenario.S3: {"daily_contact", "cleared"},
+            EpidemicScenario.S4: {"screening_result", "cleared"},
+        }[s]
+        if report.kind in self.CLAUSE_REPORTS and report.kind not in allowed:
+            return f"{report.kind}: does not apply to scenario {s.value} ({EPIDEMIC_SCENARIO_ZH[s]})"
+        return None

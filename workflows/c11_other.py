@@ -1,0 +1,81 @@
+"""C11 — 社区矫正对象其他突发情况的处置 (001 §4(11)).
+
+(十一)其他突发情况的处置:区司法局社区矫正管理科或司法所发现社区矫正对象存在其他突发情况,可能影响社区矫正工作或社会秩序的,可以根据实际情况先予现场处置,并联系协调公安等相关职能部门予以妥善处置。对应予处罚的社区矫正对象,区司法局社区矫正管理科要及时依法实施处罚,并将有关情况及时上报上一级社区矫正机构,同时通报执行地人民检察院。
+
+(Quoted verbatim from ../shared/seeds/001_5f209eb0f92587e5.txt.)
+
+Steps:
+
+- 根据实际情况先予现场处置: a decision;
+- 联系协调公安等相关职能部门予以妥善处置: the local police station (``coordinate-police``);
+- while handling, each ``police_requested`` report calls 110 (``alarm-110-<n>``, n = 1, 2, ...);
+- ``handled``: on-site handling over; then punishment, reported up and to the procuratorate
+  (``punishment-report-up``).
+
+Reports this clause takes: ``police_requested`` (any number) until ``handled``, then ``punishment``.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.common import RawValue
+
+from workflows.base import IncidentWorkflow
+
+with workflow.unsafe.imports_passed_through():
+    from plan.agencies import Agency
+    from plan.models import (
+        Handled,
+        IncidentOutcome,
+        IncidentType,
+        PoliceRequested,
+        Punishment,
+    )
+
+CLAUSE = "001 §4(11)"
+
+FACT = "存在其他突发情况,可能影响社区矫正工作或社会秩序"
+
+
+@workflow.defn(name="C11OtherEmergency")
+class OtherEmergency(IncidentWorkflow):
+    """001 §4(11): any other emergency of a correction subject."""
+
+    TYPE = IncidentType.C11
+    TITLE_ZH = "社区矫正对象其他突发情况"
+    CLAUSE = CLAUSE
+    CLAUSE_REPORTS = frozenset({"police_requested", "handled", "punishment"})
+
+    @workflow.run
+    async def run(self, raw: RawValue) -> IncidentOutcome:
+        return await self.handle()
+
+    async def respond(self) -> None:
+        self.decide("根据实际情况先予现场处置", CLAUSE)
+        await self.notify(
+            Agency.POLICE_STATION,
+            self.ask(f"{FACT},司法所已先予现场处置", "联系协调公安等相关职能部门予以妥善处置"),
+            step="coordinate-police",
+            clause=CLAUSE,
+        )
+        n = 0
+        while True:
+            report = await self.next_report(PoliceRequested, Handled)
+            if isinstance(report, Handled):
+                self.decide("现场处置完毕", CLAUSE, actor=report.actor)
+                break
+            n += 1
+            await self.notify(
+                Agency.POLICE_110,
+                self.ask(f"{FACT},需警方处置:{report.reason}", "立即出警到现场予以处置"),
+                step=f"alarm-110-{n}",
+                clause=CLAUSE,
+            )
+        await self.punish(FACT, clause=CLAUSE)
+
+    def waiting_for(self) -> list[str]:
+        if not self.reports_of(Handled):
+            return ["handled", "police_requested"]
+        if not self.reports_of(Punishment):
+            return ["punishment"]
+        return []

@@ -1,0 +1,207 @@
+"""L4 — 处理社区矫正、刑释人员安置帮教工作突发情况 (000 §1.4(4)).
+
+000 §1.4: 本方案适用于区司法局组织、指挥、协调和管理全区司法行政系统的各类突发事件。包括:……(4)处理社区
+矫正、刑释人员安置帮教工作突发情况。
+
+000 §2.3: 社区矫正组具体负责应对社区矫正和刑释人员突发事件。
+
+Two cases (``IncidentInput.l4.person``):
+
+- a released prisoner (刑释人员): an ordinary incident of this plan. The correction group is told to
+  respond and provide resettlement and support (安置帮教); its measures are recorded; the shared
+  mechanics of 000 §3–§4 come from :class:`IncidentWorkflow`; 000 has no post-incident review.
+- a correction subject (社区矫正对象): the emergency is one of 001 §4(1)–(11), so after the information
+  report (000 §4.2, sent here) the incident is handed over to the correction group, and a child
+  incident of that C type (``l4.correction_type``) handles it under 001 (deadlines, reports, review).
+  The child's id is this incident's id plus ``-C<n>``; it skips the information report
+  (``handed_over_from``). This incident only follows it (``delegated()``): reports sent here are refused
+  with the child's id, and its outcome carries the child's written report and review.
+
+Reports this clause takes: ``resettlement`` (released prisoner, once: measures). A correction
+subject's incident takes none: reports go to the child.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.common import RawValue
+from temporalio.exceptions import (
+    ApplicationError,
+    ChildWorkflowError,
+    WorkflowAlreadyStartedError,
+)
+from temporalio.workflow import ParentClosePolicy
+
+from workflows.base import IncidentWorkflow
+
+with workflow.unsafe.imports_passed_through():
+    from plan.agencies import Agency
+    from plan.models import (
+        FLOW_ZH,
+        IncidentOutcome,
+        IncidentPhase,
+        IncidentType,
+        L4Person,
+        Resettlement,
+    )
+
+CLAUSE = "000 §1.4(4)"
+GROUPS = "000 §2.3"
+HAND_OVER_FAILED = "HandOverFailed"
+"""Failure type of an L4 incident whose handed-over C-type incident did not complete."""
+
+#: The workflow type each 001 §4 incident type runs as (names, so that the C modules are not
+#: imported here); a test checks them against the registry.
+CHILD_TYPE: dict[IncidentType, str] = {
+    IncidentType.C1: "C1ViolentCrimeOrSelfHarm",
+    IncidentType.C2: "C2MassIncident",
+    IncidentType.C3: "C3AbnormalPetition",
+    IncidentType.C4: "C4AbscondFromSupervision",
+    IncidentType.C5: "C5DisruptsActivity",
+    IncidentType.C6: "C6AbnormalDeath",
+    IncidentType.C7: "C7ActivityCasualty",
+    IncidentType.C8: "C8WorkplaceViolence",
+    IncidentType.C9: "C9Epidemic",
+    IncidentType.C10: "C10SensitiveVenue",
+    IncidentType.C11: "C11OtherEmergency",
+}
+
+
+def correction_clause(t: IncidentType) -> str:
+    """The 001 clause of a C type: C4 -> ``001 §4(4)``."""
+    return f"001 §4({t.value[1:]})"
+
+
+@workflow.defn(name="L4CorrectionOrResettlement")
+class CorrectionOrResettlement(IncidentWorkflow):
+    """000 §1.4(4), §2.3: an emergency of a correction subject (handed over to 001 §4) or of a released
+    prisoner (resettlement and support)."""
+
+    TYPE = IncidentType.L4
+    TITLE_ZH = "社区矫正、刑释人员安置帮教突发情况"
+    CLAUSE = CLAUSE
+    CLAUSE_REPORTS = frozenset({"resettlement"})
+
+    @workflow.run
+    async def run(self, raw: RawValue) -> IncidentOutcome:
+        return await self.handle()
+
+    def delegated(self) -> bool:
+        l4 = self.inp.l4 if self.inp is not None else None
+        return l4 is not None and l4.person is L4Person.CORRECTION_SUBJECT
+
+    async def handle(self) -> IncidentOutcome:
+        if self._input_error is not None or not self.delegated():
+            return await super().handle()  # released prisoner: an ordinary incident
+        self._running = True
+        await self._open()  # 000 §4.2 information report (no level-report: this is not a C type)
+        return await self._hand_over()
+
+    # ------------------------------------------------------------------ released prisoner
+
+    async def respond(self) -> None:
+        # 社区矫正组具体负责应对社区矫正和刑释人员突发事件 (000 §2.3)
+        await self.notify(
+            Agency.CORRECTION_GROUP,
+            self.ask("刑释人员发生突发情况", "社区矫正组具体负责应对刑释人员突发事件,做好安置帮教工作,并报告安置帮教措施"),
+            step="resettlement-group",
+            clause=GROUPS,
+        )
+        r = await self.next_report(Resettlement)
+        self.decide(f"安置帮教措施:{'、'.join(r.measures)}", CLAUSE, actor=r.actor)
+
+    def waiting_for(self) -> list[str]:
+        if self.delegated() or self.reports_of(Resettlement):
+            return []
+        return ["resettlement"]
+
+    # ------------------------------------------------------------------ correction subject
+
+    async def _hand_over(self) -> IncidentOutcome:
+        """Hand the incident over to the correction group and follow the C-type child to its end."""
+        inp = self.incident
+        assert inp.l4 is not None and inp.l4.correction_type is not None  # IncidentInput checks it
+        ctype = inp.l4.correction_type
+        child_clause = correction_clause(ctype)
+        parent_id = workflow.info().workflow_id
+        child_id = f"{parent_id}-{ctype.value}"
+        await self.notify(
+            Agency.CORRECTION_GROUP,
+            self.ask(
+                f"发生社区矫正突发事件,移交社区矫正组按{child_clause}处置",
+                f"社区矫正组具体负责应对,按{child_clause}组织处置(事件编号 {child_id})",
+            ),
+            step="hand-over",
+            clause=GROUPS,
+        )
+        self.decide(f"移交社区矫正组按{child_clause}处置,转为{ctype.value}事件 {child_id}", CLAUSE)
+        # The centre's instruction keeps its time: the child's arrival and feedback deadlines run from it.
+        dispatch = inp.dispatch and inp.dispatch.model_copy(update={"at": inp.dispatch.at or workflow.info().workflow_start_time})
+        child_input = inp.model_copy(
+            update={
+                "incident_type": ctype,
+                "l4": None,
+                "handed_over_from": parent_id,
+                "alert_id": None,
+                "dispatch": dispatch,
+            }
+        )
+        drill = "【演练】" if inp.drill else ""
+        try:
+            child = await workflow.start_child_workflow(
+                CHILD_TYPE[ctype],
+                child_input,
+                id=child_id,
+                result_type=IncidentOutcome,
+                parent_close_policy=ParentClosePolicy.ABANDON,
+                static_summary=(
+                    f"{drill}{ctype.value} 由L4移交({child_clause}) · "
+                    f"{inp.jurisdiction.county}{inp.jurisdiction.justice_office} · {FLOW_ZH[inp.flow]}"
+                ),
+            )
+        except WorkflowAlreadyStartedError:
+            return await self._hand_over_failed(child_id, ctype, "同编号的移交事件已存在")
+        self._related.append(child_id)
+        self._refresh_details()
+        try:
+            out = await child
+        except ChildWorkflowError as err:
+            cause = err.cause
+            reason = getattr(cause, "message", "") or type(cause).__name__
+            return await self._hand_over_failed(child_id, ctype, reason)
+        self.decide(f"移交事件已办结:{child_id}已按{child_clause}处置完毕", child_clause)
+        self._phase = IncidentPhase.CLOSED
+        await self._drain()
+        self._refresh_details()
+        return IncidentOutcome(
+            workflow_id=parent_id,
+            incident_type=self.TYPE,
+            written_report_zh=out.written_report_zh,
+            deadlines=list(self._deadlines.values()),
+            timeline=list(self._timeline),
+            closed=out.closed,
+            review_report_zh=out.review_report_zh,
+            accountability=self.accountability(),
+            related=[child_id],
+        )
+
+    async def _hand_over_failed(self, child_id: str, ctype: IncidentType, reason: str) -> IncidentOutcome:
+        """The handed-over incident did not complete: recorded, the emergency office told, then fail."""
+        self.decide(f"移交事件{child_id}未能办结:{reason},需人工组织处置", CLAUSE)
+        await self.notify(
+            Agency.EMERGENCY_OFFICE,
+            self.ask(
+                f"移交按{correction_clause(ctype)}处置的事件 {child_id} 未能办结({reason})",
+                "立即人工组织处置,并跟踪了解处置情况",
+            ),
+            step="hand-over-failed",
+            clause="000 §2.2",
+        )
+        self._phase = IncidentPhase.CLOSED
+        await self._drain()
+        self._refresh_details()
+        raise ApplicationError(
+            f"hand-over failed: incident {child_id} did not complete ({reason})",
+            type=HAND_OVER_FAILED,
+            non_retryable=True,
+        )
