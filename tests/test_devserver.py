@@ -72,8 +72,12 @@ def readme_recipes() -> str:
 
 async def test_readme_cli_recipes_drive_an_incident(stack: Stack):
     res = await stack.sh(readme_recipes())
-    status = json.loads(res.stdout[res.stdout.index("{"):])
+    decoder = json.JSONDecoder()
+    status, end = decoder.raw_decode(res.stdout, res.stdout.index("{"))
+    accountability, _ = decoder.raw_decode(res.stdout, res.stdout.index("{", end))
     st = status["queryResult"][0]
+    acc = accountability["queryResult"][0]
+    assert {o["id"]: o["status"] for o in acc["obligations"]}["deadline/arrival"] == "on_time"
     assert st["incident_type"] == "C4" and st["phase"] == "open"
     # arrival signalled: the 30-minute deadline is met; the search found nothing: the section chain ran
     arrival = next(d for d in st["deadlines"] if d["id"] == "arrival")
@@ -107,6 +111,8 @@ async def test_starter_cli_start_report_status(stack: Stack):
     assert "等待 waiting for: closed" in res.stdout
     res = await stack.sh(f"python -m starter status {wf} --json")
     assert json.loads(res.stdout)["waiting_for"] == ["closed"]
+    res = await stack.sh(f"python -m starter accountability {wf}")
+    assert "迟报0项,漏报0项" in res.stdout and "按时" in res.stdout and "到场时限 30分钟" in res.stdout
 
 
 async def test_temporal_cli_bad_input_fails_at_once(stack: Stack):

@@ -1234,7 +1234,16 @@ class IncidentWorkflow:
 
     @submit_report.validator
     def _validate_submit_report(self, raw: RawValue) -> None:
-        self._parse_report(raw)
+        try:
+            self._parse_report(raw)
+        except ApplicationError as err:
+            # A validator cannot change the record (a refused update leaves no history); the reason
+            # goes back to the sender, and to the log for the reviewer (001 §7(4)).
+            workflow.logger.warning(
+                "report refused",
+                extra={"incident_type": self.TYPE.value, "step": "report", "reason": err.message},
+            )
+            raise
 
     def _refuse(self, reason: str) -> None:
         if self._input_error is not None:
