@@ -34,6 +34,8 @@ class Channel(Protocol):
     """Delivers one notification. Returns True when the key had been delivered before."""
 
     name: str
+    acknowledges: bool
+    """True when the receiver calls back to confirm receipt (回执); the workflow then waits for it."""
 
     async def deliver(self, delivery: Delivery) -> bool: ...
 
@@ -44,6 +46,8 @@ class OutboxChannel:
     Safe across processes (an exclusive ``flock`` while checking and appending) and across crashes
     (the line is fsync'd before the activity completes, so a retry finds it and does not add it again).
     """
+
+    acknowledges = False  # nobody reads a local file and calls back
 
     def __init__(self, path: Path | str, name: str = "outbox") -> None:
         self.path = Path(path)

@@ -41,3 +41,8 @@ class NotifyReceipt(BaseModel):
     delivered_at: datetime
     duplicate: bool = False
     """True when the channel had already delivered this key (a retry after a crash)."""
+    attempt: int = 1
+    """Which activity attempt delivered it (1 = first try)."""
+    ack_expected: bool = False
+    """The channel's receiver confirms receipt by calling back (回执): the workflow waits for it. False for
+    channels that cannot (the local outbox, drill sinks)."""

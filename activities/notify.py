@@ -73,4 +73,6 @@ class Notifier:
             recipient_name_zh=name_zh,
             delivered_at=now,
             duplicate=duplicate,
+            attempt=info.attempt,
+            ack_expected=getattr(channel, "acknowledges", False),
         )

@@ -653,6 +653,7 @@ class EntryKind(StrEnum):
     DEADLINE_LATE = "deadline_late"
     REMINDER = "reminder"
     DECISION = "decision"
+    ACKNOWLEDGED = "acknowledged"
 
 
 class TimelineEntry(_Model):
@@ -787,6 +788,16 @@ class IncidentOutcome(_Model):
     """001 §5(2): the post-incident review sent up (correction incidents)."""
     accountability: AccountabilityRecord | None = None
     related: list[str] = Field(default_factory=list)
+
+
+class Acknowledgement(_Model):
+    """A recipient's confirmation of receipt (回执), sent by its gateway to the ``acknowledge`` signal."""
+
+    key: str = Field(min_length=1, max_length=300)
+    """The notification's idempotency key (workflow id / step / recipient), as the channel sent it."""
+    by: ShortText
+    """Who confirmed, e.g. "110指挥中心 接警员 0371"."""
+    at: AwareDatetime | None = None
 
 
 class CarriedState(_Model):

@@ -13,6 +13,8 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from plan.agencies import Agency
+
 ARRIVAL_LIMIT = timedelta(minutes=30)
 """000 §4.3: 接指令后须在30分钟内赶至指定地点,向指定人员报到."""
 
@@ -35,6 +37,12 @@ class DeadlinePolicy(BaseModel):
     """Local policy for 及时 in 001 §5(2): the written post-incident review is due this long after handling."""
     daily_contact: timedelta = timedelta(days=1)
     """001 §4(9) 情形三: 每日与外出人员保持联系 (one contact per day)."""
+    ack_timeout: timedelta = timedelta(minutes=5)
+    """110, 120 and the command centre confirm receipt within this long, or they are notified again."""
+    ack_renotify: int = Field(default=1, ge=0, le=5)
+    """How many times an unacknowledged notification is sent again before it is escalated."""
+    ack_required: frozenset[Agency] = frozenset({Agency.POLICE_110, Agency.MEDICAL_120, Agency.COMMAND_CENTRE})
+    """Recipients whose acknowledgement (回执) is awaited: a missed call to them is the worst failure."""
     notification_budget: timedelta = Field(default=timedelta(minutes=10))
     """How long one notification is retried before it is recorded as failed and escalated."""
 

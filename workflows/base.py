@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         COMMON_REPORT_KINDS,
         REPORT_ADAPTER,
         AccountabilityRecord,
+        Acknowledgement,
         Arrived,
         CarriedState,
         Closed,
@@ -94,6 +95,8 @@ ARRIVAL = "arrival"
 FEEDBACK = "feedback"
 LEADERSHIP = "leadership-decision"
 REVIEW = "review"
+ACK = "ack/"
+"""Prefix of the deadline for a recipient's acknowledgement (``ack/<step>/<recipient>``)."""
 BY_HAND = "by-hand/"
 """Prefix of the deadline to notify by hand after a failed notification (``by-hand/<step>/<recipient>``)."""
 
@@ -189,6 +192,8 @@ class IncidentWorkflow:
         self._release = "none"
         self._release_content = ""
         self._related: list[str] = []
+        self._ack_of: dict[str, str] = {}
+        """Idempotency key of a notification (or its re-send) -> the acknowledgement deadline it answers."""
         self.run_number = 1
         self.clause_state: dict[str, int | str | bool] = {}
         """Clause data a continued run needs (e.g. the day count of 001 §4(9) 情形三)."""
@@ -352,7 +357,7 @@ class IncidentWorkflow:
         if not self._feedback_sent:
             await self._feed_back(closed.current_situation, closed.result, step="feedback-on-close")
         for d in self._deadlines.values():
-            if d.status is DeadlineStatus.PENDING:
+            if d.status is DeadlineStatus.PENDING and not d.id.startswith(ACK):
                 d.status = DeadlineStatus.CANCELLED
         self._phase = IncidentPhase.HANDLED
         self.record(EntryKind.DECISION, "处置完毕", clause="000 §4.3", actor=closed.actor)
@@ -395,6 +400,9 @@ class IncidentWorkflow:
         await workflow.wait_condition(lambda: self._release not in ("drafted", "approved"))
         self._phase = IncidentPhase.CLOSED
         await self._drain()
+        for d in self._deadlines.values():
+            if d.status is DeadlineStatus.PENDING:  # an acknowledgement that never came
+                d.status, d.missed_at = DeadlineStatus.MISSED, workflow.now()
         self._refresh_details()
         workflow.logger.info(
             "incident closed", extra={"incident_type": self.TYPE.value, "step": "closed"}
@@ -543,8 +551,13 @@ class IncidentWorkflow:
         clause: str,
         phone: str | None = None,
         required: bool = True,
+        ack_for: str | None = None,
     ) -> bool:
         """Send one notification through the ``notify`` activity and record it on the timeline.
+
+        To a recipient in ``POLICY.ack_required`` (110, 120, the command centre) a required notification
+        also awaits the recipient's acknowledgement (回执, the ``acknowledge`` signal): without one in
+        ``ack_timeout`` it is sent again, then escalated (see ``_await_ack``). ``ack_for`` marks a re-send.
 
         ``required``: a report the plan demands (001 §7(4)); it is due within the ``immediate`` policy
         and appears in the accountability record. Reminders and escalations are not.
@@ -628,13 +641,29 @@ class IncidentWorkflow:
                 )
             return False
         self._obligation_done(key, "系统")
+        via = f"(渠道 {receipt.channel}" + (f",第{receipt.attempt}次尝试" if receipt.attempt > 1 else "") + ")"
         self.record(
             EntryKind.NOTIFICATION,
-            f"已通知{receipt.recipient_name_zh}:{message_zh}",
+            f"已通知{receipt.recipient_name_zh}{via}:{message_zh}",
             clause=clause,
             recipient=recipient,
             step=step,
         )
+        if ack_for is not None:
+            self._ack_of[req.idempotency_key] = ack_for
+        elif required and receipt.ack_expected and recipient in self.POLICY.ack_required:
+            deadline = self._start_deadline(
+                f"{ACK}{key}",
+                f"{AGENCY_NAME_ZH[recipient]}回执",
+                clause,
+                workflow.now() + self.POLICY.ack_timeout * (self.POLICY.ack_renotify + 1),
+                escalate_to=(Agency.EMERGENCY_OFFICE, Agency.LEADERSHIP_GROUP),
+                watch=False,
+            )
+            self._ack_of[req.idempotency_key] = deadline.id
+            self._watchers.append(
+                asyncio.ensure_future(self._await_ack(deadline, recipient, message_zh, step, clause))
+            )
         workflow.logger.info(
             "notified",
             extra={"incident_type": self.TYPE.value, "step": step, "recipient": recipient.value},
@@ -853,6 +882,43 @@ class IncidentWorkflow:
             text = f"{d.title_zh}:按时完成"
             kind = EntryKind.DEADLINE_MET
         self.record(kind, text, clause=d.clause, actor=actor)
+
+    async def _await_ack(
+        self, deadline: Deadline, recipient: Agency, message_zh: str, step: str, clause: str
+    ) -> None:
+        """No acknowledgement within ``ack_timeout``: send again (``ack_renotify`` times), then escalate
+        to the emergency office and the leadership group when the whole budget is spent."""
+        renotify = self.POLICY.ack_renotify
+        for n in range(1, renotify + 1):
+            at = deadline.due_at - (renotify + 1 - n) * self.POLICY.ack_timeout
+            wait = at - workflow.now()
+            if wait > timedelta(0):
+                try:
+                    await workflow.wait_condition(
+                        lambda: deadline.status is not DeadlineStatus.PENDING,
+                        timeout=wait,
+                        timeout_summary=f"{deadline.title_zh}·等待",
+                    )
+                    return
+                except asyncio.TimeoutError:
+                    pass
+            if deadline.status is not DeadlineStatus.PENDING:
+                return
+            self.record(
+                EntryKind.REMINDER,
+                f"{deadline.title_zh}:{texts.fmt_duration(self.POLICY.ack_timeout)}内未收到回执,第{n}次重新通知",
+                clause=clause,
+                recipient=recipient,
+            )
+            await self.notify(
+                recipient,
+                f"【重复通知】{message_zh}",
+                step=f"{step}-renotify-{n}",
+                clause=clause,
+                required=False,
+                ack_for=deadline.id,
+            )
+        await self._watch(deadline)
 
     def cancel_deadline(self, deadline_id: str, reason_zh: str) -> None:
         """A deadline that no longer applies (its situation ended): recorded, no longer watched."""
@@ -1252,6 +1318,37 @@ class IncidentWorkflow:
         workflow.logger.warning(
             "report refused", extra={"incident_type": self.TYPE.value, "step": "report", "reason": reason}
         )
+
+    @workflow.signal(name="acknowledge")
+    def acknowledge(self, raw: RawValue) -> None:
+        """A recipient's acknowledgement (回执) of a notification, from its gateway's callback
+        (``starter/ack_server.py``) or an officer: ``{"key": <idempotency key>, "by": "..."}``."""
+        if self.inp is None:
+            return
+        try:
+            value = decode_raw(raw)
+            ack = Acknowledgement.model_validate(value)
+        except ValidationError as err:
+            self._refuse(f"acknowledge: {describe_validation_error(err)}")
+            return
+        except Exception:
+            self._refuse("acknowledge: not a JSON object")
+            return
+        deadline_id = self._ack_of.get(ack.key)
+        deadline = self._deadlines.get(deadline_id) if deadline_id else None
+        if deadline is None:
+            self._refuse("acknowledge: key: no notification of this incident awaits an acknowledgement with this key")
+            return
+        if deadline.status in (DeadlineStatus.MET, DeadlineStatus.LATE):
+            return  # a gateway repeating its callback
+        self.record(
+            EntryKind.ACKNOWLEDGED,
+            f"收到回执:{deadline.title_zh.removesuffix('回执')}({ack.by})",
+            clause=deadline.clause,
+            actor=ack.by,
+            step=deadline.id,
+        )
+        self.fulfil(deadline.id, ack.by)
 
     @workflow.query(name="status")
     def status(self) -> IncidentStatus:
