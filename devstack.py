@@ -25,6 +25,7 @@ import structlog
 
 from infra import logging as logs
 from infra.binaries import temporal_cli
+from infra.search_attributes import dev_server_flags
 
 ROOT = Path(__file__).resolve().parent
 log = structlog.get_logger("devstack")
@@ -52,7 +53,10 @@ class DevServer:
         ui_port: int | None = 8233,
         db_file: Path | None = ROOT / "var" / "temporal.db",
         log_file: Path | None = None,
+        ui_codec_endpoint: str | None = None,
     ) -> None:
+        self.ui_codec_endpoint = ui_codec_endpoint
+        """The codec server the Web UI decodes payloads with (``infra/codec_server.py``)."""
         self.port = port
         self.ui_port = ui_port
         self.db_file = db_file
@@ -65,11 +69,13 @@ class DevServer:
 
     def command(self) -> list[str]:
         cmd = [temporal_cli(), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(self.port),
-               "--log-level", "error"]
+               "--log-level", "error", *dev_server_flags()]  # the incidents' search attributes
         if self.ui_port is None:
             cmd.append("--headless")
         else:
             cmd += ["--ui-port", str(self.ui_port), "--ui-disable-news-fetch"]
+            if self.ui_codec_endpoint:
+                cmd += ["--ui-codec-endpoint", self.ui_codec_endpoint]
         if self.db_file is not None:
             self.db_file.parent.mkdir(parents=True, exist_ok=True)
             cmd += ["--db-filename", str(self.db_file)]
@@ -124,8 +130,16 @@ async def run(args: argparse.Namespace) -> None:
     from starter.api import IncidentClient
     from worker import run_worker
 
+    codec = None
+    if args.encrypt:  # payload encryption, on by default (infra/codec_server.py EmbeddedCodec)
+        from infra.codec_server import EmbeddedCodec
+
+        (ROOT / "var").mkdir(exist_ok=True)
+        codec = EmbeddedCodec(ROOT / "var", args.codec_port,
+                              [f"http://localhost:{args.ui_port}", f"http://127.0.0.1:{args.ui_port}"])
     server = DevServer(port=args.port, ui_port=args.ui_port, db_file=Path(args.db),
-                       log_file=ROOT / "var" / "temporal-server.log")
+                       log_file=ROOT / "var" / "temporal-server.log",
+                       ui_codec_endpoint=codec.endpoint if codec else None)
     log.info("starting Temporal dev server", address=server.address, db=args.db)
     server.start()
     try:
@@ -145,14 +159,18 @@ async def run(args: argparse.Namespace) -> None:
                 f"  Follow it:        .venv/bin/python -m starter status {wf}\n"
                 f"  Report arrival:   .venv/bin/python -m starter report {wf} arrived --actor '东城司法所 值班员'\n"
                 f"  Notifications:    var/outbox.jsonl\n"
-                f"  Task queue:       {task_queue()}   Stop: Ctrl-C\n",
+                + (f"  Encrypted:        payloads; for the temporal CLI: {codec.cli_env()}\n" if codec else "")
+                + f"  Task queue:       {task_queue()}   Stop: Ctrl-C\n",
                 flush=True,
             )
         else:
-            print(f"\n  Temporal Web UI: {ui}   Stop: Ctrl-C\n", flush=True)
+            print(f"\n  Temporal Web UI: {ui}   Stop: Ctrl-C\n"
+                  + (f"  Encrypted payloads; for the temporal CLI: {codec.cli_env()}\n" if codec else ""), flush=True)
         await worker
     finally:
         server.stop()
+        if codec:
+            codec.stop()
         log.info("dev server stopped")
 
 
@@ -163,6 +181,9 @@ def main() -> int:
     p.add_argument("--ui-port", type=int, default=8233)
     p.add_argument("--db", default=str(ROOT / "var" / "temporal.db"))
     p.add_argument("--no-sample", dest="sample", action="store_false")
+    p.add_argument("--no-encryption", dest="encrypt", action="store_false",
+                   help="store payloads in plain text (default: encrypted, keys in var/codec-keys.json)")
+    p.add_argument("--codec-port", type=int, default=8234)
     args = p.parse_args()
     try:
         asyncio.run(run(args))

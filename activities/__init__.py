@@ -6,8 +6,9 @@ import os
 from pathlib import Path
 
 from activities.channels import DEFAULT_DRILL_OUTBOX, DEFAULT_OUTBOX, OutboxChannel
-from activities.notify import Notifier
+from activities.notify import DrillLeak, Notifier
 from plan.agencies import DEFAULT_DIRECTORY_PATH, load_directory
+from plan.roster import RosterError, load_roster
 
 
 def build_activities(
@@ -15,21 +16,44 @@ def build_activities(
     directory_path: Path | str | None = None,
     outbox: Path | str | None = None,
     drill_outbox: Path | str | None = None,
+    roster_path: Path | str | None = None,
+    channels_path: Path | str | None = None,
+    clock=None,
 ) -> list:
     """Every activity the worker registers, configured from arguments or the environment.
 
     ``EMERGENCY_DIRECTORY`` (default ``config/directory.json``), ``EMERGENCY_OUTBOX``
-    (default ``var/outbox.jsonl``), ``EMERGENCY_DRILL_OUTBOX`` (default ``var/drill-outbox.jsonl``).
+    (default ``var/outbox.jsonl``), ``EMERGENCY_DRILL_OUTBOX`` (default ``var/drill-outbox.jsonl``),
+    ``EMERGENCY_CHANNELS`` (webhook / SMS / e-mail channels, e.g. ``config/channels.example.json``;
+    default none) and ``EMERGENCY_ROSTER`` (routes and duty roster, e.g. ``config/roster.json``;
+    default none: every notification goes to the outbox). Invalid configuration raises
+    :class:`~plan.agencies.DirectoryError` naming the file, line, field and problem.
     """
+    from activities.channel_config import load_channels
+
     directory = load_directory(
         directory_path or os.environ.get("EMERGENCY_DIRECTORY") or DEFAULT_DIRECTORY_PATH
     )
-    notifier = Notifier(
-        directory,
-        OutboxChannel(outbox or os.environ.get("EMERGENCY_OUTBOX") or DEFAULT_OUTBOX),
-        OutboxChannel(
-            drill_outbox or os.environ.get("EMERGENCY_DRILL_OUTBOX") or DEFAULT_DRILL_OUTBOX,
-            name="drill-outbox",
-        ),
-    )
+    channels_path = channels_path or os.environ.get("EMERGENCY_CHANNELS") or None
+    roster_path = roster_path or os.environ.get("EMERGENCY_ROSTER") or None
+    channels = {}
+    if channels_path:
+        channels = {name: cfg.build(name) for name, cfg in load_channels(channels_path).channels.items()}
+    roster = None
+    if roster_path:
+        roster = load_roster(roster_path, directory=directory, channels={"outbox", *channels})
+    try:
+        notifier = Notifier(
+            directory,
+            OutboxChannel(outbox or os.environ.get("EMERGENCY_OUTBOX") or DEFAULT_OUTBOX),
+            OutboxChannel(
+                drill_outbox or os.environ.get("EMERGENCY_DRILL_OUTBOX") or DEFAULT_DRILL_OUTBOX,
+                name="drill-outbox",
+            ),
+            roster=roster,
+            channels=channels,
+            clock=clock,
+        )
+    except DrillLeak as err:
+        raise RosterError(str(err)) from None
     return [notifier.notify]

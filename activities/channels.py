@@ -28,6 +28,17 @@ class Delivery:
     recipient_name_zh: str
     recipient_phone: str
     delivered_at: str
+    address: str | None = None
+    """Where this channel delivers (phone, e-mail, URL); None = ``recipient_phone`` / the channel's own."""
+    target_id: str = ""
+    """The roster route this delivery goes to; with several routes per notification, each receiver
+    dedupes on its own key (``<idempotency key>#<target id>``)."""
+
+    @property
+    def key(self) -> str:
+        """The key this delivery carries to its receiver (headers and body), stable across retries."""
+        k = self.request.idempotency_key
+        return f"{k}#{self.target_id}" if self.target_id else k
 
 
 class Channel(Protocol):
@@ -36,8 +47,25 @@ class Channel(Protocol):
     name: str
     acknowledges: bool
     """True when the receiver calls back to confirm receipt (回执); the workflow then waits for it."""
+    real: bool
+    """True when it reaches people outside this system (webhook, SMS, e-mail): never used for a drill."""
 
     async def deliver(self, delivery: Delivery) -> bool: ...
+
+
+def delivery_fields(delivery: Delivery) -> dict:
+    """What every channel's record of a notification says (outbox line, webhook body)."""
+    req = delivery.request
+    return {
+        "workflow_id": req.workflow_id,
+        "incident_type": req.incident_type,
+        "step": req.step,
+        "clause": req.clause,
+        "recipient": req.recipient.value,
+        "recipient_name_zh": delivery.recipient_name_zh,
+        "drill": req.drill,
+        "message_zh": req.message_zh,
+    }
 
 
 class OutboxChannel:
@@ -48,6 +76,7 @@ class OutboxChannel:
     """
 
     acknowledges = False  # nobody reads a local file and calls back
+    real = False  # a local file: a drill sink
 
     def __init__(self, path: Path | str, name: str = "outbox") -> None:
         self.path = Path(path)
@@ -60,21 +89,13 @@ class OutboxChannel:
 
     def _append_once(self, delivery: Delivery) -> bool:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        req = delivery.request
         line = json.dumps(
             {
-                "idempotency_key": req.idempotency_key,
+                "idempotency_key": delivery.key,
                 "delivered_at": delivery.delivered_at,
                 "channel": self.name,
-                "workflow_id": req.workflow_id,
-                "incident_type": req.incident_type,
-                "step": req.step,
-                "clause": req.clause,
-                "recipient": req.recipient.value,
-                "recipient_name_zh": delivery.recipient_name_zh,
-                "recipient_phone": delivery.recipient_phone,
-                "drill": req.drill,
-                "message_zh": req.message_zh,
+                **delivery_fields(delivery),
+                "recipient_phone": delivery.address or delivery.recipient_phone,
             },
             ensure_ascii=False,
         )
@@ -82,13 +103,13 @@ class OutboxChannel:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 self._read_new_keys(fh)
-                if req.idempotency_key in self._keys:
+                if delivery.key in self._keys:
                     return True
                 fh.seek(0, os.SEEK_END)
                 fh.write(line + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())
-                self._keys.add(req.idempotency_key)
+                self._keys.add(delivery.key)
                 self._offset = fh.tell()
                 return False
             finally:

@@ -28,6 +28,9 @@ class NotifyRequest(BaseModel):
     """For recipients not in the directory (the subject's family): the contact from the incident."""
     message_zh: str = Field(min_length=1, max_length=8000)
     drill: bool = False
+    jurisdiction: tuple[str, ...] = ()
+    """The incident's justice office and county, most specific first: picks a jurisdiction's own
+    contacts in the roster (``plan/roster.py``) where they differ."""
 
 
 class NotifyReceipt(BaseModel):

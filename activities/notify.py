@@ -1,13 +1,29 @@
 """The ``notify`` activity: reach one recipient, exactly once per idempotency key.
 
-Permanent problems (a recipient the directory does not know, a family contact without a phone)
-fail at once with a named non-retryable error; channel trouble is retried by the workflow's
-retry policy. Logs carry workflow id, incident type, step and recipient id, never the message
-text (it may name the subject).
+Routing (:meth:`Notifier._route`, the one place that picks channels):
+
+- a **drill** (000 §6.2, 001 §7(2)) goes to the drill sink and nowhere else, whatever the roster and
+  the channels say: real channels are not even looked up, and a drill channel that is real is refused
+  when the notifier is built;
+- with a roster (``plan/roster.py``), the recipient's contacts, its people on duty, or the first unit
+  up its fallback chain with someone on duty, each through its channel (webhook, SMS, e-mail, outbox);
+- without one, the directory's contact through the default channel (the local outbox).
+
+Every delivery carries the idempotency key (``<workflow id>/<step>/<recipient>``, with ``#<route id>``
+when a roster route is used), so a retried activity notifies each receiver that honours the key once.
+Several routes are delivered at the same time; transient failures of any of them retry the activity
+(routes already served dedupe), permanent ones (4xx, bad address) fail it at once with a named
+non-retryable error, so the workflow records it and the emergency office is told.
+
+Permanent problems with the recipient itself (not in the directory, a family contact without a phone)
+fail at once with a named non-retryable error. Logs carry workflow id, incident type, step, recipient
+id and channel names, never the message text or an address (they may name the subject).
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 import structlog
@@ -16,7 +32,9 @@ from temporalio.exceptions import ApplicationError
 
 from activities.channels import Channel, Delivery
 from activities.contracts import NotifyReceipt, NotifyRequest
+from activities.http import DELIVERY_REJECTED, DELIVERY_UNAVAILABLE
 from plan.agencies import AGENCY_NAME_ZH, PER_INCIDENT, Directory
+from plan.roster import ContactRoute, Roster, Target
 
 log = structlog.get_logger("activities.notify")
 
@@ -24,23 +42,47 @@ UNKNOWN_RECIPIENT = "UnknownRecipient"
 BAD_RECIPIENT = "BadRecipient"
 
 
-class Notifier:
-    """Holds the directory and the channels; its bound method is the registered activity."""
+class DrillLeak(ValueError):
+    """A real channel was configured as the drill sink: refused when the worker starts."""
 
-    def __init__(self, directory: Directory, channel: Channel, drill_channel: Channel) -> None:
+
+class Notifier:
+    """Holds the directory, the roster and the channels; its bound method is the registered activity."""
+
+    def __init__(
+        self,
+        directory: Directory,
+        channel: Channel,
+        drill_channel: Channel,
+        *,
+        roster: Roster | None = None,
+        channels: Mapping[str, Channel] | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        if getattr(drill_channel, "real", True):
+            raise DrillLeak(
+                f"drill channel {getattr(drill_channel, 'name', drill_channel)!r} reaches real receivers: "
+                "a drill may only use a drill sink (000 §6.2, 001 §7(2))"
+            )
         self.directory = directory
         self.channel = channel
         self.drill_channel = drill_channel
+        self.roster = roster
+        self.channels: dict[str, Channel] = {"outbox": channel, **dict(channels or {})}
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    def _per_incident(self, req: NotifyRequest) -> tuple[str, str]:
+        if not req.recipient_phone:
+            raise ApplicationError(
+                f"recipient {req.recipient.value}: no phone given in the incident",
+                type=BAD_RECIPIENT,
+                non_retryable=True,
+            )
+        return AGENCY_NAME_ZH[req.recipient], req.recipient_phone
 
     def _resolve(self, req: NotifyRequest) -> tuple[str, str]:
         if req.recipient in PER_INCIDENT or req.recipient_phone:
-            if not req.recipient_phone:
-                raise ApplicationError(
-                    f"recipient {req.recipient.value}: no phone given in the incident",
-                    type=BAD_RECIPIENT,
-                    non_retryable=True,
-                )
-            return AGENCY_NAME_ZH[req.recipient], req.recipient_phone
+            return self._per_incident(req)
         contact = self.directory.contact(req.recipient)
         if contact is None:
             raise ApplicationError(
@@ -49,6 +91,46 @@ class Notifier:
                 non_retryable=True,
             )
         return contact.name_zh, contact.phone
+
+    def _route(self, req: NotifyRequest) -> tuple[str, str, list[tuple[Channel, Target | None, bool]]]:
+        """Name, phone and the (channel, route, acknowledges) to deliver to. THE drill check lives here."""
+        name_zh, phone = self._resolve(req)
+        if req.drill:
+            # 000 §6.2, 001 §7(2): a drill never reaches a real receiver; nothing below is consulted.
+            sink = self.drill_channel
+            if getattr(sink, "real", True):  # also guards a drill_channel swapped after construction
+                raise DrillLeak("drill channel is real")
+            return name_zh, phone, [(sink, None, False)]
+        if self.roster is None:
+            return name_zh, phone, [(self.channel, None, getattr(self.channel, "acknowledges", False))]
+        if req.recipient in PER_INCIDENT or req.recipient_phone:
+            via = self.roster.per_incident_channel or self.roster.default_channel or "outbox"
+            route = ContactRoute(id=req.recipient.value, channel=via, address=phone)
+            targets = [Target(route, "")]
+        else:
+            resolution = self.roster.resolve(
+                req.recipient, req.jurisdiction, at=self.clock(), directory=self.directory
+            )
+            if not resolution.targets:
+                raise ApplicationError(
+                    f"recipient {req.recipient.value}: nobody to reach in the roster",
+                    type=UNKNOWN_RECIPIENT,
+                    non_retryable=True,
+                )
+            name_zh = resolution.name_zh
+            targets = resolution.targets
+        out = []
+        for t in targets:
+            ch = self.channels.get(t.route.channel)
+            if ch is None:  # load-time validation makes this unreachable; never drop silently
+                raise ApplicationError(
+                    f"recipient {req.recipient.value}: channel {t.route.channel!r} is not configured",
+                    type=UNKNOWN_RECIPIENT,
+                    non_retryable=True,
+                )
+            ack = getattr(ch, "acknowledges", False) if t.route.acknowledges is None else t.route.acknowledges
+            out.append((ch, t, ack))
+        return name_zh, phone, out
 
     @activity.defn(name="notify")
     async def notify(self, req: NotifyRequest) -> NotifyReceipt:
@@ -61,18 +143,58 @@ class Notifier:
             attempt=info.attempt,
             drill=req.drill,
         )
-        name_zh, phone = self._resolve(req)
-        channel = self.drill_channel if req.drill else self.channel
+        name_zh, phone, routes = self._route(req)
         activity.heartbeat("delivering")
         now = datetime.now(UTC)
-        duplicate = await channel.deliver(Delivery(req, name_zh, phone, now.isoformat()))
-        bound.info("notification delivered", channel=channel.name, duplicate=duplicate)
+
+        async def one(ch: Channel, target: Target | None) -> bool:
+            delivery = Delivery(
+                req,
+                name_zh,
+                phone,
+                now.isoformat(),
+                address=target.route.address if target else None,
+                target_id=target.target_id if target else "",
+            )
+            return await ch.deliver(delivery)
+
+        results = await asyncio.gather(*(one(ch, t) for ch, t, _ in routes), return_exceptions=True)
+        delivered, transient, permanent = [], [], []
+        for (ch, t, ack), res in zip(routes, results, strict=True):
+            label = ch.name + (f"[{t.target_id}]" if t and t.target_id else "")
+            if isinstance(res, BaseException):
+                if isinstance(res, asyncio.CancelledError):
+                    raise res
+                if isinstance(res, ApplicationError) and res.non_retryable:
+                    permanent.append((label, res))
+                else:
+                    transient.append((label, res))
+            else:
+                delivered.append((ch, t, ack, res))
+        if transient or permanent:
+            bound.warning(
+                "delivery failed",
+                delivered=[c.name for c, *_ in delivered],
+                transient=[lbl for lbl, _ in transient],
+                permanent=[lbl for lbl, _ in permanent],
+            )
+            if len(routes) == 1:  # one route: its own error, type and retry advice unchanged
+                raise (permanent + transient)[0][1]
+            summary = "; ".join(f"{lbl}: {getattr(e, 'message', None) or type(e).__name__}" for lbl, e in permanent + transient)
+            if delivered:
+                summary += f"(已送达:{'、'.join(sorted({c.name for c, *_ in delivered}))})"
+            if transient:  # retry: routes already served dedupe by their key
+                raise ApplicationError(summary, type=DELIVERY_UNAVAILABLE)
+            raise ApplicationError(summary, type=DELIVERY_REJECTED, non_retryable=True)
+        channel_names = "+".join(dict.fromkeys(c.name for c, *_ in delivered))
+        duplicate = all(d for *_, d in delivered)
+        bound.info("notification delivered", channel=channel_names, duplicate=duplicate, routes=len(delivered))
         return NotifyReceipt(
             idempotency_key=req.idempotency_key,
-            channel=channel.name,
+            channel=channel_names,
             recipient_name_zh=name_zh,
             delivered_at=now,
             duplicate=duplicate,
             attempt=info.attempt,
-            ack_expected=getattr(channel, "acknowledges", False),
+            ack_expected=any(ack for _, _, ack, _ in delivered),
         )

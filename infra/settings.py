@@ -8,11 +8,13 @@ client configuration profiles (``TEMPORAL_CONFIG_FILE``, ``TEMPORAL_PROFILE``).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.envconfig import ClientConfig
 
 DEFAULT_TASK_QUEUE = "judicial-emergency"
@@ -33,8 +35,25 @@ def connect_config() -> dict[str, Any]:
     return config
 
 
+def data_converter(environ: dict[str, str] | None = None) -> DataConverter:
+    """The one data converter of the worker, the starter, the SDK door and the Replayer: pydantic, plus
+    payload encryption (``infra/codec.py``) when keys are configured (``EMERGENCY_CODEC_KEYS_FILE`` or
+    ``EMERGENCY_CODEC_KEYS``); failure messages and stack traces are then encrypted too."""
+    from infra.codec import EncryptionCodec, load_keyring
+
+    keyring = load_keyring(environ)
+    if keyring is None:
+        return pydantic_data_converter
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=EncryptionCodec(keyring),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
+
+
 async def connect(**overrides: Any) -> Client:
-    """A client with the pydantic data converter (the only converter this project uses)."""
+    """A client with the project's data converter (pydantic, encrypted when keys are configured)."""
     config = connect_config()
+    config.setdefault("data_converter", data_converter())
     config.update(overrides)
-    return await Client.connect(**config, data_converter=pydantic_data_converter)
+    return await Client.connect(**config)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
 from pydantic import ValidationError
 from temporalio.client import (
     Client,
@@ -30,6 +31,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from infra import search_attributes as sa
 from infra.settings import connect, task_queue
 from plan.models import (
     FLOW_ZH,
@@ -43,6 +45,8 @@ from plan.models import (
     describe_validation_error,
 )
 from workflows import INCIDENT_WORKFLOWS, workflow_type_name
+
+log = structlog.get_logger("starter.api")
 
 
 class InvalidInput(ValueError):
@@ -102,12 +106,48 @@ def summary_zh(incident: IncidentInput) -> str:
     )
 
 
+def details_zh(incident: IncidentInput) -> str:
+    """The incident's fixed details in the Temporal UI (Markdown; no personal data: no names,
+    phones, addresses, not even the place, which may be a subject's home)."""
+    from plan.models import SOURCE_ZH
+    from plan.texts import fmt_time
+
+    wf = INCIDENT_WORKFLOWS[incident.incident_type]
+    lines = [
+        f"**{'【演练】' if incident.drill else ''}{wf.TITLE_ZH}**",
+        f"事件类型:{incident.incident_type.value}(依据 {wf.CLAUSE})",
+        f"辖区:{incident.jurisdiction.county}{incident.jurisdiction.justice_office}",
+        f"处置流程:{FLOW_ZH[incident.flow]}",
+        f"发生时间:{fmt_time(incident.occurred_at)}",
+        f"来源:{SOURCE_ZH[incident.source]}",
+    ]
+    if incident.major:
+        lines.append("重大突发事件:由领导小组决定启动预案(000 §2.1)")
+    if incident.dispatch is not None:
+        lines.append("指挥中心已下达指令:到场时限 30分钟(000 §4.3)")
+    lines.append("待办时限和已超时事项见“当前详情”(Current Details)。")
+    return "\n\n".join(lines)
+
+
+def search_attributes_of(incident: IncidentInput) -> sa.TypedSearchAttributes:
+    """What the incident is found by in the UI and ``python -m starter list`` (no personal data)."""
+    return sa.for_incident(
+        incident_type=incident.incident_type.value,
+        flow=incident.flow.value,
+        county=incident.jurisdiction.county,
+        justice_office=incident.jurisdiction.justice_office,
+        drill=incident.drill,
+        occurred_at=incident.occurred_at,
+    )
+
+
 class IncidentClient:
     """Start incidents, send progress reports, read status: the typed SDK door."""
 
     def __init__(self, client: Client, queue: str | None = None) -> None:
         self.client = client
         self.task_queue = queue or task_queue()
+        self._attributes_registered: bool | None = None
 
     @classmethod
     async def connect(cls, **overrides: Any) -> IncidentClient:
@@ -119,21 +159,39 @@ class IncidentClient:
         incident = parse_incident(data)
         wf_type = workflow_type_name(incident.incident_type)
         wf_id = workflow_id or incident_workflow_id(incident)
+        options: dict[str, Any] = {
+            "id": wf_id,
+            "task_queue": self.task_queue,
+            "id_reuse_policy": WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
+            "static_summary": summary_zh(incident),
+            "static_details": details_zh(incident),
+        }
+        if await self.attributes_registered():
+            options["search_attributes"] = search_attributes_of(incident)
         try:
-            handle = await self.client.start_workflow(
-                wf_type,
-                incident,
-                id=wf_id,
-                task_queue=self.task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                static_summary=summary_zh(incident),
-            )
+            handle = await self.client.start_workflow(wf_type, incident, **options)
         except WorkflowAlreadyStartedError:
             return Started(wf_id, wf_type, already_started=True)
         resp = getattr(handle, "_start_workflow_response", None)
         existed = resp is not None and not getattr(resp, "started", True)
         return Started(handle.id, wf_type, already_started=existed)
+
+    async def attributes_registered(self) -> bool:
+        """Whether the namespace has the incidents' search attributes (asked once per client).
+
+        Without them an incident starts unfindable by filter (a warning says so): a start with
+        unregistered attributes is refused by a cluster, and the time-skipping test server even
+        leaves a broken execution behind."""
+        if self._attributes_registered is None:
+            self._attributes_registered = await sa.registered(self.client)
+            if not self._attributes_registered:
+                log.warning(
+                    "search attributes not registered; incidents start without them "
+                    "(run: python -m starter setup-search-attributes)",
+                    namespace=self.client.namespace,
+                )
+        return self._attributes_registered
 
     def handle(self, workflow_id: str) -> WorkflowHandle[Any, Any]:
         return self.client.get_workflow_handle(workflow_id)
@@ -150,11 +208,26 @@ class IncidentClient:
             reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
             raise ReportRefused(reason) from None
         except RPCError as err:
-            raise ReportRefused(f"incident {workflow_id}: {err.message}") from None
+            raise ReportRefused(await self._not_running(workflow_id, err)) from None
 
     async def signal_report(self, workflow_id: str, data: Report | dict[str, Any] | str) -> None:
         """Send a progress report fire-and-forget; a refusal lands on the incident's timeline."""
-        await self.handle(workflow_id).signal("report", parse_report(data))
+        report = parse_report(data)
+        try:
+            await self.handle(workflow_id).signal("report", report)
+        except RPCError as err:
+            raise ReportRefused(await self._not_running(workflow_id, err)) from None
+
+    async def _not_running(self, workflow_id: str, err: RPCError) -> str:
+        """Why a report could not be delivered: the incident is finished (and how), or unknown."""
+        try:
+            desc = await self.handle(workflow_id).describe()
+        except RPCError:
+            return f"incident {workflow_id}: no such incident ({err.message})"
+        if desc.status is not None and desc.status.name != "RUNNING":
+            return (f"incident {workflow_id}: already {desc.status.name.lower().replace('_', ' ')}; "
+                    "reports are no longer taken")
+        return f"incident {workflow_id}: {err.message}"
 
     async def status(self, workflow_id: str) -> IncidentStatus:
         return await self.handle(workflow_id).query("status", result_type=IncidentStatus)

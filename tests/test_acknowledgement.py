@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import Harness, recipients, text_to
+from conftest import CLOSED, REVIEW, Harness, recipients, text_to
 from temporalio.worker import Worker
 
 from activities.channels import OutboxChannel
@@ -67,7 +67,16 @@ async def test_acknowledgement_met_missed_renotified_escalated(env, tmp_path):
         await h.report(wf, "arrived")
         await h.report(wf, "handled")
         await h.report(wf, "punishment", decision="训诫")
-        out = await h.close(wf)
+        await h.report(wf, "closed", **CLOSED)
+        await h.report(wf, "review", actor="东城司法所 所长", **REVIEW)
+        # the closing messages to the centre are not acknowledged either: the incident completes once
+        # their acknowledgements are escalated, not before (nothing left awaited and unrecorded)
+        await h.skip(timedelta(minutes=11))
+        out = await h.api.outcome(wf)
+        assert [e.text_zh for e in out.timeline if e.kind is EntryKind.NOTIFICATION_FAILED] == []
+        closing = {"ack/feedback-on-close/command_centre", "ack/written-report/command_centre"}
+        assert {d.id: d.status for d in out.deadlines if d.id in closing} == dict.fromkeys(closing, DeadlineStatus.MISSED)
+        assert {s for s in (e.step for e in out.timeline) if s and s.endswith("-missed")} >= {f"{c}-missed" for c in closing}
     # acknowledgements still awaited when the incident ends are recorded as missing, never dropped
     final = {o.id: o.status for o in out.accountability.obligations if o.id.startswith("deadline/ack/")}
     assert final[f"deadline/{ack_110}"] is ObligationStatus.ON_TIME

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import uuid
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -150,3 +152,140 @@ async def test_report_sent_twice_with_same_id_is_recorded_once(harness: Harness)
     assert r1.seq == r2.seq
     st = await harness.status(wf)
     assert sum(1 for e in st.timeline if e.kind is EntryKind.REPORT) == 1
+
+
+# ------------------------------------------------------------------------ the bad-input table
+# Each row: what an operator or a connected system gets wrong, how it is sent, the clear error that
+# comes back. For every row the test also checks that no workflow task failed (no retry loop) and that
+# the incident it touched still has each notification once (nothing lost, nothing duplicated).
+
+
+async def _error(coro) -> str:
+    try:
+        await coro
+    except Exception as err:  # the error the sender sees (an update's refusal: its cause)
+        cause = getattr(err, "cause", None)
+        return f"{type(err).__name__}: {getattr(cause, 'message', None) or getattr(err, 'message', None) or err}"
+    return "accepted"
+
+
+async def _open_l1(h: Harness) -> str:
+    return await h.start("L1")
+
+
+async def _start_malformed_json(h: Harness) -> tuple[str, str | None]:
+    return await _error(h.api.start('{"incident_type": "C4", "flow": ')), None
+
+
+async def _start_wrong_type(h: Harness):
+    return await _error(h.api.start(example("C4", major="yes please"))), None
+
+
+async def _start_unknown_type(h: Harness):
+    return await _error(h.api.start(example("C4", incident_type="C12"))), None
+
+
+async def _start_oversized(h: Harness):
+    return await _error(h.api.start(example("C4", description="很长" * 5000))), None
+
+
+async def _report_malformed_json(h: Harness):
+    wf = await _open_l1(h)
+    return await _error(h.api.report(wf, '{"kind": "arrived", ')), wf
+
+
+async def _report_wrong_type(h: Harness):
+    wf = await _open_l1(h)
+    return await _error(h.api.report(wf, {"kind": "progress", "actor": "x", "current_situation": 42})), wf
+
+
+async def _report_unknown_kind(h: Harness):
+    wf = await _open_l1(h)
+    return await _error(h.api.report(wf, {"kind": "teleported", "actor": "x"})), wf
+
+
+async def _report_oversized(h: Harness):
+    wf = await _open_l1(h)
+    return await _error(h.api.report(wf, {"kind": "progress", "actor": "x", "current_situation": "况" * 3000})), wf
+
+
+async def _raw_report_oversized(h: Harness):
+    """Bypassing the client's validation: the workflow's own validator refuses it."""
+    wf = await _open_l1(h)
+    handle = h.env.client.get_workflow_handle(wf)
+    return await _error(handle.execute_update("submit_report", {"kind": "progress", "actor": "x",
+                                                                "current_situation": "况" * 3000})), wf
+
+
+async def _arrival_before_dispatch(h: Harness):
+    wf = await h.start("L1", dispatch=None, source="citizen_request")
+    await h.report(wf, "dispatched", actor="区社会应急联动指挥中心", designated_place="工地门口", designated_person="所长",
+                   at="2026-11-23T10:00:00+08:00")  # L1's example occurred at 09:15
+    return await _error(h.report(wf, "arrived", at="2026-11-23T09:50:00+08:00")), wf
+
+
+async def _report_in_the_future(h: Harness):
+    wf = await _open_l1(h)
+    return await _error(h.report(wf, "arrived", at="2099-01-01T00:00:00+08:00")), wf
+
+
+async def _report_before_the_incident(h: Harness):
+    wf = await _open_l1(h)
+    return await _error(h.report(wf, "arrived", at="2000-01-01T00:00:00+08:00")), wf
+
+
+async def _duplicate_start(h: Harness):
+    data = example("L1", alert_id=f"DUP-{uuid.uuid4().hex[:8]}")
+    first = await h.api.start(data)
+    h.started.append(first.workflow_id)
+    second = await h.api.start(data)
+    assert second.workflow_id == first.workflow_id and not first.already_started and second.already_started
+    return "already_started: the same incident", first.workflow_id
+
+
+async def _report_to_finished(h: Harness):
+    wf = await h.start("L3")
+    await h.report(wf, "aid_decision", granted=True, reason="符合条件")
+    await h.report(wf, "closed", result="已援助", current_situation="平稳", measures_taken=["指派律师"])
+    await h.api.outcome(wf)
+    update = await _error(h.report(wf, "progress", current_situation="x"))
+    signal = await _error(h.api.signal_report(wf, {"kind": "progress", "actor": "x", "current_situation": "x"}))
+    return f"{update} | {signal}", wf
+
+
+TABLE = [
+    ("start: malformed JSON", _start_malformed_json, "InvalidInput: invalid incident input: (whole input): Invalid JSON"),
+    ("start: wrong type", _start_wrong_type, "major: Input should be a valid boolean"),
+    ("start: unknown incident type", _start_unknown_type, "incident_type: Input should be"),
+    ("start: oversized field", _start_oversized, "description: String should have at most"),
+    ("start: duplicate alert id", _duplicate_start, "already_started"),
+    ("report: malformed JSON", _report_malformed_json, "InvalidInput: invalid report: (whole input): Invalid JSON"),
+    ("report: wrong type", _report_wrong_type, "current_situation: Input should be a valid string"),
+    ("report: unknown kind", _report_unknown_kind, "kind: Input tag 'teleported'"),
+    ("report: oversized field", _report_oversized, "current_situation: String should have at most 2000"),
+    ("report: oversized field, raw", _raw_report_oversized, "current_situation: String should have at most 2000"),
+    ("time: arrival before dispatch", _arrival_before_dispatch, "at: arrival before the centre's instruction"),
+    ("time: in the future", _report_in_the_future, "at: lies in the future"),
+    ("time: before the incident", _report_before_the_incident, "at: earlier than the incident's occurred_at"),
+    ("report to a finished incident", _report_to_finished, "already completed; reports are no longer taken"),
+]
+
+
+@pytest.mark.parametrize("what,case,expected", TABLE, ids=[t[0] for t in TABLE])
+async def test_bad_input_table(harness: Harness, what, case, expected):
+    message, wf = await case(harness)
+    print(f"\n{what}: {message[:160]}")
+    assert expected in message
+    assert "Traceback" not in message and "李明轩" not in message and "33100319900101123X" not in message
+    if wf is None:
+        return
+    history = await harness.env.client.get_workflow_handle(wf).fetch_history()
+    failed = [e for e in history.events if e.HasField("workflow_task_failed_event_attributes")]
+    assert failed == [], "a workflow task failed: it would retry"
+    starts = [e for e in history.events if e.HasField("workflow_execution_started_event_attributes")]
+    assert len(starts) == 1
+    # nothing lost, nothing twice: the information report reached both recipients exactly once
+    await harness.until_step(wf, "information-report", 2) if "finished" not in what else None
+    sent = Counter((d["step"], d["recipient"]) for d in harness.outbox() if d["workflow_id"] == wf)
+    assert sent[("information-report", "command_centre")] == 1 and sent[("information-report", "emergency_office")] == 1
+    assert all(n == 1 for n in sent.values()), sent

@@ -25,7 +25,8 @@ Each incident type subclasses :class:`IncidentWorkflow` and writes only its clau
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+import contextlib
+from collections.abc import AsyncIterator, Coroutine
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 
@@ -38,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
 
     from activities.contracts import NotifyReceipt, NotifyRequest
     from activities.notify import BAD_RECIPIENT, UNKNOWN_RECIPIENT
+    from infra import search_attributes as sa
     from plan import texts
     from plan.agencies import AGENCY_NAME_ZH, Agency
     from plan.models import (
@@ -184,6 +186,7 @@ class IncidentWorkflow:
         self._phase = IncidentPhase.OPEN
         self._work: list[asyncio.Task[Any]] = []
         self._watchers: list[asyncio.Task[Any]] = []
+        self._sending = 0
         self._running = False
         self._course: list[str] = []
         self._plan_active = False
@@ -396,8 +399,14 @@ class IncidentWorkflow:
                 step="review-report",
                 clause="001 §5(2)",
             )
-        # A release under way is finished (published or withdrawn) before the incident completes.
+        # A release under way is finished (published or withdrawn) before the incident completes, and
+        # acknowledgements still awaited come in or are escalated (each is bounded by its deadline).
         await workflow.wait_condition(lambda: self._release not in ("drafted", "approved"))
+        await workflow.wait_condition(
+            lambda: not any(
+                d.id.startswith(ACK) and d.status is DeadlineStatus.PENDING for d in self._deadlines.values()
+            )
+        )
         self._phase = IncidentPhase.CLOSED
         await self._drain()
         for d in self._deadlines.values():
@@ -421,11 +430,7 @@ class IncidentWorkflow:
 
     async def _drain(self) -> None:
         """Stop deadline watchers, finish spawned work and running handlers before completing."""
-        for t in self._watchers:
-            if not t.done():
-                t.cancel()
-        await asyncio.gather(*self._watchers, return_exceptions=True)
-        self._watchers.clear()
+        await self._stop_watchers()
         await workflow.wait_condition(
             lambda: all(t.done() for t in self._work) and workflow.all_handlers_finished()
         )
@@ -482,9 +487,7 @@ class IncidentWorkflow:
         await workflow.wait_condition(
             lambda: all(t.done() for t in self._work) and workflow.all_handlers_finished()
         )
-        for t in self._watchers:
-            t.cancel()
-        await asyncio.gather(*self._watchers, return_exceptions=True)
+        await self._stop_watchers()
         workflow.logger.info(
             "continuing as new",
             extra={"incident_type": self.TYPE.value, "step": f"run-{self.run_number + 1}"},
@@ -535,6 +538,15 @@ class IncidentWorkflow:
         lines += [f"已超时:{d.title_zh}(应于 {texts.fmt_time(d.due_at)})" for d in overdue]
         lines += [f"关联事件:{r}" for r in self._related]
         workflow.set_current_details("\n\n".join(lines))
+        # Keep the officers' filters current (phase, missed deadline), by the safe rule of
+        # infra/search_attributes.changed_updates: never an attribute the incident did not start with.
+        updates = sa.changed_updates(
+            workflow.info().typed_search_attributes,
+            {sa.INCIDENT_PHASE: self._phase.value, sa.INCIDENT_DEADLINE_MISSED: bool(overdue) or any(
+                d.status is DeadlineStatus.LATE for d in self._deadlines.values())},
+        )
+        if updates:
+            workflow.upsert_search_attributes(updates)
 
     # ------------------------------------------------------------------ notifications
 
@@ -586,6 +598,7 @@ class IncidentWorkflow:
             recipient_phone=phone,
             message_zh=message_zh,
             drill=self.incident.drill,
+            jurisdiction=(self.incident.jurisdiction.justice_office, self.incident.jurisdiction.county),
         )
         try:
             receipt = await workflow.execute_activity(
@@ -593,7 +606,7 @@ class IncidentWorkflow:
                 req,
                 result_type=NotifyReceipt,
                 start_to_close_timeout=timedelta(seconds=30),
-                heartbeat_timeout=timedelta(seconds=20),
+                heartbeat_timeout=timedelta(seconds=10),  # heartbeats: infra/heartbeat.py
                 schedule_to_close_timeout=self.POLICY.notification_budget,
                 retry_policy=RetryPolicy(
                     initial_interval=timedelta(seconds=1),
@@ -830,13 +843,14 @@ class IncidentWorkflow:
                     f"{deadline.title_zh}:剩余{texts.fmt_duration(left)}",
                     clause=deadline.clause,
                 )
-                await self.notify(
-                    Agency.JUSTICE_OFFICE,
-                    texts.deadline_reminder(self.incident, self.TITLE_ZH, deadline, before),
-                    step=f"{deadline.id}-reminder-{int(before.total_seconds())}",
-                    clause=deadline.clause,
-                    required=False,
-                )
+                async with self._busy():
+                    await self.notify(
+                        Agency.JUSTICE_OFFICE,
+                        texts.deadline_reminder(self.incident, self.TITLE_ZH, deadline, before),
+                        step=f"{deadline.id}-reminder-{int(before.total_seconds())}",
+                        clause=deadline.clause,
+                        required=False,
+                    )
         wait = deadline.due_at - workflow.now()
         if wait > timedelta(0):
             try:
@@ -858,12 +872,31 @@ class IncidentWorkflow:
             extra={"incident_type": self.TYPE.value, "step": deadline.id},
         )
         text = texts.deadline_missed(self.incident, self.TITLE_ZH, deadline)
-        await asyncio.gather(
-            *(
-                self.notify(to, text, step=f"{deadline.id}-missed", clause=deadline.clause, required=False)
-                for to in deadline.escalate_to
+        async with self._busy():
+            await asyncio.gather(
+                *(
+                    self.notify(to, text, step=f"{deadline.id}-missed", clause=deadline.clause, required=False)
+                    for to in deadline.escalate_to
+                )
             )
-        )
+
+    @contextlib.asynccontextmanager
+    async def _busy(self) -> AsyncIterator[None]:
+        """A watcher sending a reminder or an escalation: it is not cancelled half-way (``_stop_watchers``)."""
+        self._sending += 1
+        try:
+            yield
+        finally:
+            self._sending -= 1
+
+    async def _stop_watchers(self) -> None:
+        """Cancel the deadline watchers once none is in the middle of sending."""
+        await workflow.wait_condition(lambda: self._sending == 0)
+        for t in self._watchers:
+            if not t.done():
+                t.cancel()
+        await asyncio.gather(*self._watchers, return_exceptions=True)
+        self._watchers.clear()
 
     def fulfil(self, deadline_id: str, actor: str) -> None:
         """Mark a deadline fulfilled now: met if on time, late if it had already been missed."""
@@ -910,14 +943,15 @@ class IncidentWorkflow:
                 clause=clause,
                 recipient=recipient,
             )
-            await self.notify(
-                recipient,
-                f"【重复通知】{message_zh}",
-                step=f"{step}-renotify-{n}",
-                clause=clause,
-                required=False,
-                ack_for=deadline.id,
-            )
+            async with self._busy():
+                await self.notify(
+                    recipient,
+                    f"【重复通知】{message_zh}",
+                    step=f"{step}-renotify-{n}",
+                    clause=clause,
+                    required=False,
+                    ack_for=deadline.id,
+                )
         await self._watch(deadline)
 
     def cancel_deadline(self, deadline_id: str, reason_zh: str) -> None:
@@ -1037,6 +1071,8 @@ class IncidentWorkflow:
         if self._phase is IncidentPhase.HANDLED:
             if self.review_required and not self.reports_of(Review):
                 waiting.insert(0, "review")
+            if any(d.id.startswith(ACK) and d.status is DeadlineStatus.PENDING for d in self._deadlines.values()):
+                waiting.append("acknowledge (回执)")
             return waiting
         if self.incident.major and not self._plan_activated:
             waiting.append("plan_decision (activate)")

@@ -1,0 +1,86 @@
+"""The benchmark's worker process: the project's incident worker (``worker.build_worker``, exactly as
+shipped) and the bare hello-world worker, in one process whose CPU and RSS the benchmark reads.
+
+    python -m bench.worker ADDRESS BARE_QUEUE INCIDENT_QUEUE OUTBOX DRILL_OUTBOX [OPTIONS_JSON]
+
+``OPTIONS_JSON`` (tuning experiments only): Worker keyword arguments applied to both workers, e.g.
+``{"max_cached_workflows": 2000}``; ``{"sandbox_passthrough": ["workflows"]}`` loads those modules
+once instead of in every workflow run's sandbox; ``{"sandbox": false}`` runs workflows unsandboxed
+(to measure the sandbox's cost, never for production). Prints ``ready`` once both workers poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from datetime import timedelta
+
+from temporalio.worker import Worker
+
+
+async def main(argv: list[str]) -> None:
+    address, bare_queue, incident_queue, outbox, drill_outbox = argv[:5]
+    options = json.loads(argv[5]) if len(argv) > 5 and argv[5] else {}
+
+    from activities import build_activities
+    from bench.bare import BenchHello, noop
+    from infra.settings import connect
+    from worker import build_worker
+    from workflows import ALL_WORKFLOWS
+
+    client = await connect(target_host=address)
+    sandbox = options.pop("sandbox", True)
+    passthrough = options.pop("sandbox_passthrough", [])
+    if sandbox is False:
+        from temporalio.worker import UnsandboxedWorkflowRunner
+
+        options["workflow_runner"] = UnsandboxedWorkflowRunner()
+    elif passthrough:
+        from temporalio.worker.workflow_sandbox import (
+            SandboxedWorkflowRunner,
+            SandboxRestrictions,
+        )
+
+        options["workflow_runner"] = SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(*passthrough)
+        )
+    if options:
+        incident = Worker(
+            client,
+            task_queue=incident_queue,
+            workflows=ALL_WORKFLOWS,
+            activities=build_activities(outbox=outbox, drill_outbox=drill_outbox),
+            graceful_shutdown_timeout=timedelta(seconds=2),
+            **options,
+        )
+    else:
+        incident = build_worker(client, queue=incident_queue, outbox=outbox, drill_outbox=drill_outbox)
+    options.pop("workflow_runner", None)
+    bare = Worker(client, task_queue=bare_queue, workflows=[BenchHello], activities=[noop], **options)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    runs = {asyncio.create_task(incident.run()): "incident", asyncio.create_task(bare.run()): "bare"}
+    print("ready", flush=True)
+    stopping = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([*runs, stopping], return_when=asyncio.FIRST_COMPLETED)
+    for task in done:
+        if task in runs:  # a worker ended by itself: say why, and let the benchmark fail fast
+            err = task.exception()
+            print(f"bench worker: the {runs[task]} worker stopped: {err!r}", file=sys.stderr, flush=True)
+            os._exit(3)
+    await asyncio.gather(incident.shutdown(), bare.shutdown())
+
+
+if __name__ == "__main__":
+    from infra import logging as logs
+
+    os.environ.setdefault("LOG_FORMAT", "json")
+    logs.configure()
+    asyncio.run(main(sys.argv[1:]))
+    sys.stdout.flush()
+    os._exit(0)  # the SDK may abort at interpreter exit (sdk-python #300)

@@ -1,0 +1,196 @@
+"""The incidents' search attributes, defined once: what an officer filters on in the Web UI and CLI.
+
+Registered by the dev server's start flags (:func:`dev_server_flags`, used by ``devstack.DevServer``)
+and on a real cluster by ``python -m starter setup-search-attributes`` (:func:`register`, idempotent).
+Set at start by ``starter.api`` and kept current by the workflow (phase and missed-deadline flag).
+
+Search attributes are not encrypted by a payload codec and are visible to every reader of the
+namespace: only the incident's type, flow, jurisdiction (county and justice office: places of
+agencies, not of people), phase, flags and time go here. Never names, ID numbers, addresses, phones.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from temporalio.common import (
+    SearchAttributeKey,
+    SearchAttributePair,
+    SearchAttributeUpdate,
+    TypedSearchAttributes,
+)
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
+
+INCIDENT_TYPE = SearchAttributeKey.for_keyword("IncidentType")
+"""Catalogue id: L1..L4, C1..C11 (000 §1.4, 001 §4)."""
+INCIDENT_FLOW = SearchAttributeKey.for_keyword("IncidentFlow")
+"""``urgent`` / ``general`` (000 §4.3(1)(2))."""
+INCIDENT_COUNTY = SearchAttributeKey.for_keyword("IncidentCounty")
+"""The county / district, e.g. 黄岩区."""
+INCIDENT_JUSTICE_OFFICE = SearchAttributeKey.for_keyword("IncidentJusticeOffice")
+"""The justice office (司法所) handling it, e.g. 东城司法所."""
+INCIDENT_PHASE = SearchAttributeKey.for_keyword("IncidentPhase")
+"""``open`` (handling), ``handled`` (after handling: review, aftermath), ``closed``."""
+INCIDENT_DEADLINE_MISSED = SearchAttributeKey.for_bool("IncidentDeadlineMissed")
+"""True once any deadline of the incident was missed (000 §4.3, §3(3); 001 §7(4))."""
+INCIDENT_DRILL = SearchAttributeKey.for_bool("IncidentDrill")
+"""A drill (演练, 000 §6.2, 001 §7(2)): its notifications go to the drill outbox."""
+INCIDENT_OCCURRED_AT = SearchAttributeKey.for_datetime("IncidentOccurredAt")
+"""When the incident occurred (the input's ``occurred_at``)."""
+
+ALL_KEYS: tuple[SearchAttributeKey[Any], ...] = (
+    INCIDENT_TYPE,
+    INCIDENT_FLOW,
+    INCIDENT_COUNTY,
+    INCIDENT_JUSTICE_OFFICE,
+    INCIDENT_PHASE,
+    INCIDENT_DEADLINE_MISSED,
+    INCIDENT_DRILL,
+    INCIDENT_OCCURRED_AT,
+)
+
+#: The Temporal CLI's type names (``--search-attribute Name=Type``).
+_CLI_TYPE = {"KEYWORD": "Keyword", "BOOL": "Bool", "DATETIME": "Datetime", "TEXT": "Text", "INT": "Int",
+             "DOUBLE": "Double", "KEYWORD_LIST": "KeywordList"}
+
+
+def _type_name(key: SearchAttributeKey[Any]) -> str:
+    return _CLI_TYPE[key.indexed_value_type.name]
+
+
+def dev_server_flags() -> list[str]:
+    """``temporal server start-dev`` flags registering every attribute."""
+    flags: list[str] = []
+    for key in ALL_KEYS:
+        flags += ["--search-attribute", f"{key.name}={_type_name(key)}"]
+    return flags
+
+
+def for_incident(
+    *,
+    incident_type: str,
+    flow: str,
+    county: str,
+    justice_office: str,
+    drill: bool,
+    occurred_at: datetime,
+    phase: str = "open",
+    deadline_missed: bool = False,
+) -> TypedSearchAttributes:
+    """The attributes of an incident at start (no personal data by construction: no such field)."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(INCIDENT_TYPE, incident_type),
+            SearchAttributePair(INCIDENT_FLOW, flow),
+            SearchAttributePair(INCIDENT_COUNTY, county),
+            SearchAttributePair(INCIDENT_JUSTICE_OFFICE, justice_office),
+            SearchAttributePair(INCIDENT_PHASE, phase),
+            SearchAttributePair(INCIDENT_DEADLINE_MISSED, deadline_missed),
+            SearchAttributePair(INCIDENT_DRILL, drill),
+            SearchAttributePair(INCIDENT_OCCURRED_AT, occurred_at),
+        ]
+    )
+
+
+def changed_updates(
+    present: TypedSearchAttributes, wanted: dict[SearchAttributeKey[Any], Any]
+) -> list[SearchAttributeUpdate[Any]]:
+    """The safe rule for workflows: update only keys the workflow already carries (so they are
+    registered: the server accepted them at start) and only when the value changed. An incident
+    started without attributes (time-skipping test server, a cluster where nobody ran
+    ``setup-search-attributes``, a bare ``temporal workflow start``) never upserts: an unregistered
+    attribute would fail every workflow task and wedge the incident."""
+    updates: list[SearchAttributeUpdate[Any]] = []
+    for key, value in wanted.items():
+        if key in present and present.get(key) != value:
+            updates.append(key.value_set(value))
+    return updates
+
+
+async def register(client: Client, namespace: str | None = None) -> tuple[list[str], list[str]]:
+    """Add the missing attributes to the namespace through the operator service (idempotent).
+
+    Returns (added, already present). Raises ValueError naming an attribute registered with a
+    different type (it cannot be changed in place)."""
+    from temporalio.api.enums.v1 import IndexedValueType
+    from temporalio.api.operatorservice.v1 import (
+        AddSearchAttributesRequest,
+        ListSearchAttributesRequest,
+    )
+
+    ns = namespace or client.namespace
+    existing = await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=ns))
+    have = {**dict(existing.system_attributes), **dict(existing.custom_attributes)}
+    missing: dict[str, Any] = {}
+    present: list[str] = []
+    for key in ALL_KEYS:
+        want = IndexedValueType.Value(f"INDEXED_VALUE_TYPE_{key.indexed_value_type.name}")
+        if key.name in have:
+            if have[key.name] != want:
+                got = IndexedValueType.Name(have[key.name]).removeprefix("INDEXED_VALUE_TYPE_")
+                raise ValueError(
+                    f"search attribute {key.name}: registered as {got} in namespace {ns}, "
+                    f"expected {key.indexed_value_type.name}"
+                )
+            present.append(key.name)
+        else:
+            missing[key.name] = want
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(search_attributes=missing, namespace=ns)
+        )
+    return sorted(missing), present
+
+
+def incident_query(
+    *,
+    incident_type: str | None = None,
+    flow: str | None = None,
+    county: str | None = None,
+    justice_office: str | None = None,
+    phase: str | None = None,
+    deadline_missed: bool | None = None,
+    drill: bool | None = None,
+    running: bool | None = None,
+) -> str:
+    """A visibility query (the Web UI's filter box, ``temporal workflow list --query``) for incidents.
+
+    ``IncidentType IS NOT NULL`` keeps drills' programmes and other workflows out of the list."""
+
+    def quoted(name: str, value: str) -> str:
+        if any(c in value for c in "'\"\\") or not value.strip():
+            raise ValueError(f"{name}: {value!r} is not a valid filter value (no quotes or backslashes)")
+        return f"'{value}'"
+
+    parts = [f"{INCIDENT_TYPE.name} IS NOT NULL"]
+    for key, value in ((INCIDENT_TYPE, incident_type), (INCIDENT_FLOW, flow), (INCIDENT_COUNTY, county),
+                       (INCIDENT_JUSTICE_OFFICE, justice_office), (INCIDENT_PHASE, phase)):
+        if value is not None:
+            parts.append(f"{key.name} = {quoted(key.name, value)}")
+    for key, flag in ((INCIDENT_DEADLINE_MISSED, deadline_missed), (INCIDENT_DRILL, drill)):
+        if flag is not None:
+            parts.append(f"{key.name} = {'true' if flag else 'false'}")
+    if running is not None:
+        parts.append("ExecutionStatus = 'Running'" if running else "ExecutionStatus != 'Running'")
+    return " AND ".join(parts)
+
+
+async def registered(client: Client) -> bool:
+    """True when every attribute is registered in the client's namespace with its type; False when
+    any is missing or the server cannot tell (the time-skipping test server has no operator service)."""
+    from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+    from temporalio.service import RPCError
+
+    try:
+        resp = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=client.namespace)
+        )
+    except RPCError:
+        return False
+    have = {**dict(resp.system_attributes), **dict(resp.custom_attributes)}
+    return all(
+        have.get(k.name) == int(k.indexed_value_type) for k in ALL_KEYS
+    )
