@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RawValue, RetryPolicy
+from temporalio.common import Priority, RawValue, RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -106,6 +106,11 @@ BY_HAND = "by-hand/"
 AFTER_HANDLING_KINDS = frozenset({"progress", "review", "release", "notified_by_hand"})
 #: Report kinds taken at any time while handling (besides the clause's own).
 ANYTIME_KINDS = frozenset({"progress", "feedback", "command_set", "release", "notified_by_hand", "plan_decision"})
+
+#: Recipients whose notifications are dispatched first when notifications queue up (priority key 1
+#: of 1–5; every other notification has the default, 3).
+URGENT_RECIPIENTS = frozenset({Agency.POLICE_110, Agency.MEDICAL_120})
+URGENT_PRIORITY = Priority(priority_key=1)
 
 #: Who a major incident is reported to once the plan is activated (000 §2.1; 001 §3(1)).
 MAJOR_REPORT_TO = (
@@ -615,6 +620,9 @@ class IncidentWorkflow:
                     non_retryable_error_types=[UNKNOWN_RECIPIENT, BAD_RECIPIENT],
                 ),
                 summary=f"通知{AGENCY_NAME_ZH[recipient]}",
+                # A call to the police or the ambulance goes ahead of other notifications waiting in
+                # the queue (a city-wide burst of incidents): the worst failure is a late 110 call.
+                priority=URGENT_PRIORITY if recipient in URGENT_RECIPIENTS else Priority.default,
             )
         except ActivityError as err:
             cause = err.cause
