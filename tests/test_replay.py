@@ -74,3 +74,36 @@ async def test_finished_incidents_replay_deterministically(harness: Harness):
     await harness.close(c1)
 
     assert await replay(harness, s3, l4, child, c1) == 5
+
+
+async def test_drill_programme_replays_deterministically(harness: Harness):
+    """The drill workflow (000 §6.2, 001 §7(2)) and the drill-mode incident it runs replay cleanly."""
+    import uuid
+
+    from conftest import CLOSED, REVIEW, example
+
+    from plan.models import IncidentInput
+    from workflows import workflow_type_name
+    from workflows.drill import DrillOutcome, DrillPlan, DrillStep
+
+    actor = {"actor": "东城司法所 演练值班员"}
+    inp = IncidentInput.model_validate(example("C4", alert_id=None))
+    plan = DrillPlan(
+        workflow_type=workflow_type_name(inp.incident_type),
+        incident_title_zh="社区矫正对象脱离监督管理",
+        incident=inp,
+        script=[
+            DrillStep(after=timedelta(minutes=45), report={"kind": "arrived", **actor}),
+            DrillStep(report={"kind": "search_result", "found": True, "methods": ["phone"], **actor}),
+            DrillStep(report={"kind": "punishment", "decision": "训诫", "actor": "社区矫正管理科"}),
+            DrillStep(report={"kind": "closed", **CLOSED, **actor}),
+            DrillStep(after=timedelta(hours=1), report={"kind": "review", **REVIEW, **actor}),
+        ],
+        window=timedelta(days=2),
+    )
+    wf = f"drill-replay-{uuid.uuid4().hex[:8]}"
+    out = await harness.env.client.execute_workflow(
+        "DrillProgramme", plan, id=wf, task_queue=harness.queue, result_type=DrillOutcome
+    )
+    assert out.completed
+    assert await replay(harness, wf, out.incident_workflow_id) == 2
