@@ -86,6 +86,11 @@ class Harness:
         await self.skip(DEFAULT_POLICY.ack_timeout * (DEFAULT_POLICY.ack_renotify + 1) + timedelta(minutes=1))
         return await self.api.outcome(wf_id)
 
+    async def punish_and_close(self, wf_id: str, decision: str, **closed: Any) -> IncidentOutcome:
+        """The section's punishment (001 §4), then ``close``: how most correction clauses end."""
+        await self.report(wf_id, "punishment", decision=decision, actor="区司法局社区矫正管理科")
+        return await self.close(wf_id, **closed)
+
     async def status(self, wf_id: str) -> IncidentStatus:
         return await self.api.status(wf_id)
 

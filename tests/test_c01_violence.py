@@ -14,11 +14,8 @@ INVESTIGATION = "配合公安机关开展犯罪侦查和调查取证工作"
 TAIL = ["punishment-report-up", "feedback-on-close", "written-report", "review-report"]
 
 
-
-
 async def _finish(h: Harness, wf: str, decision: str = "警告"):
-    await h.report(wf, "punishment", decision=decision, actor="区司法局社区矫正管理科")
-    return await h.close(wf, **CLOSE)
+    return await h.punish_and_close(wf, decision, **CLOSE)
 
 
 def _assert_accountable(out) -> None:

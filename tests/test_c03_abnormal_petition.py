@@ -18,11 +18,8 @@ STEPS = [
 ]
 
 
-
-
 async def _finish(h: Harness, wf: str, decision: str = "警告"):
-    await h.report(wf, "punishment", decision=decision, actor="区司法局社区矫正管理科")
-    return await h.close(wf, **CLOSE)
+    return await h.punish_and_close(wf, decision, **CLOSE)
 
 
 async def test_brought_back_without_claims(harness: Harness):

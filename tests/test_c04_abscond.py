@@ -10,8 +10,7 @@ CLOSE = dict(result="对象已到司法所报告,依法予以训诫", current_si
 
 
 async def _finish(h: Harness, wf: str, decision: str = "训诫"):
-    await h.report(wf, "punishment", decision=decision, actor="区司法局社区矫正管理科")
-    return await h.close(wf, **CLOSE)
+    return await h.punish_and_close(wf, decision, **CLOSE)
 
 
 async def test_found_during_search(harness: Harness):

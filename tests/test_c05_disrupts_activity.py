@@ -12,11 +12,8 @@ HEAD = ["information-report", "level-report"]
 TAIL = ["punishment-report-up", "feedback-on-close", "written-report", "review-report"]
 
 
-
-
 async def _finish(h: Harness, wf: str, decision: str = "训诫"):
-    await h.report(wf, "punishment", decision=decision, actor="区司法局社区矫正管理科")
-    return await h.close(wf, **CLOSE)
+    return await h.punish_and_close(wf, decision, **CLOSE)
 
 
 async def test_violator_leaves_when_told(harness: Harness):

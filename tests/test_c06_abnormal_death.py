@@ -33,12 +33,6 @@ def _subject(family: list[dict]) -> dict:
     return subject
 
 
-
-
-
-
-
-
 async def test_verified_with_police_terminates_and_reports_up(harness: Harness):
     wf = await harness.start("C6")
     await harness.report(wf, "arrived")

@@ -22,12 +22,6 @@ CLOSE = dict(
 )
 
 
-
-
-
-
-
-
 async def test_subject_died_correction_terminated_and_reported(harness: Harness):
     wf = await harness.start("C7")
     await harness.report(wf, "arrived")

@@ -15,16 +15,9 @@ CLOSE = dict(
 OFFICE = dict(at_justice_office=True, place="东城司法所办公场所(社区矫正报到室)")
 
 
-
-
-
-
-
-
 async def _finish(h: Harness, wf: str, decision: str = "警告"):
     await h.report(wf, "handled")
-    await h.report(wf, "punishment", decision=decision, actor="区司法局社区矫正管理科")
-    return await h.close(wf, **CLOSE)
+    return await h.punish_and_close(wf, decision, **CLOSE)
 
 
 async def test_heeded_at_correction_centre_no_police(harness: Harness):

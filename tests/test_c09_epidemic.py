@@ -14,8 +14,6 @@ from starter.api import ReportRefused
 END = ["written-report", "review-report"]
 
 
-
-
 async def test_s1_red_code_at_workplace(harness: Harness):
     wf = await harness.start("C9-S1")
     st = await harness.until_step(wf, "contact-epidemic-dept")

@@ -22,12 +22,6 @@ CLOSE = dict(
 )
 
 
-
-
-
-
-
-
 async def test_complied_left_the_venue_then_punished(harness: Harness):
     wf = await harness.start("C10")
     await harness.report(wf, "arrived")

@@ -13,12 +13,6 @@ CLOSE = dict(
 )
 
 
-
-
-
-
-
-
 async def test_handled_on_site_without_110(harness: Harness):
     wf = await harness.start("C11")
     await harness.report(wf, "arrived")
