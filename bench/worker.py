@@ -6,7 +6,9 @@ shipped) and the bare hello-world worker, in one process whose CPU and RSS the b
 ``OPTIONS_JSON`` (tuning experiments only): Worker keyword arguments applied to both workers, e.g.
 ``{"max_cached_workflows": 2000}``; ``{"sandbox_passthrough": ["workflows"]}`` loads those modules
 once instead of in every workflow run's sandbox; ``{"sandbox": false}`` runs workflows unsandboxed
-(to measure the sandbox's cost, never for production). Prints ``ready`` once both workers poll.
+(to measure the sandbox's cost, never for production). A third worker, on ``INCIDENT_QUEUE-degraded``,
+runs the same incidents with every delivery but 110/120 failing (the degraded phase). Prints ``ready``
+once the workers poll.
 """
 
 from __future__ import annotations
@@ -19,6 +21,23 @@ import sys
 from datetime import timedelta
 
 from temporalio.worker import Worker
+
+
+class DownExceptUrgent:
+    """A drill sink that fails every delivery but 110's and 120's, as a channel that is down does
+    (retryable, for the whole retry budget): the bench's "every other channel failing" phase."""
+
+    real = False
+    acknowledges = False
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.name = inner.name
+
+    async def deliver(self, delivery):
+        if delivery.request.recipient.value not in ("police_110", "medical_120"):
+            raise ConnectionError("channel down (bench: every channel but 110/120 failing)")
+        return await self.inner.deliver(delivery)
 
 
 async def main(argv: list[str]) -> None:
@@ -58,13 +77,20 @@ async def main(argv: list[str]) -> None:
         )
     else:
         incident = build_worker(client, queue=incident_queue, outbox=outbox, drill_outbox=drill_outbox)
+    # The degraded phase's worker: the same incident worker whose sink fails every delivery but 110/120
+    # (every other channel down), on its own queue.
+    acts = build_activities(outbox=outbox, drill_outbox=drill_outbox)
+    notifier = acts[0].__self__
+    notifier.drill_channel = DownExceptUrgent(notifier.drill_channel)
+    degraded = build_worker(client, queue=f"{incident_queue}-degraded", activities=acts)
     options.pop("workflow_runner", None)
     bare = Worker(client, task_queue=bare_queue, workflows=[BenchHello], activities=[noop], **options)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    runs = {asyncio.create_task(incident.run()): "incident", asyncio.create_task(bare.run()): "bare"}
+    runs = {asyncio.create_task(incident.run()): "incident", asyncio.create_task(bare.run()): "bare",
+            asyncio.create_task(degraded.run()): "degraded"}
     print("ready", flush=True)
     stopping = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([*runs, stopping], return_when=asyncio.FIRST_COMPLETED)
@@ -73,7 +99,7 @@ async def main(argv: list[str]) -> None:
             err = task.exception()
             print(f"bench worker: the {runs[task]} worker stopped: {err!r}", file=sys.stderr, flush=True)
             os._exit(3)
-    await asyncio.gather(incident.shutdown(), bare.shutdown())
+    await asyncio.gather(incident.shutdown(), bare.shutdown(), degraded.shutdown())
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ CLOSED = {"kind": "closed", "actor": OFFICER, "result": "事态已平息,处置�
 REVIEW = {"kind": "review", "actor": "东城司法所 所长", "course": "接报后司法所立即处置,按预案通知相关单位",
           "cause": "对象法治意识淡薄", "lessons": "信息报告及时,部门联动顺畅", "improvements": "加强日常走访"}
 ARRIVED = {"kind": "arrived", "actor": OFFICER}
+AFTERMATH = {"kind": "aftermath_done", "actor": "区司法局应急办公室", "summary": "善后处置工作完毕"}
 
 
 def _punish(decision: str) -> dict[str, Any]:
@@ -58,7 +59,7 @@ SCRIPTS: dict[str, list[dict[str, Any]]] = {
            _punish("训诫"), CLOSED, REVIEW],
     "C11": [ARRIVED, FEEDBACK, {"kind": "handled", "actor": OFFICER}, _punish("不予处罚"), CLOSED, REVIEW],
     "L1": [ARRIVED, FEEDBACK, {"kind": "mediation_outcome", "actor": "人民调解组 调解员", "outcome": "agreement",
-                               "summary": "项目方承诺三日内支付"}, CLOSED],
+                               "summary": "项目方承诺三日内支付"}, CLOSED, AFTERMATH],
 }
 MIX = list(SCRIPTS)
 

@@ -49,6 +49,9 @@ class Agency(StrEnum):
     """原判法院或决定机关 (001 §4(6)(7))."""
     EPIDEMIC_DEPARTMENT = "epidemic_department"
     """社区 / 疫情防控部门 (001 §4(9))."""
+    AWAY_EPIDEMIC_DEPARTMENT = "away_epidemic_department"
+    """当地疫情防控部门 of the place where a subject away is (001 §4(9) 情形三); its number comes with
+    the incident."""
     OTHER_COUNTY_BUREAU = "other_county_bureau"
     """相关县(市、区)司法行政机关 (001 §5(1))."""
     MEDIATION_GROUP = "mediation_group"
@@ -85,6 +88,7 @@ AGENCY_NAME_ZH: dict[Agency, str] = {
     Agency.PETITION_OFFICE: "同级信访部门",
     Agency.DECIDING_AUTHORITY: "原判法院或决定机关",
     Agency.EPIDEMIC_DEPARTMENT: "社区/疫情防控部门",
+    Agency.AWAY_EPIDEMIC_DEPARTMENT: "外出地当地疫情防控部门",
     Agency.OTHER_COUNTY_BUREAU: "相关县(市、区)司法行政机关",
     Agency.MEDIATION_GROUP: "人民调解组",
     Agency.LEGAL_SERVICE_GROUP: "法律服务组",
@@ -96,7 +100,7 @@ AGENCY_NAME_ZH: dict[Agency, str] = {
 }
 
 
-PER_INCIDENT = frozenset({Agency.FAMILY, Agency.PARTY})
+PER_INCIDENT = frozenset({Agency.FAMILY, Agency.PARTY, Agency.AWAY_EPIDEMIC_DEPARTMENT})
 """Recipients whose phone comes with the incident, not from the directory."""
 
 
@@ -123,7 +127,7 @@ class Directory(BaseModel):
     @field_validator("agencies")
     @classmethod
     def _every_agency_listed(cls, value: dict[Agency, Contact]) -> dict[Agency, Contact]:
-        # FAMILY and PARTY are reached through the contacts given in the incident itself.
+        # FAMILY, PARTY and an away place's department are reached through contacts given in the incident.
         missing = sorted(a.value for a in Agency if a not in value and a not in PER_INCIDENT)
         if missing:
             raise ValueError(f"agencies missing from the directory: {', '.join(missing)}")

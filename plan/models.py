@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -147,6 +148,10 @@ class EpidemicCase(_Model):
     scenario: EpidemicScenario
     away_place: str | None = Field(default=None, min_length=1, max_length=200)
     """情形三: where the subject is while away (外出地)."""
+    away_epidemic_department: str | None = Field(default=None, min_length=1, max_length=200)
+    """情形三: the epidemic department of the place where the subject is (当地疫情防控部门), by name."""
+    away_epidemic_phone: Phone | None = None
+    """情形三: its duty number; without one the justice office contacts it by hand (``notified_by_hand``)."""
 
     @model_validator(mode="after")
     def _away_place_for_s3(self) -> EpidemicCase:
@@ -328,7 +333,35 @@ class SearchResult(_Report):
     found: bool
     methods: list[SearchMethod] = Field(min_length=1)
     risk_of_serious_incident: bool = False
-    """可能发生 001 §4(1)(2)(3) 所列情形: the police station is told at once."""
+    """可能发生 001 §4(1)(2)(3) 所列情形, known at this search: the same as a ``risk`` report sent with it."""
+
+
+class RiskSituation(StrEnum):
+    """001 §4(4) 可能发生上述(一)、(二)、(三)项所列情形."""
+
+    C1 = "C1"
+    """(一) 行凶、杀人、放火、抢劫、绑架等犯罪, or coercive suicide, self-immolation, self-harm."""
+    C2 = "C2"
+    """(二) 非法组织或参与群体性事件."""
+    C3 = "C3"
+    """(三) 参与非正常上访."""
+
+
+RISK_SITUATION_ZH = {
+    RiskSituation.C1: "(一)实施行凶等犯罪或以要挟为目的的自杀自残",
+    RiskSituation.C2: "(二)非法组织或参与群体性事件",
+    RiskSituation.C3: "(三)参与非正常上访",
+}
+
+
+class Risk(_Report):
+    """001 §4(4): while the subject is missing, a risk of (一)(二)(三) is known — at any time, with or
+    without a search result: 司法所应当立即通知执行地公安派出所协助查找和处置,并上报区司法局社区矫正管理科."""
+
+    kind: Literal["risk"]
+    situations: list[RiskSituation] = Field(min_length=1, max_length=3)
+    grounds: Text
+    """What points to the risk (e.g. threats made to the victim's family)."""
 
 
 class SubjectFound(_Report):
@@ -427,6 +460,13 @@ class Review(_Report):
     improvements: Text
 
 
+class AftermathDone(_Report):
+    """000 §4.4: the aftermath (善后处置) the bureau did with the departments concerned is complete."""
+
+    kind: Literal["aftermath_done"]
+    summary: Text
+
+
 class NotifiedByHand(_Report):
     """A notification the system could not deliver, made by hand (phone, fax) by the duty officer."""
 
@@ -470,8 +510,44 @@ class Handled(_Report):
     kind: Literal["handled"]
     crime_suspected: bool = False
     """001 §4(1): 对涉嫌实施犯罪的社区矫正对象,配合公安机关开展犯罪侦查和调查取证工作."""
-    claims: str = Field(default="", max_length=2000)
-    """001 §4(3): the subject's lawful and reasonable claims, recorded for study (认真研究处理)."""
+    claims: list[Text] = Field(default_factory=list, max_length=20)
+    """001 §4(3): the subject's lawful and reasonable claims (合法合理诉求), each studied and answered
+    (``claim_handled``) before the incident closes. A single string is taken as one claim."""
+
+    @field_validator("claims", mode="before")
+    @classmethod
+    def _one_claim(cls, v: object) -> object:
+        if isinstance(v, str):
+            return [v] if v.strip() else []
+        return v
+
+
+class ClaimHandled(_Report):
+    """001 §4(3) 对社区矫正对象反映的合法合理诉求,要认真研究处理: who studied claim N and the outcome."""
+
+    kind: Literal["claim_handled"]
+    claim: int = Field(ge=1, le=20)
+    """Which claim of the ``handled`` report (1 = the first)."""
+    studied_by: ShortText
+    outcome: Text
+
+
+class CoordinationDepartment(StrEnum):
+    """001 §4(11) 联系协调公安等相关职能部门: the departments an officer may choose."""
+
+    POLICE_STATION = "police_station"
+    POLICE_ORGAN = "police_organ"
+    PETITION_OFFICE = "petition_office"
+    EPIDEMIC_DEPARTMENT = "epidemic_department"
+
+
+class Coordinate(_Report):
+    """001 §4(11): 可以…联系协调公安等相关职能部门予以妥善处置 — the officer chooses which departments."""
+
+    kind: Literal["coordinate"]
+    departments: list[CoordinationDepartment] = Field(min_length=1, max_length=4)
+    request: Text
+    """What the departments are asked to do."""
 
 
 class PoliceRequested(_Report):
@@ -488,13 +564,26 @@ class DeathVerification(_Report):
     verified: bool
 
 
+class ActivityStopped(_Report):
+    """001 §4(7) 终止教育学习、公益活动: the activity was stopped."""
+
+    kind: Literal["activity_stopped"]
+
+
+class SiteInspection(_Report):
+    """001 §4(7) 开展现场设施安全检查: the site's facilities were inspected (after the activity stopped)."""
+
+    kind: Literal["site_inspection"]
+    findings: Text
+
+
 class CasualtyOutcome(_Report):
-    """001 §4(7): outcome of treatment; did the subject die? Site inspected?"""
+    """001 §4(7): outcome of treatment; did the subject die? Taken once the site inspection is reported."""
 
     kind: Literal["casualty_outcome"]
     subject_died: bool
-    site_inspected: bool
-    """开展现场设施安全检查: required; false is refused until the inspection is done."""
+    site_inspected: bool | None = None
+    """Superseded by the ``site_inspection`` report (kept so that older senders are not refused)."""
     summary: Text
 
 
@@ -542,7 +631,7 @@ class ComplaintResult(_Report):
     substantiated: bool
     findings: Text
     action: Text
-    """处理措施, e.g. 责令退还违规收取的费用并移送律师协会."""
+    """处理措施, e.g. (ours) 责令退还违规收取的费用并移送律师协会."""
 
 
 class AidDecision(_Report):
@@ -604,6 +693,12 @@ Report = Annotated[
     | Release
     | Review
     | NotifiedByHand
+    | AftermathDone
+    | Risk
+    | ClaimHandled
+    | ActivityStopped
+    | SiteInspection
+    | Coordinate
     | Casualties
     | Persuasion
     | Handled
@@ -633,6 +728,7 @@ COMMON_REPORT_KINDS = frozenset(
         "release",
         "review",
         "notified_by_hand",
+        "aftermath_done",
     }
 )
 """Report kinds every incident type takes (000 §2.1, §3, §4; 001 §3, §5)."""
@@ -643,7 +739,10 @@ COMMON_REPORT_KINDS = frozenset(
 
 class EntryKind(StrEnum):
     INCIDENT = "incident"
+    NOTIFICATION_ISSUED = "notification_issued"
+    """A notification issued: its activity is scheduled (delivery is recorded when it lands)."""
     NOTIFICATION = "notification"
+    """A notification delivered."""
     NOTIFICATION_FAILED = "notification_failed"
     REPORT = "report"
     REFUSED = "refused"
@@ -699,9 +798,11 @@ class ObligationStatus(StrEnum):
 
     ON_TIME = "on_time"
     LATE = "late"
-    """迟报: done after the due time."""
+    """迟报: done, but received after the due time."""
+    OVERDUE = "overdue"
+    """超时未报: not done, the due time has passed, and the incident is still open."""
     MISSING = "missing"
-    """漏报: not done, and the due time has passed (or the incident ended without it)."""
+    """漏报: never done when the incident closed."""
     PENDING = "pending"
     NOT_REQUIRED = "not_required"
     """The obligation lapsed because the situation that required it ended (e.g. the subject was cleared)."""
@@ -716,6 +817,9 @@ class Obligation(_Model):
     due_at: datetime
     status: ObligationStatus
     done_at: datetime | None = None
+    """When the workflow received the report or delivery that discharged it: what the register judges."""
+    stated_at: datetime | None = None
+    """The time the officer stated (``at``), recorded beside ``done_at``; never used to judge."""
     recipient: Agency | None = None
     how: str = ""
     """How it was done: system, by hand (人工), or by an officer's report."""
@@ -731,6 +835,7 @@ class AccountabilityRecord(_Model):
     late: int
     missing: int
     pending: int
+    overdue: int = 0
 
 
 class IncidentPhase(StrEnum):

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from plan.agencies import Agency
 
 ARRIVAL_LIMIT = timedelta(minutes=30)
-"""000 §4.3: 接指令后须在30分钟内赶至指定地点,向指定人员报到."""
+"""000 §4.3: 各司法所或相关科室接区应急联动指挥中心指令要求后,须在30分钟内赶至指定地点,向指定人员报到."""
 
 FEEDBACK_LIMIT = timedelta(hours=24)
 """000 §3(3): 将处置情况和结果在24小时内反馈至区社会应急联动指挥中心."""
@@ -35,6 +35,9 @@ class DeadlinePolicy(BaseModel):
     """Local policy for 立即 steps without a number (e.g. 001 §4(4) report to the section)."""
     review: timedelta = timedelta(days=7)
     """Local policy for 及时 in 001 §5(2): the written post-incident review is due this long after handling."""
+    punishment: timedelta = timedelta(days=3)
+    """Local policy for 及时依法处罚 in 001 §4(4): the section's decision is due this long after the
+    subject is found."""
     daily_contact: timedelta = timedelta(days=1)
     """001 §4(9) 情形三: 每日与外出人员保持联系 (one contact per day)."""
     ack_timeout: timedelta = timedelta(minutes=5)

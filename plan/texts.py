@@ -45,7 +45,7 @@ def subject_ref(inp: IncidentInput) -> str:
 
 
 def header(inp: IncidentInput, title_zh: str) -> str:
-    """【演练】【社区矫正对象脱离监督管理】2026年11月23日 14:05,黄岩区东城司法所辖区,某地:"""
+    """The header of every message, e.g. (ours) 【演练】【社区矫正对象脱离监督管理】2026年11月23日 14:05,黄岩区东城司法所辖区,某地."""
     drill = "【演练】" if inp.drill else ""
     return (
         f"{drill}【{title_zh}】{fmt_time(inp.occurred_at)},"
@@ -105,6 +105,7 @@ def notification_failed(
 OBLIGATION_STATUS_ZH = {
     ObligationStatus.ON_TIME: "按时",
     ObligationStatus.LATE: "迟报",
+    ObligationStatus.OVERDUE: "超时未报",
     ObligationStatus.MISSING: "漏报",
     ObligationStatus.PENDING: "待报",
     ObligationStatus.NOT_REQUIRED: "不再适用",
@@ -119,13 +120,15 @@ def accountability_summary(obligations: Iterable[Obligation]) -> str:
         f"应报事项{len(items)}项:按时{count[ObligationStatus.ON_TIME]}项,"
         f"迟报{count[ObligationStatus.LATE]}项,漏报{count[ObligationStatus.MISSING]}项"
     )
+    if count[ObligationStatus.OVERDUE]:
+        text += f",超时未报{count[ObligationStatus.OVERDUE]}项"
     if count[ObligationStatus.PENDING]:
         text += f",待报{count[ObligationStatus.PENDING]}项"
     return text
 
 
 def review_report(inp: IncidentInput, title_zh: str, clause: str, review: Review, at: datetime) -> str:
-    """001 §5(2): 查明经过和原因,总结经验教训,制定改进措施,形成书面报告逐级上报."""
+    """001 §5(2): 及时查明突发事件的经过和原因,总结应急处置工作的经验教训,制定改进措施,形成书面报告逐级上报."""
     drill = "【演练】" if inp.drill else ""
     return "\n".join(
         [
@@ -153,8 +156,13 @@ def written_report(
     deadlines: Iterable[Deadline],
     course: Iterable[str],
     obligations: Iterable[Obligation] = (),
+    *,
+    in_flight: frozenset[str] = frozenset(),
 ) -> str:
-    """书面报告 (000 §4.2, §4.3): the report contents the plan lists, as headed sections."""
+    """书面报告 (000 §4.2, §4.3): the report contents the plan lists, as headed sections.
+
+    ``in_flight``: ids of deadlines whose fulfilling message is issued but not yet delivered (the
+    feedback of 000 §3(3) sent on closing): shown as such, not as 未到期."""
     status_zh = {
         DeadlineStatus.MET: "按时完成",
         DeadlineStatus.MISSED: "超时未完成",
@@ -181,7 +189,9 @@ def written_report(
         "八、时限落实情况:",
     ]
     lines += [
-        f"    {d.title_zh}(依据{d.clause}):{status_zh[d.status]},时限{fmt_time(d.due_at)}"
+        f"    {d.title_zh}(依据{d.clause}):"
+        f"{'已发出,待送达' if d.status is DeadlineStatus.PENDING and d.id in in_flight else status_zh[d.status]},"
+        f"时限{fmt_time(d.due_at)}"
         for d in deadlines
     ]
     lines.append(f"    {accountability_summary(obligations)}(001 §7(4))")

@@ -38,6 +38,8 @@ REVIEW = dict(
     improvements="加强日常走访和动态排查",
 )
 
+AFTERMATH = dict(summary="配合相关部门做好善后处置工作,当事人情绪稳定,无后续情况")
+
 
 def example(type_id: str, **overrides: Any) -> dict[str, Any]:
     """An example input (examples/<ID>.json) with top-level fields replaced."""
@@ -76,11 +78,15 @@ class Harness:
         return await self.api.report(wf_id, {"kind": kind, "actor": fields.pop("actor", "东城司法所 值班员"), **fields})
 
     async def close(self, wf_id: str, *, review: bool = True, **closed: Any) -> IncidentOutcome:
-        """Report ``closed`` (with sensible defaults) and, for a correction incident, the review
-        (001 §5(2)); return the finished incident."""
+        """Report ``closed`` (with sensible defaults) and what ends the after-handling phase: for a
+        correction incident the review (001 §5(2)), for a linkage-plan incident (L1–L4) the aftermath
+        (000 §4.4, ``aftermath_done``); return the finished incident."""
         await self.report(wf_id, "closed", **{**CLOSED, **closed})
-        if review:
+        waiting = (await self.status(wf_id)).waiting_for
+        if review and "review" in waiting:
             await self.report(wf_id, "review", actor="东城司法所 所长", **REVIEW)
+        if "aftermath_done" in waiting:
+            await self.report(wf_id, "aftermath_done", actor="区司法局应急办公室", **AFTERMATH)
         # Acknowledgements still awaited (回执) are escalated within the policy's budget; the incident
         # completes after that, so let that much time pass (nothing else is pending after closing).
         await self.skip(DEFAULT_POLICY.ack_timeout * (DEFAULT_POLICY.ack_renotify + 1) + timedelta(minutes=1))
@@ -142,12 +148,21 @@ async def harness(env: WorkflowEnvironment, session_worker: tuple[str, Path]) ->
 
 
 def notifications(timeline: list[TimelineEntry]) -> list[tuple[str, str]]:
-    """(step, recipient) of every notification, in the order the workflow recorded them."""
-    return [
-        (e.step or "", e.recipient.value if e.recipient else "")
-        for e in timeline
-        if e.kind is EntryKind.NOTIFICATION
-    ]
+    """(step, recipient) of every delivered notification, in the order the workflow *issued* them.
+
+    Notifications run concurrently (nobody waits on another's delivery), so the order of their
+    deliveries is the channels' business; the order of issue is the clause's, and that is what the
+    clause tests assert. Notifications made by hand (``notified_by_hand``) have no issue entry and
+    come after, in the order they were recorded.
+    """
+
+    def key(e: TimelineEntry) -> tuple[str, str]:
+        return (e.step or "", e.recipient.value if e.recipient else "")
+
+    delivered = {key(e) for e in timeline if e.kind is EntryKind.NOTIFICATION}
+    issued = [key(e) for e in timeline if e.kind is EntryKind.NOTIFICATION_ISSUED]
+    by_hand = [k for k in (key(e) for e in timeline if e.kind is EntryKind.NOTIFICATION) if k not in set(issued)]
+    return [k for k in issued if k in delivered] + by_hand
 
 
 def steps(timeline: list[TimelineEntry]) -> list[str]:

@@ -161,3 +161,42 @@ class SmtpReceiver:
         for rcpt, msg in self.messages:
             out.setdefault(msg["Message-ID"], []).append((rcpt, msg))
         return out
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_sample_config(
+    tmp: Path,
+    secrets: dict[str, str],
+    *,
+    alarm: str,
+    centre: str,
+    sms: str,
+    smtp_port: int,
+    smtp_ca: Path | None = None,
+    roster: Callable[[dict], None] | None = None,
+) -> None:
+    """The shipped sample configuration (``config/channels.example.json``, ``config/roster.json``) with
+    every channel pointed at local receivers: 110/120 at ``alarm`` (``/notify/110``, ``/notify/120``), the
+    centre's platform at ``centre``, SMS at ``sms``, e-mail at ``127.0.0.1:smtp_port``. Writes
+    ``tmp/channels.json`` and ``tmp/roster.json``."""
+    cfg = json.loads((ROOT / "config/channels.example.json").read_text(encoding="utf-8"))
+    ch = cfg["channels"]
+    for name, secret in secrets.items():
+        ch[name].pop("secret_env"), ch[name].update(secret=secret)
+    ch["centre-webhook"]["url"] = centre + "/api/v1/notifications"
+    ch["alarm-gateway"]["url"] = alarm + "/notify"
+    ch["sms"]["url_template"] = sms + "/v2/send"
+    ch["sms"].pop("password_env"), ch["sms"].update(password="sms-password")
+    ch["email"].pop("password_env")
+    ch["email"].update(host="127.0.0.1", port=smtp_port, password=SmtpReceiver.PASSWORD)
+    if smtp_ca is not None:
+        ch["email"].update(ca_file=str(smtp_ca))
+    data = json.loads((ROOT / "config/roster.json").read_text(encoding="utf-8"))
+    for a in ("police_110", "medical_120"):
+        data["agencies"][a]["contacts"][0]["address"] = alarm + "/notify/" + a[-3:]
+    if roster:
+        roster(data)
+    (tmp / "channels.json").write_text(json.dumps(cfg, ensure_ascii=False), encoding="utf-8")
+    (tmp / "roster.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")

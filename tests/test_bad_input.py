@@ -140,6 +140,7 @@ async def test_report_to_a_closed_incident_is_refused(harness: Harness):
     wf = await harness.start("L1", dispatch=None)
     await harness.report(wf, "mediation_outcome", outcome="agreement", summary="已调解")
     await harness.report(wf, "closed", result="已调解", current_situation="平稳", measures_taken=["调解"])
+    await harness.report(wf, "aftermath_done", summary="善后处置完毕")
     await harness.api.outcome(wf)
     with pytest.raises(ReportRefused):
         await harness.report(wf, "progress", current_situation="x")
@@ -247,6 +248,7 @@ async def _report_to_finished(h: Harness):
     wf = await h.start("L3")
     await h.report(wf, "aid_decision", granted=True, reason="符合条件")
     await h.report(wf, "closed", result="已援助", current_situation="平稳", measures_taken=["指派律师"])
+    await h.report(wf, "aftermath_done", summary="善后处置完毕")
     await h.api.outcome(wf)
     update = await _error(h.report(wf, "progress", current_situation="x"))
     signal = await _error(h.api.signal_report(wf, {"kind": "progress", "actor": "x", "current_situation": "x"}))

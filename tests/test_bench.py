@@ -18,8 +18,8 @@ def test_every_scripted_report_is_a_valid_officer_report():
     for type_id, script in SCRIPTS.items():
         kinds = [REPORT_ADAPTER.validate_python(r).kind for r in script]
         assert kinds[0] == "arrived" and "feedback" in kinds and "closed" in kinds, type_id
-        # correction incidents end with the written review (001 §5(2)); L-types do not take one
-        assert (kinds[-1] == "review") == type_id.startswith("C"), type_id
+        # correction incidents end with the written review (001 §5(2)); L-types with their aftermath (000 §4.4)
+        assert kinds[-1] == ("review" if type_id.startswith("C") else "aftermath_done"), type_id
 
 
 def test_inputs_are_drills_with_unique_alert_ids():

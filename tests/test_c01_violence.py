@@ -34,7 +34,7 @@ async def test_no_casualties_no_crime_suspected(harness: Harness):
     tl = out.timeline
     # 110 is the incident's very first notification, before the information report (000 §4.2)
     assert steps(tl) == ["alarm-110", "information-report", "level-report", *TAIL]
-    # 立即向公安“110”报警并向区司法局社区矫正管理科报告 (同时); the section is not told twice
+    # 立即向公安“110”或执行地公安派出所报警并向区司法局社区矫正管理科报告 (同时); the section is not told twice
     assert recipients(tl, "alarm-110") == {"police_110", "correction_section"}
     assert recipients(tl, "level-report") == {"higher_correction_agency"}
     assert recipients(tl, "punishment-report-up") == {"higher_correction_agency", "procuratorate"}

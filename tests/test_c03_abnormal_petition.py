@@ -47,18 +47,31 @@ async def test_brought_back_without_claims(harness: Harness):
     assert status["punishment-report-up/procuratorate"] is ObligationStatus.ON_TIME
 
 
-async def test_claims_recorded_for_study(harness: Harness):
+async def test_each_claim_studied_and_answered_before_closing(harness: Harness):
+    """对社区矫正对象反映的合法合理诉求,要认真研究处理: who studies each claim and its outcome are on the
+    record, and the incident cannot close while a claim is unanswered."""
     wf = await harness.start("C3")
     await harness.report(wf, "arrived")
-    await harness.report(wf, "handled", claims="宅基地确权纠纷久拖未决")
-    out = await _finish(harness, wf, decision="训诫")
+    await harness.report(wf, "handled", claims=["宅基地确权纠纷久拖未决", "低保资格被取消"])
+    await harness.report(wf, "punishment", decision="训诫", actor="区司法局社区矫正管理科")
+    st = await harness.until(wf, lambda st: st.waiting_for == ["claim_handled"])
+    await refused(harness, wf, "closed", "closed: handling is not finished; waiting for claim_handled", **CLOSE)
+    await refused(harness, wf, "claim_handled", "claim_handled: claim 3 does not exist; the subject raised 2 claim(s)",
+                  claim=3, studied_by="东城司法所", outcome="x")
+    await harness.report(wf, "claim_handled", claim=2, studied_by="东城司法所", outcome="已协调民政部门复核,恢复低保")
+    await refused(harness, wf, "claim_handled", "claim_handled: claim 2 was already answered",
+                  claim=2, studied_by="东城司法所", outcome="x")
+    await harness.report(wf, "claim_handled", claim=1, studied_by="区司法局社区矫正管理科", outcome="已转请街道依法确权")
+    out = await harness.close(wf, **CLOSE)
     tl = out.timeline
     assert steps(tl) == STEPS
     d = decisions(tl)
-    # 对社区矫正对象反映的合法合理诉求,要认真研究处理
-    claims = "对象反映的合法合理诉求:宅基地确权纠纷久拖未决,认真研究处理"
-    assert d.index("经说服教育,将社区矫正对象带回执行地") < d.index(claims) < d.index("社区矫正管理科依法处罚:训诫")
-    assert next(e for e in tl if e.text_zh == claims).clause == "001 §4(3)"
+    first = "对象反映的合法合理诉求(第1项):宅基地确权纠纷久拖未决,认真研究处理"
+    second = "对象反映的合法合理诉求(第2项):低保资格被取消,认真研究处理"
+    assert d.index("经说服教育,将社区矫正对象带回执行地") < d.index(first) < d.index(second) < d.index("社区矫正管理科依法处罚:训诫")
+    assert d.index("社区矫正管理科依法处罚:训诫") < d.index("合法合理诉求(第2项)经东城司法所研究处理:已协调民政部门复核,恢复低保")
+    assert "合法合理诉求(第1项)经区司法局社区矫正管理科研究处理:已转请街道依法确权" in d
+    assert next(e for e in tl if e.text_zh == first).clause == "001 §4(3)"
     assert out.accountability.missing == 0
 
 

@@ -1,34 +1,50 @@
-"""C4, 001 §4(4): 社区矫正对象脱离监督管理 — every branch of the clause, as an officer sees it."""
+"""C4, 001 §4(4): 社区矫正对象脱离监督管理 — every branch of the clause, as an officer sees it.
+
+(四)…司法所应当 立即组织查找,经通讯联络、信息化核查、实地查访等方式 进行查找后仍未发现社区矫正对象下落的,
+上报区司法局社区矫正管理科。可能发生上述(一)、(二)、(三)项所列情形的,司法所应当立即通知执行地公安派出所协助
+查找和处置,并上报区司法局社区矫正管理科。区司法局社区矫正管理科应当通知执行地公安机关协助查找,同时通报上一级
+社区矫正机构,通报执行地人民检察院。发现社区矫正对象下落的,应当责令其立即到司法所报告情况,情形紧急的,应当
+立即将其带回。区司法局社区矫正管理科应当根据其脱离监管的情形,及时依法处罚,并将最终处罚结果及时上报上一级社区
+矫正机构,同时通报执行地人民检察院。
+"""
 
 from __future__ import annotations
 
-from conftest import Harness, recipients, steps, text_to
+from datetime import timedelta
+
+from conftest import Harness, notifications, recipients, steps, text_to
 
 from plan.models import DeadlineStatus, EntryKind
+from plan.policy import DEFAULT_POLICY
 
 CLOSE = dict(result="对象已到司法所报告,依法予以训诫", current_situation="对象已在监管之中", measures_taken=["训诫", "加强电子定位监管"])
+TAIL = ["final-punishment", "feedback-on-close", "written-report", "review-report"]
+NO_DUPLICATE = "系统已同时代社区矫正管理科通知执行地公安机关协助查找,并通报上一级社区矫正机构和执行地人民检察院,无需重复通知"
 
 
 async def _finish(h: Harness, wf: str, decision: str = "训诫"):
     return await h.punish_and_close(wf, decision, **CLOSE)
 
 
-async def test_found_during_search(harness: Harness):
+async def test_found_during_search_section_still_told_to_decide_punishment(harness: Harness):
     wf = await harness.start("C4")
     await harness.report(wf, "arrived")
     await harness.report(wf, "search_result", found=True, methods=["phone", "information_system"])
+    st = await harness.until_step(wf, "found-to-section")
+    # 区司法局社区矫正管理科应当根据其脱离监管的情形,及时依法处罚: the decision has a due time
+    due = next(d for d in st.deadlines if d.id == "punishment")
+    assert due.status is DeadlineStatus.PENDING and due.clause == "001 §4(4)"
+    assert st.waiting_for == ["punishment"]
     out = await _finish(harness, wf)
     tl = out.timeline
-    assert steps(tl) == [
-        "information-report",
-        "final-punishment",
-        "feedback-on-close",
-        "written-report",
-        "review-report",           # 001 §5(2): 形成书面报告逐级上报
-    ]
-    # found in the search: neither the section's search chain nor any police was involved
-    sent = {e.recipient.value for e in tl if e.kind is EntryKind.NOTIFICATION and e.step != "review-report"}
-    assert not sent & {"police_station", "police_organ", "correction_section"}
+    assert steps(tl) == ["information-report", "found-to-section", *TAIL]
+    # found in the search: no search chain, no police; the section hears only what it must decide
+    sent = {r for s, r in notifications(tl) if s not in ("review-report",)}
+    assert not sent & {"police_station", "police_organ"}
+    section = text_to(tl, "found-to-section", "correction_section")
+    assert "现已发现下落,已责令其立即到司法所报告情况" in section
+    assert "请根据其脱离监管的情形,及时依法处罚" in section
+    assert "协助查找" not in section  # nothing the section need not do
     assert recipients(tl, "final-punishment") == {"higher_correction_agency", "procuratorate"}
     text = text_to(tl, "final-punishment", "procuratorate")
     assert "最终处罚结果:训诫" in text and "社区矫正对象李明轩" in text and "东城街道永宁路" in text
@@ -39,9 +55,20 @@ async def test_found_during_search(harness: Harness):
         "feedback": DeadlineStatus.MET,
         "arrival": DeadlineStatus.MET,
         "search": DeadlineStatus.MET,
+        "punishment": DeadlineStatus.MET,
         "review": DeadlineStatus.MET,
     }
     assert "书面报告" in out.written_report_zh and "五、处置结果:对象已到司法所报告" in out.written_report_zh
+
+
+async def test_punishment_decision_overdue_escalates(harness: Harness):
+    wf = await harness.start("C4")
+    await harness.report(wf, "search_result", found=True, methods=["phone"])
+    await harness.until_step(wf, "found-to-section")
+    await harness.skip(DEFAULT_POLICY.punishment + timedelta(minutes=1))
+    st = await harness.until_step(wf, "punishment-missed", count=2)
+    assert recipients(st.timeline, "punishment-missed") == {"emergency_office", "leadership_group"}
+    assert next(d for d in st.deadlines if d.id == "punishment").status is DeadlineStatus.MISSED
 
 
 async def test_not_found_then_found(harness: Harness):
@@ -55,22 +82,22 @@ async def test_not_found_then_found(harness: Harness):
     tl = out.timeline
     assert steps(tl) == [
         "information-report",
-        "report-to-section",       # 仍未发现下落的,上报区司法局社区矫正管理科
-        "section-police-search",   # 管理科通知执行地公安机关协助查找
+        "report-to-section",       # 仍未发现社区矫正对象下落的,上报区司法局社区矫正管理科
+        "section-police-search",   # 社区矫正管理科应当通知执行地公安机关协助查找
         "section-report-up",       # 同时通报上一级社区矫正机构,通报执行地人民检察院
-        "subject-found",
-        "final-punishment",
-        "feedback-on-close",
-        "written-report",
-        "review-report",           # 001 §5(2): 形成书面报告逐级上报
+        "found-to-section",        # 根据其脱离监管的情形,及时依法处罚
+        "subject-found",           # those asked to search are stood down
+        *TAIL,
     ]
     assert recipients(tl, "report-to-section") == {"correction_section"}
     assert recipients(tl, "section-police-search") == {"police_organ"}
     assert recipients(tl, "section-report-up") == {"higher_correction_agency", "procuratorate"}
+    assert recipients(tl, "subject-found") == {"police_organ"}
     assert "police_station" not in {e.recipient.value for e in tl if e.recipient}
     section = text_to(tl, "report-to-section", "correction_section")
     assert "经通讯联络、信息化核查、实地查访仍未发现下落" in section
-    assert "请通知执行地公安机关协助查找" in section
+    # the section is not asked to make the calls the system made on its behalf
+    assert NO_DUPLICATE in section and "请通知执行地公安机关" not in section
     assert "请协助查找" in text_to(tl, "section-police-search", "police_organ")
     assert "最终处罚结果:警告" in text_to(tl, "final-punishment", "higher_correction_agency")
     assert "发现社区矫正对象下落,责令其立即到司法所报告情况" in [e.text_zh for e in tl if e.kind is EntryKind.DECISION]
@@ -88,33 +115,67 @@ async def test_not_found_with_risk_of_c1_c3_tells_police_station_first(harness: 
     tl = out.timeline
     assert steps(tl)[:5] == [
         "information-report",
-        "police-station-search",   # 可能发生(一)(二)(三)项情形:立即通知执行地公安派出所
+        "risk-police-station-1",   # 可能发生上述(一)、(二)、(三)项所列情形的,司法所应当立即通知执行地公安派出所协助查找和处置
         "report-to-section",       # 并上报区司法局社区矫正管理科
         "section-police-search",
         "section-report-up",
     ]
-    station = text_to(tl, "police-station-search", "police_station")
+    station = text_to(tl, "risk-police-station-1", "police_station")
     assert "请立即协助查找和处置" in station and "社区矫正对象李明轩" in station
     assert "可能发生(一)(二)(三)项所列情形" in text_to(tl, "report-to-section", "correction_section")
     # found, urgent: brought back at once; everyone who searched is stood down
     assert "发现社区矫正对象下落,情形紧急,立即将其带回" in [e.text_zh for e in tl if e.kind is EntryKind.DECISION]
-    assert recipients(tl, "subject-found") == {"correction_section", "police_organ", "police_station"}
+    assert "已带回" in text_to(tl, "found-to-section", "correction_section")
+    assert recipients(tl, "subject-found") == {"police_organ", "police_station"}
 
 
-async def test_later_search_flags_risk_police_station_told_once(harness: Harness):
+async def test_risk_reported_after_failed_search_reaches_station_and_section(harness: Harness):
+    """可能发生上述(一)、(二)、(三)项所列情形的,司法所应当立即通知执行地公安派出所协助查找和处置,
+    并上报区司法局社区矫正管理科 — at any time while the subject is missing, as its own report."""
+    wf = await harness.start("C4")
+    await harness.report(wf, "search_result", found=False, methods=["phone"])
+    await harness.until_step(wf, "section-report-up", count=2)
+    await harness.report(wf, "risk", situations=["C2"], grounds="对象在微信群中组织聚集")
+    st = await harness.until(
+        wf, lambda st: {("risk-police-station-1", "police_station"), ("risk-section-1", "correction_section")}
+        <= set(notifications(st.timeline))
+    )
+    issued = [(e.step, e.recipient.value) for e in st.timeline if e.kind is EntryKind.NOTIFICATION_ISSUED]
+    assert issued[-2:] == [("risk-police-station-1", "police_station"), ("risk-section-1", "correction_section")]
+    section = text_to(st.timeline, "risk-section-1", "correction_section")
+    assert "可能发生(二)非法组织或参与群体性事件" in section and "司法所已通知执行地公安派出所协助查找和处置" in section
+    assert NO_DUPLICATE not in section  # the section's own calls were made already, once
+    assert steps(st.timeline).count("section-police-search") == 1
+    assert steps(st.timeline).count("report-to-section") == 1
+
+
+async def test_risk_before_any_search_result(harness: Harness):
+    wf = await harness.start("C4")
+    await harness.report(wf, "risk", situations=["C1", "C3"], grounds="对象曾扬言报复被害人")
+    st = await harness.until_step(wf, "section-report-up", count=2)
+    assert [s for s in steps(st.timeline)] == [
+        "information-report", "risk-police-station-1", "risk-section-1", "section-police-search", "section-report-up",
+    ]
+    section = text_to(st.timeline, "risk-section-1", "correction_section")
+    assert "(一)实施行凶等犯罪或以要挟为目的的自杀自残、(三)参与非正常上访" in section and NO_DUPLICATE in section
+    # once found, the risk is over: a risk report is refused
+    await harness.report(wf, "search_result", found=True, methods=["field_visit"])
+    from conftest import refused
+
+    await refused(harness, wf, "risk", "risk: not expected now", situations=["C1"], grounds="x")
+
+
+async def test_later_search_flags_risk_police_station_told_once_per_report(harness: Harness):
     wf = await harness.start("C4")
     await harness.report(wf, "search_result", found=False, methods=["phone"])
     await harness.until_step(wf, "section-report-up", count=2)
     await harness.report(wf, "search_result", found=False, methods=["field_visit"], risk_of_serious_incident=True)
-    await harness.report(wf, "search_result", found=False, methods=["field_visit"], risk_of_serious_incident=True)
-    st = await harness.until_step(wf, "police-station-search")
+    st = await harness.until_step(wf, "risk-police-station-1")
     assert steps(st.timeline).count("report-to-section") == 1
-    assert [s for s in steps(st.timeline) if s == "police-station-search"] == ["police-station-search"]
+    assert "继续查找(实地查访),仍未发现下落" in [e.text_zh for e in st.timeline if e.kind is EntryKind.DECISION]
 
 
 async def test_search_result_overdue_escalates_to_section(harness: Harness):
-    from datetime import timedelta
-
     wf = await harness.start("C4")
     await harness.report(wf, "arrived")
     await harness.skip(timedelta(hours=1, minutes=1))

@@ -39,7 +39,7 @@ async def test_violator_refuses_to_leave_110_is_called(harness: Harness):
     await harness.report(wf, "persuasion", complied=False)
     out = await _finish(harness, wf, decision="警告")
     tl = out.timeline
-    # 如不愿离开的,可以向公安“110”报警予以处置
+    # 如不愿离开的,…可以向公安“110”或执行地公安派出所报警予以处置
     assert steps(tl) == [*HEAD, "alarm-110", *TAIL]
     assert recipients(tl, "alarm-110") == {"police_110"}
     alarm = text_to(tl, "alarm-110", "police_110")

@@ -45,9 +45,9 @@ async def test_verified_with_police_terminates_and_reports_up(harness: Harness):
     assert steps(tl) == [
         "information-report",
         "level-report",            # 001 §5(1): section and higher agency at once
-        "family-0",                # 立即联系家属、监护人、保证人核实情况
-        "alarm-110",               # 必要时向公安“110”报警到现场进行处置
-        "termination-report",      # 上报上一级社区矫正机构,同时通报原判法院或决定机关以及检察院
+        "family-0",                # 立即联系社区矫正对象家属、监护人、保证人
+        "alarm-110",               # 必要时可以向公安“110”或执行地公安派出所报警到现场进行处置
+        "termination-report",      # 上报上一级社区矫正机构,同时通报原判法院或决定机关以及执行地人民检察院
         "feedback-on-close",
         "written-report",
         "review-report",

@@ -22,10 +22,16 @@ CLOSE = dict(
 )
 
 
+async def _stop_and_inspect(h: Harness, wf: str) -> None:
+    await h.report(wf, "activity_stopped")
+    await h.report(wf, "site_inspection", findings="现场护栏松动,已设警戒")
+
+
 async def test_subject_died_correction_terminated_and_reported(harness: Harness):
     wf = await harness.start("C7")
     await harness.report(wf, "arrived")
-    await harness.report(wf, "casualty_outcome", subject_died=True, site_inspected=True, summary="经医院抢救无效死亡",
+    await _stop_and_inspect(harness, wf)
+    await harness.report(wf, "casualty_outcome", subject_died=True, summary="经医院抢救无效死亡",
                          actor="区司法局社区矫正管理科")
     out = await harness.close(wf, result="对象经抢救无效死亡,已按死亡程序终止社区矫正",
                               current_situation="善后工作进行中", measures_taken=["拨打120", "终止社区矫正"])
@@ -35,12 +41,12 @@ async def test_subject_died_correction_terminated_and_reported(harness: Harness)
         "information-report",
         "level-report",
         "family-0",                # 通知社区矫正对象家属,做好解释工作
-        "termination-report",      # 上报上一级,同时通报决定机关和检察院、公安机关
+        "termination-report",      # 上报上一级社区矫正机构,同时通报决定机关和执行地人民检察院、公安机关
         "feedback-on-close",
         "written-report",
         "review-report",
     ]
-    first = next(e for e in tl if e.kind is EntryKind.NOTIFICATION)
+    first = next(e for e in tl if e.kind is EntryKind.NOTIFICATION_ISSUED)
     assert first.step == "medical-120" and first.recipient.value == "medical_120"
     medical = text_to(tl, "medical-120", "medical_120")
     assert "社区矫正对象李明轩在参加教育学习、公益活动过程中发生人身伤亡" in medical
@@ -57,9 +63,8 @@ async def test_subject_died_correction_terminated_and_reported(harness: Harness)
     term = text_to(tl, "termination-report", "police_organ")
     assert "经医院抢救无效死亡" in term and "按照死亡程序予以终止社区矫正" in term and "李明轩" in term
     decided = decisions(tl)
-    assert "终止教育学习、公益活动,开展现场设施安全检查" in decided
-    assert "按照死亡程序予以终止社区矫正" in decided
-    assert decided.index("终止教育学习、公益活动,开展现场设施安全检查") < decided.index("按照死亡程序予以终止社区矫正")
+    assert decided.index("终止教育学习、公益活动") < decided.index("开展现场设施安全检查:现场护栏松动,已设警戒")
+    assert decided.index("开展现场设施安全检查:现场护栏松动,已设警戒") < decided.index("按照死亡程序予以终止社区矫正")
     assert "casualty-report" not in steps(tl)
     assert out.accountability.missing == 0
     assert obligation(out, "medical-120/medical_120").status is ObligationStatus.ON_TIME
@@ -70,7 +75,8 @@ async def test_subject_survived_outcome_reported_up(harness: Harness):
     wf = await harness.start("C7")
     await harness.report(wf, "arrived")
     await harness.until_step(wf, "family-0")
-    await harness.report(wf, "casualty_outcome", subject_died=False, site_inspected=True, summary="头部外伤缝合,已脱离危险")
+    await _stop_and_inspect(harness, wf)
+    await harness.report(wf, "casualty_outcome", subject_died=False, summary="头部外伤缝合,已脱离危险")
     out = await harness.close(wf, **CLOSE)
     tl = out.timeline
     assert steps(tl) == [
@@ -94,19 +100,32 @@ async def test_subject_survived_outcome_reported_up(harness: Harness):
     assert out.accountability.missing == 0
 
 
-async def test_outcome_refused_until_site_inspected(harness: Harness):
+async def test_activity_stopped_then_site_inspected_then_outcome_in_the_clauses_order(harness: Harness):
+    """终止教育学习、公益活动,开展现场设施安全检查 — recorded as officers report them, in that order, before
+    the outcome (and any termination) is taken."""
     wf = await harness.start("C7")
     await harness.report(wf, "arrived")
-    await refused(harness, wf, "closed", "closed: handling is not finished; waiting for casualty_outcome", **CLOSE)
-    await refused(
-        harness, wf, "casualty_outcome", "开展现场设施安全检查, 001 §4(7)) has not been done",
-        subject_died=False, site_inspected=False, summary="轻伤",
-    )
-    await refused(harness, wf, "punishment", "kind: 'punishment' does not apply to C7", decision="训诫")
-    await harness.report(wf, "casualty_outcome", subject_died=False, site_inspected=True, summary="轻伤")
+    await refused(harness, wf, "closed", "closed: handling is not finished; waiting for activity_stopped", **CLOSE)
+    await refused(harness, wf, "site_inspection", "site_inspection: not expected now; the incident is waiting for "
+                  "activity_stopped", findings="x")
     await refused(harness, wf, "casualty_outcome", "casualty_outcome: not expected now",
-                   subject_died=True, site_inspected=True, summary="x")
+                  subject_died=False, summary="轻伤")
+    await refused(harness, wf, "punishment", "kind: 'punishment' does not apply to C7", decision="训诫")
+    await harness.report(wf, "activity_stopped", actor="东城司法所 教育学习组织人")
+    await refused(harness, wf, "casualty_outcome", "casualty_outcome: not expected now; the incident is waiting for "
+                  "site_inspection", subject_died=False, summary="轻伤")
+    await harness.report(wf, "site_inspection", findings="楼梯扶手松动,已设警戒并报修", actor="东城司法所 安全员")
+    await refused(harness, wf, "casualty_outcome", "开展现场设施安全检查, 001 §4(7)) has not been done",
+                  subject_died=False, site_inspected=False, summary="轻伤")
+    await harness.report(wf, "casualty_outcome", subject_died=False, summary="轻伤")
+    await refused(harness, wf, "casualty_outcome", "casualty_outcome: not expected now",
+                  subject_died=True, summary="x")
     out = await harness.close(wf, **CLOSE)
+    d = decisions(out.timeline)
+    assert d.index("终止教育学习、公益活动") < d.index("开展现场设施安全检查:楼梯扶手松动,已设警戒并报修") < d.index(
+        "救治情况:轻伤")
+    stopped = next(e for e in out.timeline if e.text_zh == "终止教育学习、公益活动")
+    assert stopped.actor == "东城司法所 教育学习组织人" and stopped.clause == "001 §4(7)"
     assert "casualty-report" in steps(out.timeline)
     assert out.accountability.missing == 0
 
@@ -115,7 +134,8 @@ async def test_no_family_contact_recorded(harness: Harness):
     subject = dict(example("C7")["subject"], family=[])
     wf = await harness.start("C7", subject=subject)
     await harness.report(wf, "arrived")
-    await harness.report(wf, "casualty_outcome", subject_died=False, site_inspected=True, summary="轻微擦伤")
+    await _stop_and_inspect(harness, wf)
+    await harness.report(wf, "casualty_outcome", subject_died=False, summary="轻微擦伤")
     out = await harness.close(wf, **CLOSE)
     tl = out.timeline
     assert not [s for s in steps(tl) if s.startswith("family-")]

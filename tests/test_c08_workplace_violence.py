@@ -29,7 +29,7 @@ async def test_heeded_at_correction_centre_no_police(harness: Harness):
     assert steps(tl) == [
         "information-report",
         "level-report",
-        "punishment-report-up",    # 处罚,上报上一级社区矫正机构,同时通报执行地人民检察院
+        "punishment-report-up",    # 处罚,并将有关情况及时上报上一级社区矫正机构,同时通报执行地人民检察院
         "feedback-on-close",
         "written-report",
         "review-report",
@@ -68,8 +68,8 @@ async def test_not_heeded_with_equipment_at_justice_office(harness: Harness):
     assert steps(tl) == [
         "information-report",
         "level-report",
-        "alarm-110",               # 不听劝阻的,立即向公安“110”报警到现场予以处置
-        "phone-report-section",    # 司法所办公场所内: 处置后立即电话报告管理科
+        "alarm-110",               # 不听劝阻的,应当立即向公安“110”或执行地公安派出所报警到现场予以处置
+        "phone-report-section",    # 司法所办公场所内: 在处置后应当立即电话报告
         "punishment-report-up",
         "feedback-on-close",
         "written-report",

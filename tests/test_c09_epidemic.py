@@ -67,7 +67,7 @@ async def test_s4_phone_report_up_first_then_written(harness: Harness):
         "information-report",
         "level-report",
         "consult-epidemic-dept",
-        "phone-report-up",     # 排查结果第一时间电话报告上一级社区矫正机构
+        "phone-report-up",     # 排查结果和有关情况第一时间电话报告上一级社区矫正机构
         "written-report-up",   # 情况基本明确后书面报告
         "feedback-on-close",
         *END,

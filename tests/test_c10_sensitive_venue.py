@@ -65,8 +65,8 @@ async def test_refused_to_leave_dispatch_and_110_at_the_same_time(harness: Harne
     assert steps(tl) == [
         "information-report",
         "level-report",
-        "dispatch-and-alarm",      # 立即派员赶赴现场,并同步向公安“110”报警
-        "punishment-report-up",    # 事件处置完毕后,依法处罚并上报、通报
+        "dispatch-and-alarm",      # 应立即派员赶赴现场,并同步向公安“110”或执行地公安派出所报警
+        "punishment-report-up",    # 事件处置完毕后: punishment reported up
         "feedback-on-close",
         "written-report",
         "review-report",

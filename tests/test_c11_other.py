@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import Harness, decisions, obligation, recipients, refused, steps, text_to
 
 from plan.models import ObligationStatus
+from starter.api import InvalidInput
 
 CLOSE = dict(
     result="对象情绪已平复,家庭纠纷已调解",
@@ -13,7 +15,9 @@ CLOSE = dict(
 )
 
 
-async def test_handled_on_site_without_110(harness: Harness):
+async def test_handled_on_site_without_110_or_any_department(harness: Harness):
+    """可以根据实际情况先予现场处置,并联系协调公安等相关职能部门予以妥善处置: *可以* — without the officer's
+    choice nobody is called; the police station is not asked to "contact the police"."""
     wf = await harness.start("C11")
     await harness.report(wf, "arrived")
     await harness.report(wf, "handled")
@@ -23,28 +27,44 @@ async def test_handled_on_site_without_110(harness: Harness):
     assert steps(tl) == [
         "information-report",
         "level-report",
-        "coordinate-police",       # 联系协调公安等相关职能部门予以妥善处置
         "punishment-report-up",
         "feedback-on-close",
         "written-report",
         "review-report",
     ]
-    assert recipients(tl, "coordinate-police") == {"police_station"}
-    coord = text_to(tl, "coordinate-police", "police_station")
-    assert "社区矫正对象李明轩存在其他突发情况,可能影响社区矫正工作或社会秩序" in coord
-    assert "已先予现场处置" in coord and "永宁路" in coord and "妥善处置" in coord
-    assert "police_110" not in {e.recipient.value for e in tl if e.recipient}
+    told = {e.recipient.value for e in tl if e.recipient}
+    assert not told & {"police_110", "police_station", "police_organ", "petition_office"}
     decided = decisions(tl)
     assert decided.index("根据实际情况先予现场处置") < decided.index("现场处置完毕")
     assert "处罚决定:不予处罚" in text_to(tl, "punishment-report-up", "procuratorate")
     assert out.accountability.missing == 0
-    assert obligation(out, "coordinate-police/police_station").status is ObligationStatus.ON_TIME
+
+
+async def test_officer_chooses_the_departments_to_coordinate(harness: Harness):
+    wf = await harness.start("C11")
+    await harness.report(wf, "arrived")
+    await harness.report(wf, "coordinate", departments=["police_station", "petition_office"],
+                         request="协助劝解对象并稳控其家属情绪", actor="东城司法所 所长")
+    st = await harness.until_step(wf, "coordinate-1", count=2)
+    assert recipients(st.timeline, "coordinate-1") == {"police_station", "petition_office"}
+    for to in ("police_station", "petition_office"):
+        text = text_to(st.timeline, "coordinate-1", to)
+        assert "社区矫正对象李明轩存在其他突发情况,可能影响社区矫正工作或社会秩序" in text
+        assert "请协助予以妥善处置:协助劝解对象并稳控其家属情绪" in text
+        assert "联系协调公安" not in text
+    assert "联系协调执行地公安派出所、同级信访部门予以妥善处置" in decisions(st.timeline)
+    with pytest.raises(InvalidInput, match="coordinate.departments.0: Input should be 'police_station'"):
+        await harness.report(wf, "coordinate", departments=["family"], request="x")
+    await harness.report(wf, "handled")
+    await harness.report(wf, "punishment", decision="训诫")
+    out = await harness.close(wf, **CLOSE)
+    assert obligation(out, "coordinate-1/police_station").status is ObligationStatus.ON_TIME
+    assert "police_110" not in {e.recipient.value for e in out.timeline if e.recipient}
 
 
 async def test_110_called_each_time_it_is_requested(harness: Harness):
     wf = await harness.start("C11")
     await harness.report(wf, "arrived")
-    await harness.until_step(wf, "coordinate-police")
     await harness.report(wf, "police_requested", reason="对象持刀扬言报复家人")
     await harness.until_step(wf, "alarm-110-1")
     await harness.report(wf, "police_requested", reason="对象再次冲击家人住所")
@@ -56,7 +76,6 @@ async def test_110_called_each_time_it_is_requested(harness: Harness):
     assert steps(tl) == [
         "information-report",
         "level-report",
-        "coordinate-police",
         "alarm-110-1",
         "alarm-110-2",
         "punishment-report-up",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 from conftest import CLOSED, REVIEW, Harness, obligation, recipients, text_to
-from receivers import HttpReceiver, SmtpReceiver
+from receivers import HttpReceiver, SmtpReceiver, write_sample_config
 
 from activities.channels import read_outbox
 from activities.http import sign
@@ -35,23 +35,8 @@ async def stack(env, tmp_path, queue, *, alarm=None, centre=None, sms=None, rost
         HttpReceiver(**(sms or {})) as sms_gw,
     ):
         with SmtpReceiver(tmp_path, "starttls") as smtp:
-            cfg = json.loads((ROOT / "config/channels.example.json").read_text(encoding="utf-8"))
-            ch = cfg["channels"]
-            for name in SECRETS:
-                ch[name].pop("secret_env"), ch[name].update(secret=SECRETS[name])
-            ch["centre-webhook"]["url"] = centre_gw.url + "/api/v1/notifications"
-            ch["alarm-gateway"]["url"] = alarm_gw.url + "/notify"
-            ch["sms"]["url_template"] = sms_gw.url + "/v2/send"
-            ch["sms"].pop("password_env"), ch["sms"].update(password="sms-password")
-            ch["email"].pop("password_env")
-            ch["email"].update(host="127.0.0.1", port=smtp.port, password=SmtpReceiver.PASSWORD, ca_file=str(smtp.cert))
-            data = json.loads((ROOT / "config/roster.json").read_text(encoding="utf-8"))
-            for a in ("police_110", "medical_120"):
-                data["agencies"][a]["contacts"][0]["address"] = alarm_gw.url + "/notify/" + a[-3:]
-            if roster:
-                roster(data)
-            (tmp_path / "channels.json").write_text(json.dumps(cfg, ensure_ascii=False), encoding="utf-8")
-            (tmp_path / "roster.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+            write_sample_config(tmp_path, SECRETS, alarm=alarm_gw.url, centre=centre_gw.url, sms=sms_gw.url,
+                                smtp_port=smtp.port, smtp_ca=smtp.cert, roster=roster)
             worker = build_worker(
                 env.client, queue=queue, outbox=tmp_path / "outbox.jsonl", drill_outbox=tmp_path / "drill.jsonl",
                 channels_path=tmp_path / "channels.json", roster_path=tmp_path / "roster.json", clock=lambda: TUESDAY_10,
@@ -87,7 +72,8 @@ async def test_c1_end_to_end_through_webhook_sms_and_email(env, tmp_path):
     async with stack(env, tmp_path, "test-channels-c1", alarm=alarm) as s:
         h: Harness = s["h"]
         wf = await h.start("C1")
-        st = await h.until_step(wf, "information-report", count=2)
+        await h.until_step(wf, "information-report", count=2)
+        st = await h.until_step(wf, "alarm-110", count=2)  # nobody waits on 110's retries, nor 110 on them
         # 110: two 503s, delivered on the third attempt, once; the timeline says so
         assert len(s["alarm"].requests) == 3 and len(s["alarm"].delivered) == 1
         [alarm_req] = s["alarm"].delivered.values()
@@ -136,6 +122,7 @@ async def test_ack_callback_checks_and_a_missed_acknowledgement_escalates(env, t
         h: Harness = s["h"]
         wf = await h.start("C1")
         await h.until_step(wf, "information-report", count=2)
+        await h.until_step(wf, "alarm-110", count=2)
         key = f"{wf}/alarm-110/police_110"
         # bad signature, malformed bodies, unknown channel or incident: 4xx, nothing signalled
         assert (await callback(s["acks"], "alarm-gateway", {"key": key, "by": "x"}, secret="wrong-secret-000000")).status_code == 401

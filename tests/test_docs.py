@@ -21,6 +21,7 @@ CLAUSES = (ROOT / "docs" / "clauses.md").read_text(encoding="utf-8")
 REQUIRED_CLAUSES = [
     *(f"000 §1.4({i})" for i in range(1, 5)),
     "000 §2.1",
+    "000 §2.2(6)",
     "000 §2.3",
     "000 §3(1)(2)",
     "000 §3(3)",
@@ -29,6 +30,7 @@ REQUIRED_CLAUSES = [
     "000 §4.4",
     "000 §6.2",
     "001 §3(3)(4)",
+    "001 §4 (all)",
     *(f"001 §4({i})" for i in range(1, 12) if i != 9),
     *(f"001 §4(9) 情形{n}" for n in "一二三四"),
     "001 §5(1)",

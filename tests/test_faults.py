@@ -173,6 +173,7 @@ async def finish_l1(s: Stack, wf: str) -> None:
     await s.api.report(wf, {"kind": "mediation_outcome", "actor": "人民调解组", "outcome": "agreement", "summary": "已调解"})
     await s.api.report(wf, {"kind": "closed", "actor": "北城司法所", "result": "已调解", "current_situation": "平稳",
                             "measures_taken": ["调解"]})
+    await s.api.report(wf, {"kind": "aftermath_done", "actor": "区司法局应急办公室", "summary": "善后处置完毕"})
     await asyncio.wait_for(s.api.outcome(wf), 60)
 
 

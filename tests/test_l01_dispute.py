@@ -19,8 +19,7 @@ async def test_urgent_mediation_with_legal_support(harness: Harness):
     await harness.report(wf, "progress", current_situation="双方已坐下协商", measures_taken=["分别做思想工作"])
     await harness.report(wf, "legal_support_requested", need="劳动报酬争议的法律适用解释")
     await harness.report(wf, "mediation_outcome", outcome="agreement", summary="项目方承诺三日内支付")
-    await harness.report(wf, "closed", **CLOSE)
-    out = await harness.api.outcome(wf)
+    out = await harness.close(wf, review=False, **CLOSE)
     tl = out.timeline
     order = steps(tl)
     assert order[0] == "information-report"
@@ -48,11 +47,10 @@ async def test_general_flow_feeds_back_only_after_handling(harness: Harness):
     wf = await harness.start("L1", flow="general", dispatch=None)
     await harness.report(wf, "progress", current_situation="正在调解")
     await harness.report(wf, "mediation_outcome", outcome="no_agreement", summary="双方分歧较大")
-    await harness.report(wf, "closed", **CLOSE)
-    out = await harness.api.outcome(wf)
+    out = await harness.close(wf, review=False, **CLOSE)
     order = steps(out.timeline)
     assert not [s for s in order if s.startswith("progress-relay") or s == "mediation-outcome-relay"]
-    assert order[-2:] == ["feedback-on-close", "written-report"]
+    assert order[-3:] == ["feedback-on-close", "written-report", "aftermath-done"]
     assert "arrival" not in {d.id for d in out.deadlines}  # never dispatched: no arrival deadline
     assert any(e.clause == "000 §4.3(2)" for e in out.timeline)
 

@@ -32,12 +32,13 @@ async def test_named_complaint_registered_investigated_and_answered(harness: Har
     tl = out.timeline
     assert steps(tl) == [
         "information-report",
-        "register-complaint",          # 法律服务组受理处置投诉举报 (000 §2.3)
+        "register-complaint",          # 法律服务组…受理处置…投诉和举报 (000 §2.3)
         "acknowledge-complainant",
         "outcome-to-complainant",
         "outcome-to-centre",
         "feedback-on-close",           # general flow: fed back once handling is over (000 §3(3))
         "written-report",
+        "aftermath-done",              # 000 §4.4 善后处置…密切关注以后情况并及时上报
     ]
     assert recipients(tl, "register-complaint") == {"legal_service_group"}
     assert recipients(tl, "acknowledge-complainant") == {"party"}
@@ -76,6 +77,7 @@ async def test_anonymous_complaint_tells_no_party(harness: Harness):
     tl = out.timeline
     assert steps(tl) == [
         "information-report", "register-complaint", "outcome-to-centre", "feedback-on-close", "written-report",
+        "aftermath-done",
     ]
     assert not [e for e in tl if e.recipient and e.recipient.value == "party"]
     assert "经调查不属实" in text_to(tl, "outcome-to-centre", "command_centre")

@@ -21,7 +21,7 @@ async def test_aid_granted(harness: Harness):
     tl = out.timeline
     assert steps(tl) == [
         "information-report", "aid-request", "decision-to-help-seeker", "outcome-to-centre",
-        "feedback-on-close", "written-report",
+        "feedback-on-close", "written-report", "aftermath-done",
     ]
     assert recipients(tl, "aid-request") == {"legal_aid_group"}
     req = text_to(tl, "aid-request", "legal_aid_group")

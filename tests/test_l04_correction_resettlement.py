@@ -42,7 +42,7 @@ async def test_correction_subject_handed_over_to_c4(harness: Harness):
     assert child_out.incident_type is IncidentType.C4
     ctl = child_out.timeline
     assert "information-report" not in steps(ctl)  # sent once, by the parent (000 §4.2)
-    assert steps(ctl) == ["final-punishment", "feedback-on-close", "written-report", "review-report"]
+    assert steps(ctl) == ["found-to-section", "final-punishment", "feedback-on-close", "written-report", "review-report"]
     assert any(e.kind is EntryKind.DECISION and e.text_zh.startswith(f"由{wf}移交处置") for e in ctl)
     assert text_to(ctl, "final-punishment", "procuratorate").count("最终处罚结果:训诫") == 1
 
@@ -94,7 +94,7 @@ async def test_released_prisoner_resettlement(harness: Harness):
     tl = out.timeline
     order = steps(tl)
     assert order[:2] == ["information-report", "resettlement-group"]
-    assert order[-1] == "written-report"
+    assert order[-2:] == ["written-report", "aftermath-done"]
     assert recipients(tl, "resettlement-group") == {"correction_group"}
     text = text_to(tl, "resettlement-group", "correction_group")
     assert "刑释人员" in text and "安置帮教" in text and "社区矫正对象" not in text

@@ -213,6 +213,7 @@ async def test_show_export_and_render_an_incident(stack: Stack, tmp_path):
     await stack.api.report(wf, {"kind": "mediation_outcome", "actor": "人民调解组", "outcome": "agreement",
                                 "summary": "已调解"})
     await stack.api.report(wf, {"kind": "closed", "actor": "北城司法所", **CLOSED})
+    await stack.api.report(wf, {"kind": "aftermath_done", "actor": "区司法局应急办公室", "summary": "善后处置完毕"})
     await asyncio.wait_for(stack.api.outcome(wf), 30)
     res = await stack.sh(f"python -m starter export {wf} --format csv --out {tmp_path / 't.csv'}")
     rows = list(csv.DictReader(io.StringIO((tmp_path / "t.csv").read_text(encoding="utf-8-sig"))))

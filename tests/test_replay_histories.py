@@ -73,8 +73,8 @@ async def test_committed_histories_replay_on_todays_code():
 COPY_STEP = dict(step="decision-copy-to-aid-group", clause=GROUPS)
 
 
-async def _copy_to_aid_group(wf: LegalAid) -> None:
-    await wf.notify(Agency.LEGAL_AID_GROUP, wf.ask("审查决定已告知求助人员", "知悉并跟进法律援助"), **COPY_STEP)
+def _copy_to_aid_group(wf: LegalAid) -> None:
+    wf.notify(Agency.LEGAL_AID_GROUP, wf.ask("审查决定已告知求助人员", "知悉并跟进法律援助"), **COPY_STEP)
 
 
 @workflow.defn(name="L3LegalAid", sandboxed=False)  # a test module; the sandbox would re-import it
@@ -89,7 +89,7 @@ class LegalAidPatched(LegalAid):
     async def respond(self) -> None:
         await super().respond()
         if workflow.patched("l3-decision-copy-to-aid-group"):
-            await _copy_to_aid_group(self)
+            _copy_to_aid_group(self)
 
 
 @workflow.defn(name="L3LegalAid", sandboxed=False)  # a test module; the sandbox would re-import it
@@ -102,7 +102,7 @@ class LegalAidUnpatched(LegalAid):
 
     async def respond(self) -> None:
         await super().respond()
-        await _copy_to_aid_group(self)
+        _copy_to_aid_group(self)
 
 
 @pytest.mark.parametrize("patched", [True, False], ids=["with workflow.patched", "without"])

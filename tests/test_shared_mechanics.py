@@ -56,7 +56,8 @@ async def test_leadership_decision_overdue_is_escalated(harness: Harness):
     st = await harness.until_step(wf, "leadership-decision-missed", count=2)
     assert recipients(st.timeline, "leadership-decision-missed") == {"emergency_office", "leadership_group"}
     acc = await harness.api.handle(wf).query("accountability")
-    assert any(o["id"] == "deadline/leadership-decision" and o["status"] == "missing" for o in acc["obligations"])
+    # 超时未报 while the incident is open (漏报 only once it closes without the decision)
+    assert any(o["id"] == "deadline/leadership-decision" and o["status"] == "overdue" for o in acc["obligations"])
 
 
 async def test_on_site_command_groups_are_recorded(harness: Harness):
@@ -119,6 +120,8 @@ async def test_review_does_not_apply_to_linkage_incidents(harness: Harness):
     await harness.report(wf, "arrived")
     await harness.report(wf, "mediation_outcome", outcome="agreement", summary="达成协议")
     await harness.report(wf, "closed", **CLOSED)
+    await refused(harness, wf, "review", "review: 001 §5(2) applies to correction incidents, not L1", **REVIEW)
+    await harness.report(wf, "aftermath_done", summary="善后处置完毕")
     out = await harness.api.outcome(wf)
     assert out.review_report_zh == "" and "review-report" not in steps(out.timeline)
 
@@ -138,8 +141,9 @@ async def test_information_release_is_reviewed_before_it_is_published_once(harne
     await harness.report(wf, "closed", **CLOSED)
     # handling is over but the approved release is not yet published: the incident waits for it
     st = await harness.until(wf, lambda st: st.phase is IncidentPhase.HANDLED)
-    assert st.waiting_for == ["release (publish / withdraw)"]
+    assert st.waiting_for == ["aftermath_done", "release (publish / withdraw)"]
     await harness.report(wf, "release", action="publish", actor="区司法局办公室")
+    await harness.report(wf, "aftermath_done", summary="善后处置完毕")
     out = await harness.api.outcome(wf)
     d = [(e.clause, e.text_zh) for e in out.timeline if e.kind is EntryKind.DECISION]
     assert ("001 §5(3)", "区委宣传部审核未通过拟发布信息:表述需更准确") in d
@@ -164,7 +168,7 @@ async def test_correction_incident_reports_level_by_level_and_across_counties(ha
     assert recipients(st.timeline, "level-report") == {"correction_section", "higher_correction_agency"}
     assert "请台州市椒江区司法行政机关协助配合" in text_to(st.timeline, "cross-county-0", "other_county_bureau")
     await harness.report(wf, "progress", current_situation="对象居家,已配合核酸检测")
-    st = await harness.until(wf, lambda st: any((e.step or "").startswith("progress-up-") for e in st.timeline))
+    st = await harness.until(wf, lambda st: any(s.startswith("progress-up-") for s in steps(st.timeline)))
     up = next(s for s in steps(st.timeline) if s.startswith("progress-up-"))
     assert recipients(st.timeline, up) == {"correction_section", "higher_correction_agency"}
     await harness.report(wf, "cleared", summary="已转绿码")
@@ -173,7 +177,7 @@ async def test_correction_incident_reports_level_by_level_and_across_counties(ha
 
 async def test_failed_notification_is_missing_until_made_by_hand(env, tmp_path):
     """A notification that cannot be delivered: recorded as failed, the emergency office is told to
-    call by hand, the accountability record shows it missing (漏报) until the officer records it."""
+    call by hand, the accountability record shows it overdue (超时未报) until the officer records it."""
 
     class DownChannel(OutboxChannel):
         async def deliver(self, delivery: Delivery) -> bool:
@@ -195,7 +199,7 @@ async def test_failed_notification_is_missing_until_made_by_hand(env, tmp_path):
         await h.skip(timedelta(hours=1, minutes=1))
         acc = await h.api.handle(wf).query("accountability")
         row = next(o for o in acc["obligations"] if o["id"] == "dispatch-mediation-group/mediation_group")
-        assert row["status"] == "missing"
+        assert row["status"] == "overdue"  # 超时未报: overdue, not yet made, the incident still open
         st = await h.until_step(wf, "by-hand/dispatch-mediation-group/mediation_group-missed", count=2)
         assert recipients(st.timeline, "by-hand/dispatch-mediation-group/mediation_group-missed") == {
             "emergency_office",

@@ -25,10 +25,9 @@ Each incident type subclasses :class:`IncidentWorkflow` and writes only its clau
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import Coroutine
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, overload
 
 from temporalio import workflow
 from temporalio.common import Priority, RawValue, RetryPolicy
@@ -48,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         REPORT_ADAPTER,
         AccountabilityRecord,
         Acknowledgement,
+        AftermathDone,
         Arrived,
         CarriedState,
         Closed,
@@ -92,6 +92,8 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 """How far in the future an officer's stated time may be (clock skew)."""
 
 R = TypeVar("R")
+R2 = TypeVar("R2")
+R3 = TypeVar("R3")
 
 ARRIVAL = "arrival"
 FEEDBACK = "feedback"
@@ -103,7 +105,7 @@ BY_HAND = "by-hand/"
 """Prefix of the deadline to notify by hand after a failed notification (``by-hand/<step>/<recipient>``)."""
 
 #: Report kinds still taken once handling is over (000 §4.4 aftermath, 001 §5(2)(3)).
-AFTER_HANDLING_KINDS = frozenset({"progress", "review", "release", "notified_by_hand"})
+AFTER_HANDLING_KINDS = frozenset({"progress", "review", "aftermath_done", "release", "notified_by_hand"})
 #: Report kinds taken at any time while handling (besides the clause's own).
 ANYTIME_KINDS = frozenset({"progress", "feedback", "command_set", "release", "notified_by_hand", "plan_decision"})
 
@@ -122,7 +124,7 @@ MAJOR_REPORT_TO = (
 
 def decode_raw(raw: RawValue) -> Any:
     """Decode a raw payload with the workflow's converter; any failure is reported, not raised."""
-    return workflow.payload_converter().from_payload(raw.payload, None)
+    return workflow.payload_converter().from_payload(raw.payload)
 
 
 def _invalid(message: str) -> ApplicationError:
@@ -153,6 +155,28 @@ def parse_input(raw: RawValue, expected: IncidentType) -> tuple[IncidentInput, C
             f"{expected.value} workflow; start the {inp.incident_type.value} workflow type instead"
         )
     return inp, carried
+
+
+class Delivery:
+    """A notification issued by :meth:`IncidentWorkflow.notify`: its activity is already scheduled.
+
+    It is deliberately not awaitable: a clause never waits for a message to land (``await
+    self.notify(...)`` is a ``TypeError``). Only a mechanic that acts on this same notification's result
+    reads it, through :meth:`delivered`.
+    """
+
+    __slots__ = ("_task",)
+
+    def __init__(self, task: asyncio.Task[bool]) -> None:
+        self._task = task
+
+    @property
+    def done(self) -> bool:
+        return self._task.done()
+
+    async def delivered(self) -> bool:
+        """True once delivered, False once it failed for its whole budget."""
+        return await asyncio.shield(self._task)
 
 
 class IncidentWorkflow:
@@ -191,7 +215,6 @@ class IncidentWorkflow:
         self._phase = IncidentPhase.OPEN
         self._work: list[asyncio.Task[Any]] = []
         self._watchers: list[asyncio.Task[Any]] = []
-        self._sending = 0
         self._running = False
         self._course: list[str] = []
         self._plan_active = False
@@ -233,14 +256,17 @@ class IncidentWorkflow:
             if d.status is DeadlineStatus.PENDING:
                 self._watchers.append(asyncio.ensure_future(self._watch(d)))
         if not self.resumed:
-            await self.first_response()
-            await self._open()
+            self.first_response()
+            self._open()
         await self.respond()
         closed = await self.closing()
         return await self._close(closed)
 
-    async def first_response(self) -> None:
-        """Calls the clause makes before anything else (e.g. 110 in 001 §4(1), 120 in 001 §4(7))."""
+    def first_response(self) -> None:
+        """Calls the clause makes before anything else (e.g. 110 in 001 §4(1), 120 in 001 §4(7)).
+
+        Issued in the incident's first workflow task, before the information report, each as its own
+        activity: no other recipient's delivery can hold them up (see ``notify``)."""
 
     async def respond(self) -> None:
         """The clause's own steps, in the plan's order. Overridden by every incident type."""
@@ -257,6 +283,18 @@ class IncidentWorkflow:
     def check_clause_report(self, report: Report) -> str | None:
         """A clause-specific reason to refuse ``report`` now, or None."""
         return None
+
+    def accepts_now(self) -> frozenset[str]:
+        """Clause report kinds taken now besides those ``waiting_for`` names (reports the clause takes at
+        any time in a situation, e.g. 001 §4(4)'s risk while the subject is missing)."""
+        return frozenset()
+
+    def on_report(self, report: Report, seq: int) -> None:
+        """A clause report was accepted (in the handler, the same workflow task that received it).
+
+        For what a clause does the moment a report arrives, wherever ``respond()`` stands, e.g. the
+        risk of 001 §4(4) (立即通知执行地公安派出所…并上报) or a day's contact of 001 §4(9) 情形三.
+        Whatever it notifies is issued at once, like everything (``notify``)."""
 
     def delegated(self) -> bool:
         """True when the whole incident is handed over to a child incident (000 §1.4(4) → 001 §4),
@@ -292,7 +330,7 @@ class IncidentWorkflow:
             self.decide("启动紧急事件处置预案,处置过程中及时向区社会应急联动指挥中心反馈", "000 §4.3(1)")
         else:
             self.decide("启动一般事件处置预案,根据区社会应急联动指挥中心指令进行处置", "000 §4.3(2)")
-        self._start_deadline(
+        self.start_deadline(
             FEEDBACK,
             f"反馈时限 {texts.fmt_duration(self.POLICY.feedback)}",
             "000 §3(3)",
@@ -303,7 +341,7 @@ class IncidentWorkflow:
         if self._dispatch is not None:
             self._start_arrival(self._dispatch)
         if inp.major:
-            self._start_deadline(
+            self.start_deadline(
                 LEADERSHIP,
                 "领导小组决定启动预案",
                 "000 §2.1",
@@ -311,7 +349,7 @@ class IncidentWorkflow:
                 escalate_to=(Agency.EMERGENCY_OFFICE, Agency.LEADERSHIP_GROUP),
             )
 
-    async def _open(self) -> None:
+    def _open(self) -> None:
         inp = self.incident
         if inp.handed_over_from:
             self.decide(
@@ -321,7 +359,7 @@ class IncidentWorkflow:
         else:
             # 000 §4.2: the justice office / section reports to the emergency office at once; the
             # office relays to the command centre.
-            await self.notify_all(
+            self.notify_all(
                 [Agency.EMERGENCY_OFFICE, Agency.COMMAND_CENTRE],
                 lambda to: texts.information_report(inp, self.TITLE_ZH, to),
                 step="information-report",
@@ -333,7 +371,7 @@ class IncidentWorkflow:
             told = {o.recipient for o in self._obligations.values()}
             level = [a for a in (Agency.CORRECTION_SECTION, Agency.HIGHER_CORRECTION_AGENCY) if a not in told]
             if level:
-                await self.notify_all(
+                self.notify_all(
                     level,
                     lambda to: self.ask(
                         "发生社区矫正突发事件",
@@ -343,7 +381,7 @@ class IncidentWorkflow:
                     clause="001 §5(1)",
                 )
         if inp.major and not inp.handed_over_from:  # a handing-over incident told the group already
-            await self.notify(
+            self.notify(
                 Agency.LEADERSHIP_GROUP,
                 self.ask("属重大突发事件", "领导小组决定启动本方案,统一领导、组织、协调处置"),
                 step="major-incident",
@@ -351,7 +389,7 @@ class IncidentWorkflow:
             )
         if self.TYPE.is_correction:
             for i, county in enumerate(inp.other_counties):
-                await self.notify(
+                self.notify(
                     Agency.OTHER_COUNTY_BUREAU,
                     self.ask(f"事件涉及{county}", f"{county}司法行政机关协助配合"),
                     step=f"cross-county-{i}",
@@ -363,9 +401,11 @@ class IncidentWorkflow:
         inp = self.incident
         now = workflow.now()
         if not self._feedback_sent:
-            await self._feed_back(closed.current_situation, closed.result, step="feedback-on-close")
+            self._feed_back(closed.current_situation, closed.result, step="feedback-on-close")
+        in_flight = {FEEDBACK} if self._feedback_sent else set()
+        """Deadlines met by a message already issued: they stand until it is delivered or fails."""
         for d in self._deadlines.values():
-            if d.status is DeadlineStatus.PENDING and not d.id.startswith(ACK):
+            if d.status is DeadlineStatus.PENDING and not d.id.startswith(ACK) and d.id not in in_flight:
                 d.status = DeadlineStatus.CANCELLED
         self._phase = IncidentPhase.HANDLED
         self.record(EntryKind.DECISION, "处置完毕", clause="000 §4.3", actor=closed.actor)
@@ -378,8 +418,9 @@ class IncidentWorkflow:
             self._deadlines.values(),
             self._course,
             self.accountability().obligations,
+            in_flight=frozenset(in_flight),
         )
-        await self.notify_all(
+        self.notify_all(
             [Agency.COMMAND_CENTRE, Agency.EMERGENCY_OFFICE],
             lambda _to: report,
             step="written-report",
@@ -387,7 +428,7 @@ class IncidentWorkflow:
         )
         review_zh = ""
         if self.review_required:
-            self._start_deadline(
+            self.start_deadline(
                 REVIEW,
                 "事后总结书面报告",
                 "001 §5(2)",
@@ -398,15 +439,29 @@ class IncidentWorkflow:
             self.fulfil(REVIEW, review.actor)
             review_zh = texts.review_report(inp, self.TITLE_ZH, self.CLAUSE, review, workflow.now())
             # 形成书面报告逐级上报: the justice office to the section, the section up a level.
-            await self.notify_all(
+            self.notify_all(
                 [Agency.CORRECTION_SECTION, Agency.HIGHER_CORRECTION_AGENCY],
                 lambda _to: review_zh,
                 step="review-report",
                 clause="001 §5(2)",
             )
+        else:
+            # 000 §4.4: 在相关突发事件处置完成后,区司法局将配合相关部门积极稳妥、深入细致地做好善后处置
+            # 工作,密切关注以后情况并及时上报 — ``progress`` reports go up as aftermath until it is done.
+            done = await self.next_report(AftermathDone)
+            self.decide(f"善后处置工作完毕:{done.summary}", "000 §4.4", actor=done.actor)
+            self.notify_all(
+                [Agency.EMERGENCY_OFFICE, Agency.COMMAND_CENTRE],
+                self.ask(f"善后处置工作完毕:{done.summary}", "知悉"),
+                step="aftermath-done",
+                clause="000 §4.4",
+            )
         # A release under way is finished (published or withdrawn) before the incident completes, and
         # acknowledgements still awaited come in or are escalated (each is bounded by its deadline).
         await workflow.wait_condition(lambda: self._release not in ("drafted", "approved"))
+        # Every notification delivered or failed (each is bounded by the notification budget), so that
+        # the acknowledgements they await are known, then those come in or are escalated.
+        await workflow.wait_condition(self.deliveries_settled)
         await workflow.wait_condition(
             lambda: not any(
                 d.id.startswith(ACK) and d.status is DeadlineStatus.PENDING for d in self._deadlines.values()
@@ -559,7 +614,7 @@ class IncidentWorkflow:
         """A Chinese notification: incident, place, time, the fact and what is asked."""
         return texts.ask(self.incident, self.TITLE_ZH, fact, asked)
 
-    async def notify(
+    def notify(
         self,
         recipient: Agency,
         message_zh: str,
@@ -569,8 +624,20 @@ class IncidentWorkflow:
         phone: str | None = None,
         required: bool = True,
         ack_for: str | None = None,
-    ) -> bool:
-        """Send one notification through the ``notify`` activity and record it on the timeline.
+    ) -> Delivery:
+        """Issue one notification now; **nothing waits on its delivery** (the urgent-first rule).
+
+        This is the one place that decides what runs concurrently: every notification is its own
+        ``notify`` activity with its own retries, scheduled in the workflow task that issues it, and
+        the caller goes on at once. A recipient whose channel is down delays nobody: the 110 call of
+        001 §4(1) is never held up behind the section's SMS. Where a clause orders two steps
+        ("处置后…报告", "核实死亡真实性后"), the order follows the officers' reports
+        (``next_report``), never the delivery of a message. The returned :class:`Delivery` is only for
+        a mechanic that acts on *this* notification's own result (the 24 h feedback of 000 §3(3) is met
+        when its message is delivered); a clause never awaits it.
+
+        The issue goes on the timeline at once (``notification_issued``), the delivery when it lands
+        (``notification``, with channel and attempt) or fails (``notification_failed``).
 
         To a recipient in ``POLICY.ack_required`` (110, 120, the command centre) a required notification
         also awaits the recipient's acknowledgement (回执, the ``acknowledge`` signal): without one in
@@ -605,6 +672,21 @@ class IncidentWorkflow:
             drill=self.incident.drill,
             jurisdiction=(self.incident.jurisdiction.justice_office, self.incident.jurisdiction.county),
         )
+        self.record(
+            EntryKind.NOTIFICATION_ISSUED,
+            f"发出通知:{AGENCY_NAME_ZH[recipient]}",
+            clause=clause,
+            recipient=recipient,
+            step=step,
+        )
+        task = asyncio.ensure_future(self._deliver(req, required=required, ack_for=ack_for))
+        self._work.append(task)
+        return Delivery(task)
+
+    async def _deliver(self, req: NotifyRequest, *, required: bool, ack_for: str | None) -> bool:
+        """Run one ``notify`` activity to its end and record what became of it (see ``notify``)."""
+        recipient, step, clause, message_zh = req.recipient, req.step, req.clause, req.message_zh
+        key = f"{step}/{recipient.value}"
         try:
             receipt = await workflow.execute_activity(
                 "notify",
@@ -646,14 +728,14 @@ class IncidentWorkflow:
             if required:
                 # The obligation stays open: the duty officer must notify by hand and record it
                 # (``notified_by_hand``) before it falls due, or it is escalated (001 §7(4) 漏报).
-                self._start_deadline(
+                self.start_deadline(
                     f"{BY_HAND}{key}",
                     f"人工补报:通知{AGENCY_NAME_ZH[recipient]}",
                     clause,
                     self._obligations[key].due_at,
                 )
             if recipient is not Agency.EMERGENCY_OFFICE and not step.startswith("notify-failed"):
-                await self.notify(
+                self.notify(
                     Agency.EMERGENCY_OFFICE,
                     texts.notification_failed(self.incident, self.TITLE_ZH, recipient, clause, step),
                     step=f"notify-failed-{step}-{recipient.value}",
@@ -673,7 +755,7 @@ class IncidentWorkflow:
         if ack_for is not None:
             self._ack_of[req.idempotency_key] = ack_for
         elif required and receipt.ack_expected and recipient in self.POLICY.ack_required:
-            deadline = self._start_deadline(
+            deadline = self.start_deadline(
                 f"{ACK}{key}",
                 f"{AGENCY_NAME_ZH[recipient]}回执",
                 clause,
@@ -691,16 +773,18 @@ class IncidentWorkflow:
         )
         return True
 
-    async def notify_all(
+    def notify_all(
         self, recipients: list[Agency], message: Any, *, step: str, clause: str
-    ) -> None:
+    ) -> list[Delivery]:
         """Notify several recipients at the same time (the plan's 同时); ``message(to)`` builds each text."""
-        await asyncio.gather(
-            *(
-                self.notify(to, message(to) if callable(message) else message, step=step, clause=clause)
-                for to in recipients
-            )
-        )
+        return [
+            self.notify(to, message(to) if callable(message) else message, step=step, clause=clause)
+            for to in recipients
+        ]
+
+    def deliveries_settled(self) -> bool:
+        """Every notification issued so far has been delivered or has failed (its budget is bounded)."""
+        return all(t.done() for t in self._work)
 
     def spawn(self, coro: Coroutine[Any, Any, R]) -> asyncio.Task[R]:
         """Run work beside the clause (relays of reports); finished before the incident completes."""
@@ -713,10 +797,10 @@ class IncidentWorkflow:
     async def punish(
         self, fact: str, *, clause: str, step: str = "punishment-report-up", label: str = "处罚决定"
     ) -> Punishment:
-        """对应予处罚的社区矫正对象,及时依法实施处罚,并将有关情况及时上报上一级社区矫正机构,同时通报执行地人民检察院."""
+        """001 §4: 对应予处罚的社区矫正对象,要及时依法实施处罚,并将有关情况及时上报上一级社区矫正机构,同时通报执行地人民检察院."""
         p = await self.next_report(Punishment)
         self.decide(f"社区矫正管理科依法处罚:{p.decision}", clause, actor=p.actor)
-        await self.notify_all(
+        self.notify_all(
             [Agency.HIGHER_CORRECTION_AGENCY, Agency.PROCURATORATE],
             self.ask(f"{fact},{label}:{p.decision}", "知悉"),
             step=step,
@@ -747,17 +831,17 @@ class IncidentWorkflow:
             self.decide(f"{refused_zh};经研究决定暂不报警{(':' + p.note) if p.note else ''}", clause, actor=p.actor)
         else:
             self.decide(f"{refused_zh},向公安“110”报警予以处置", clause, actor=p.actor)
-            await self.notify(Agency.POLICE_110, self.ask(police_fact, asked), step=step, clause=clause)
+            self.notify(Agency.POLICE_110, self.ask(police_fact, asked), step=step, clause=clause)
         return p
 
-    async def notify_family(self, fact: str, asked: str, *, clause: str, none_zh: str) -> None:
+    def notify_family(self, fact: str, asked: str, *, clause: str, none_zh: str) -> None:
         """Each registered family member, guardian, guarantor (001 §4(6)(7)), one step each
         (``family-<i>``); with none registered, ``none_zh`` is recorded as the step taken instead."""
         family = self.incident.subject.family if self.incident.subject else []
         if not family:
             self.decide(none_zh, clause)
         for i, contact in enumerate(family):
-            await self.notify(
+            self.notify(
                 Agency.FAMILY,
                 self.ask(f"{fact}(致{contact.relation})", asked),
                 step=f"family-{i}",
@@ -765,12 +849,12 @@ class IncidentWorkflow:
                 phone=contact.phone,
             )
 
-    async def terminate_correction(
+    def terminate_correction(
         self, decision_zh: str, fact: str, recipients: tuple[Agency, ...], *, clause: str, actor: str
     ) -> None:
         """终止社区矫正 (001 §4(6)(7)): recorded, and reported up and to the named agencies at the same time."""
         self.decide(decision_zh, clause, actor=actor)
-        await self.notify_all(
+        self.notify_all(
             list(recipients),
             lambda to: self.ask(
                 fact, "知悉并依法办理终止社区矫正相关事宜" if to is Agency.DECIDING_AUTHORITY else "知悉"
@@ -792,14 +876,14 @@ class IncidentWorkflow:
     # ------------------------------------------------------------------ deadlines and obligations
 
     def _start_arrival(self, dispatch: DispatchInstruction) -> None:
-        self._start_deadline(
+        self.start_deadline(
             ARRIVAL,
             f"到场时限 {texts.fmt_duration(self.POLICY.arrival)}",
             "000 §4.3",
             (dispatch.at or workflow.now()) + self.POLICY.arrival,
         )
 
-    def _start_deadline(
+    def start_deadline(
         self,
         deadline_id: str,
         title_zh: str,
@@ -851,14 +935,13 @@ class IncidentWorkflow:
                     f"{deadline.title_zh}:剩余{texts.fmt_duration(left)}",
                     clause=deadline.clause,
                 )
-                async with self._busy():
-                    await self.notify(
-                        Agency.JUSTICE_OFFICE,
-                        texts.deadline_reminder(self.incident, self.TITLE_ZH, deadline, before),
-                        step=f"{deadline.id}-reminder-{int(before.total_seconds())}",
-                        clause=deadline.clause,
-                        required=False,
-                    )
+                self.notify(
+                    Agency.JUSTICE_OFFICE,
+                    texts.deadline_reminder(self.incident, self.TITLE_ZH, deadline, before),
+                    step=f"{deadline.id}-reminder-{int(before.total_seconds())}",
+                    clause=deadline.clause,
+                    required=False,
+                )
         wait = deadline.due_at - workflow.now()
         if wait > timedelta(0):
             try:
@@ -880,26 +963,12 @@ class IncidentWorkflow:
             extra={"incident_type": self.TYPE.value, "step": deadline.id},
         )
         text = texts.deadline_missed(self.incident, self.TITLE_ZH, deadline)
-        async with self._busy():
-            await asyncio.gather(
-                *(
-                    self.notify(to, text, step=f"{deadline.id}-missed", clause=deadline.clause, required=False)
-                    for to in deadline.escalate_to
-                )
-            )
-
-    @contextlib.asynccontextmanager
-    async def _busy(self) -> AsyncIterator[None]:
-        """A watcher sending a reminder or an escalation: it is not cancelled half-way (``_stop_watchers``)."""
-        self._sending += 1
-        try:
-            yield
-        finally:
-            self._sending -= 1
+        for to in deadline.escalate_to:
+            self.notify(to, text, step=f"{deadline.id}-missed", clause=deadline.clause, required=False)
 
     async def _stop_watchers(self) -> None:
-        """Cancel the deadline watchers once none is in the middle of sending."""
-        await workflow.wait_condition(lambda: self._sending == 0)
+        """Cancel the deadline watchers (a reminder or escalation they issued is delivered regardless:
+        notifications are not the watchers' children)."""
         for t in self._watchers:
             if not t.done():
                 t.cancel()
@@ -951,15 +1020,14 @@ class IncidentWorkflow:
                 clause=clause,
                 recipient=recipient,
             )
-            async with self._busy():
-                await self.notify(
-                    recipient,
-                    f"【重复通知】{message_zh}",
-                    step=f"{step}-renotify-{n}",
-                    clause=clause,
-                    required=False,
-                    ack_for=deadline.id,
-                )
+            self.notify(
+                recipient,
+                f"【重复通知】{message_zh}",
+                step=f"{step}-renotify-{n}",
+                clause=clause,
+                required=False,
+                ack_for=deadline.id,
+            )
         await self._watch(deadline)
 
     def cancel_deadline(self, deadline_id: str, reason_zh: str) -> None:
@@ -970,22 +1038,40 @@ class IncidentWorkflow:
         d.status = DeadlineStatus.CANCELLED
         self.record(EntryKind.DECISION, f"{d.title_zh}:{reason_zh},不再适用", clause=d.clause)
 
-    def _obligation_done(self, key: str, how: str, at: datetime | None = None) -> None:
+    def _obligation_done(self, key: str, how: str, stated_at: datetime | None = None) -> None:
+        """001 §7(4): judged on the time the workflow received it; the officer's stated time is kept
+        beside it and can never turn a late report into an on-time one."""
         o = self._obligations.get(key)
         if o is None or o.done_at is not None:
             return
-        o.done_at = at or workflow.now()
+        o.done_at = workflow.now()
+        o.stated_at = stated_at
         o.how = how
         o.status = ObligationStatus.ON_TIME if o.done_at <= o.due_at else ObligationStatus.LATE
+
+    def require_by_hand(self, recipient: Agency, title_zh: str, *, step: str, clause: str) -> None:
+        """A contact the system cannot make (no number known): a required notification the duty
+        officer makes by phone and records with ``notified_by_hand`` (step, recipient) before the
+        ``immediate`` policy runs out, or it is escalated (001 §7(4))."""
+        key = f"{step}/{recipient.value}"
+        if key in self._obligations:
+            return
+        due = workflow.now() + self.POLICY.immediate
+        self._obligations[key] = Obligation(
+            id=key, title_zh=title_zh, clause=clause, due_at=due, status=ObligationStatus.PENDING,
+            recipient=recipient,
+        )
+        self.start_deadline(f"{BY_HAND}{key}", f"人工联系:{title_zh}", clause, due)
 
     def accountability(self) -> AccountabilityRecord:
         """001 §7(4): every required report and deadline, on time, late (迟报) or missing (漏报)."""
         now = workflow.now()
+        closed = self._phase is IncidentPhase.CLOSED
         items: list[Obligation] = []
         deadline_status = {
             DeadlineStatus.MET: ObligationStatus.ON_TIME,
             DeadlineStatus.LATE: ObligationStatus.LATE,
-            DeadlineStatus.MISSED: ObligationStatus.MISSING,
+            DeadlineStatus.MISSED: ObligationStatus.MISSING if closed else ObligationStatus.OVERDUE,
             DeadlineStatus.PENDING: ObligationStatus.PENDING,
             DeadlineStatus.CANCELLED: ObligationStatus.NOT_REQUIRED,
         }
@@ -1005,10 +1091,13 @@ class IncidentWorkflow:
             )
         for o in self._obligations.values():
             if o.done_at is None:
-                missing = self._phase is IncidentPhase.CLOSED or now > o.due_at
-                o = o.model_copy(
-                    update={"status": ObligationStatus.MISSING if missing else ObligationStatus.PENDING}
-                )
+                if closed:
+                    status = ObligationStatus.MISSING  # 漏报: never sent
+                elif now > o.due_at:
+                    status = ObligationStatus.OVERDUE  # 超时未报: overdue, not yet sent
+                else:
+                    status = ObligationStatus.PENDING
+                o = o.model_copy(update={"status": status})
             items.append(o)
         items.sort(key=lambda o: o.due_at)
         count = {s: sum(1 for o in items if o.status is s) for s in ObligationStatus}
@@ -1020,6 +1109,7 @@ class IncidentWorkflow:
             late=count[ObligationStatus.LATE],
             missing=count[ObligationStatus.MISSING],
             pending=count[ObligationStatus.PENDING],
+            overdue=count[ObligationStatus.OVERDUE],
         )
 
     # ------------------------------------------------------------------ reports
@@ -1027,7 +1117,14 @@ class IncidentWorkflow:
     def reports_of(self, *kinds: type[R]) -> list[R]:
         return [r for r in self._reports if isinstance(r, kinds)]  # type: ignore[misc]
 
-    async def next_report(self, *kinds: type[R]) -> R:
+    @overload
+    async def next_report(self, k1: type[R], /) -> R: ...
+    @overload
+    async def next_report(self, k1: type[R], k2: type[R2], /) -> R | R2: ...
+    @overload
+    async def next_report(self, k1: type[R], k2: type[R2], k3: type[R3], /) -> R | R2 | R3: ...
+
+    async def next_report(self, *kinds: type[Any]) -> Any:
         """Wait for the next accepted report of one of ``kinds`` that the clause has not yet taken."""
 
         def find() -> int | None:
@@ -1040,7 +1137,7 @@ class IncidentWorkflow:
         i = find()
         assert i is not None
         self._consumed.add(i)
-        return self._reports[i]  # type: ignore[return-value]
+        return self._reports[i]
 
     def _parse_report(self, raw: RawValue) -> Report:
         try:
@@ -1079,6 +1176,8 @@ class IncidentWorkflow:
         if self._phase is IncidentPhase.HANDLED:
             if self.review_required and not self.reports_of(Review):
                 waiting.insert(0, "review")
+            elif not self.review_required and not self.reports_of(AftermathDone):
+                waiting.insert(0, "aftermath_done")
             if any(d.id.startswith(ACK) and d.status is DeadlineStatus.PENDING for d in self._deadlines.values()):
                 waiting.append("acknowledge (回执)")
             return waiting
@@ -1119,6 +1218,13 @@ class IncidentWorkflow:
                 return f"{kind}: handling is over; now only progress (aftermath), review, release are taken"
         elif isinstance(report, Review):
             return "review: the post-incident review (001 §5(2)) comes after handling is closed"
+        if isinstance(report, AftermathDone):
+            if self.review_required:
+                return "aftermath_done: correction incidents end with the review (001 §5(2)); send review"
+            if self._phase is not IncidentPhase.HANDLED:
+                return "aftermath_done: the aftermath (善后处置, 000 §4.4) comes after handling is closed"
+            if self.reports_of(AftermathDone):
+                return "aftermath_done: the aftermath was already reported complete"
         if isinstance(report, Review):
             if not self.review_required:
                 return f"review: 001 §5(2) applies to correction incidents, not {self.TYPE.value}"
@@ -1158,7 +1264,7 @@ class IncidentWorkflow:
                 return "closed: the leadership group has not decided on the plan (plan_decision, 000 §2.1)"
             if self._plan_active:
                 return "closed: the leadership group has not terminated the plan (plan_decision terminate, 000 §2.1)"
-        if kind in self.CLAUSE_REPORTS and kind not in self.waiting_for():
+        if kind in self.CLAUSE_REPORTS and kind not in self.waiting_for() and kind not in self.accepts_now():
             waiting = ", ".join(self._all_waiting()) or "nothing"
             return f"{kind}: not expected now; the incident is waiting for {waiting}"
         return self.check_clause_report(report)
@@ -1213,11 +1319,11 @@ class IncidentWorkflow:
             self._arrived = True
             self.fulfil(ARRIVAL, report.actor)
         elif isinstance(report, Progress):
-            self.spawn(self._relay_progress(report, seq))
+            self._relay_progress(report, seq)
         elif isinstance(report, Feedback):
-            self.spawn(self._feed_back(report.situation, report.result, step=f"feedback-{seq}"))
+            self._feed_back(report.situation, report.result, step=f"feedback-{seq}")
         elif isinstance(report, PlanDecision):
-            self.spawn(self._plan_decided(report, seq))
+            self._plan_decided(report, seq)
         elif isinstance(report, CommandSet):
             self._command = {"现场指挥部": report.commander}
             self._command.update({COMMAND_GROUP_ZH[g]: who for g, who in report.groups.items()})
@@ -1240,6 +1346,8 @@ class IncidentWorkflow:
                 recipient=report.recipient,
                 step=f"by-hand-{report.step}",
             )
+        if report.kind in self.CLAUSE_REPORTS:
+            self.on_report(report, seq)
         return ReportReceipt(accepted=True, seq=seq, message_zh=f"报告已受理(第{seq}条记录)")
 
     def _released(self, r: Release) -> None:
@@ -1260,42 +1368,56 @@ class IncidentWorkflow:
             self._release = "published"
             self.decide(f"信息经审核后统一发布:{self._release_content}", clause, actor=r.actor)
 
-    async def _relay_progress(self, report: Progress, seq: int) -> None:
-        """Progress goes where the plans send it: the centre in the urgent flow (000 §4.3(1)); the
-        section and up a level for correction incidents (001 §5(1)); after handling, aftermath
-        reports to the emergency office and the centre (000 §4.4)."""
+    def _relay_progress(self, report: Progress, seq: int) -> None:
+        """Progress goes where the plans send it, each recipient on its own (nobody waits on another):
+
+        - the emergency office, which 跟踪了解事件的进展情况和处置情况,及时向区司法局应急指挥领导小组报告
+          (000 §2.2(6)); for a major incident (000 §2.1) the leadership group is told as well;
+        - the centre in the urgent flow (000 §4.3(1) 处置过程中,及时向区社会应急联动指挥中心反馈处置情况和有关信息);
+        - the section and up a level for correction incidents (001 §5(1));
+        - after handling, aftermath reports (000 §4.4 密切关注以后情况并及时上报) to the emergency office
+          and the centre.
+        """
         self._course.append(report.current_situation)
         if self._phase is IncidentPhase.HANDLED:
-            await self.notify_all(
+            self.notify_all(
                 [Agency.EMERGENCY_OFFICE, Agency.COMMAND_CENTRE],
                 self.ask(f"善后处置情况:{report.current_situation}", "知悉"),
                 step=f"aftermath-{seq}",
                 clause="000 §4.4",
             )
             return
-        relays = []
+        office = [Agency.EMERGENCY_OFFICE]
+        if self.incident.major:
+            office.append(Agency.LEADERSHIP_GROUP)
+        self.notify_all(
+            office,
+            lambda to: self.ask(
+                f"处置进展:{report.current_situation}",
+                "知悉(应急办公室跟踪了解事件的进展情况和处置情况)"
+                if to is Agency.EMERGENCY_OFFICE
+                else "知悉(应急办公室报告领导小组)",
+            ),
+            step=f"progress-office-{seq}",
+            clause="000 §2.2(6)",
+        )
         if self.incident.flow is Flow.URGENT:
-            relays.append(
-                self.notify(
-                    Agency.COMMAND_CENTRE,
-                    self.ask(f"处置进展:{report.current_situation}", "知悉(紧急处置流程处置过程中及时反馈)"),
-                    step=f"progress-relay-{seq}",
-                    clause="000 §4.3(1)",
-                )
+            self.notify(
+                Agency.COMMAND_CENTRE,
+                self.ask(f"处置进展:{report.current_situation}", "知悉(紧急处置流程处置过程中及时反馈)"),
+                step=f"progress-relay-{seq}",
+                clause="000 §4.3(1)",
             )
         if self.TYPE.is_correction:
-            relays.append(
-                self.notify_all(
-                    [Agency.CORRECTION_SECTION, Agency.HIGHER_CORRECTION_AGENCY],
-                    self.ask(f"处置工作进展:{report.current_situation}", "知悉"),
-                    step=f"progress-up-{seq}",
-                    clause="001 §5(1)",
-                )
+            self.notify_all(
+                [Agency.CORRECTION_SECTION, Agency.HIGHER_CORRECTION_AGENCY],
+                self.ask(f"处置工作进展:{report.current_situation}", "知悉"),
+                step=f"progress-up-{seq}",
+                clause="001 §5(1)",
             )
-        await asyncio.gather(*relays)
 
-    async def _plan_decided(self, d: PlanDecision, seq: int) -> None:
-        """000 §2.1: 决定启动、终止本方案;及时向区委、区政府、区委政法委、市司法局报告有关情况."""
+    def _plan_decided(self, d: PlanDecision, seq: int) -> None:
+        """000 §2.1: 决定启动、终止本方案…及时向区委、区政府、区委政法委、市司法局报告有关情况."""
         if d.decision is PlanDecisionKind.ACTIVATE:
             self._plan_active = self._plan_activated = True
             self.fulfil(LEADERSHIP, d.actor)
@@ -1307,19 +1429,23 @@ class IncidentWorkflow:
             self.decide("领导小组决定终止本方案", "000 §2.1", actor=d.actor)
             fact, asked = "区司法局应急联动指挥领导小组已决定终止应急预案", "知悉"
             step = "plan-terminated-report"
-        await self.notify_all(list(MAJOR_REPORT_TO), self.ask(fact, asked), step=f"{step}-{seq}", clause="000 §2.1")
+        self.notify_all(list(MAJOR_REPORT_TO), self.ask(fact, asked), step=f"{step}-{seq}", clause="000 §2.1")
 
-    async def _feed_back(self, situation: str, result: str, *, step: str) -> None:
-        """000 §3(3): handling situation and result fed back to the command centre."""
+    def _feed_back(self, situation: str, result: str, *, step: str) -> None:
+        """000 §3(3): handling situation and result fed back to the command centre; the 24 h deadline
+        is met when this message is delivered (the only place a delivery's result is read)."""
         self._feedback_sent = True
-        ok = await self.notify(
+        delivery = self.notify(
             Agency.COMMAND_CENTRE,
             self.ask(f"处置情况:{situation};处置结果:{result}", "知悉(处置情况和结果反馈)"),
             step=step,
             clause="000 §3(3)",
         )
-        if ok:
-            self.fulfil(FEEDBACK, "系统")
+        self.spawn(self._fulfil_on_delivery(delivery, FEEDBACK))
+
+    async def _fulfil_on_delivery(self, delivery: Delivery, deadline_id: str) -> None:
+        if await delivery.delivered():
+            self.fulfil(deadline_id, "系统")
 
     # ------------------------------------------------------------------ message handlers
 
@@ -1448,5 +1574,6 @@ _REPORT_CLAUSE = {
     "command_set": "001 §3(3)(4)",
     "release": "001 §5(3)",
     "review": "001 §5(2)",
+    "aftermath_done": "000 §4.4",
     "notified_by_hand": "001 §7(4)",
 }

@@ -1,4 +1,4 @@
-"""C1 — 社区矫正对象实施行凶等犯罪或以要挟为目的的自杀自残的处置 (001 §4(1)).
+"""C1 — 社区矫正对象实施行凶等犯罪或以要挟为目的的自杀自残 (001 §4(1)).
 
 (一)社区矫正对象准备或正在实施行凶、杀人、放火、抢劫、绑架等犯罪,或者以要挟或制造重大社会影响为目的的
 自杀、自焚、自残等行为的处置:司法所应当立即向公安“110”或执行地公安派出所报警并向区司法局社区矫正管理科
@@ -53,8 +53,8 @@ class ViolentCrimeOrSelfHarm(IncidentWorkflow):
     async def run(self, raw: RawValue) -> IncidentOutcome:
         return await self.handle()
 
-    async def first_response(self) -> None:
-        # 司法所应当立即向公安“110”报警并向区司法局社区矫正管理科报告 (同时)
+    def first_response(self) -> None:
+        # 司法所应当立即向公安“110”或执行地公安派出所报警并向区司法局社区矫正管理科报告 (同时)
         fact = f"{FACT_ZH}。经过:{self.incident.description}"
 
         def text(to: Agency) -> str:
@@ -66,12 +66,12 @@ class ViolentCrimeOrSelfHarm(IncidentWorkflow):
                 "心理疏导,控制事态发展,并逐级上报",
             )
 
-        await self.notify_all(
+        self.notify_all(
             [Agency.POLICE_110, Agency.CORRECTION_SECTION], text, step="alarm-110", clause=CLAUSE
         )
         if self.incident.casualties:
             # 如有人员伤亡的,应立即拨打 120 或协调医院进行救治
-            await self.notify(
+            self.notify(
                 Agency.MEDICAL_120,
                 self.ask(f"{FACT_ZH},现场有人员伤亡", "立即派员赶赴现场救治"),
                 step="medical-120",
@@ -89,7 +89,7 @@ class ViolentCrimeOrSelfHarm(IncidentWorkflow):
             report = await self.next_report(Casualties, Handled)
             if isinstance(report, Casualties):
                 n += 1
-                await self.notify(
+                self.notify(
                     Agency.MEDICAL_120,
                     self.ask(
                         f"{FACT_ZH},现场有人员伤亡(受伤{report.injured}人、死亡{report.dead}人)",
@@ -105,13 +105,13 @@ class ViolentCrimeOrSelfHarm(IncidentWorkflow):
         if handled.crime_suspected:
             # 对涉嫌实施犯罪的社区矫正对象,配合公安机关开展犯罪侦查和调查取证工作
             self.decide("配合公安机关开展犯罪侦查和调查取证工作", CLAUSE, actor=handled.actor)
-            await self.notify(
+            self.notify(
                 Agency.POLICE_ORGAN,
                 self.ask("涉嫌实施犯罪,事件现场处置完毕", "知悉;区司法局社区矫正管理科和司法所配合开展犯罪侦查和调查取证工作"),
                 step="investigation-support",
                 clause=CLAUSE,
             )
-        # 事件处置后,结合实际情况及时予以相应处罚,上报上一级社区矫正机构,同时通报执行地人民检察院
+        # 事件处置后,区司法局社区矫正管理科要结合实际情况对社区矫正对象及时予以相应处罚,并将有关情况及时上报上一级社区矫正机构,同时通报执行地人民检察院
         await self.punish(f"{FACT_ZH},事件已处置", clause=CLAUSE, label="相应处罚")
 
     def waiting_for(self) -> list[str]:

@@ -45,7 +45,7 @@ class MassIncident(IncidentWorkflow):
     async def respond(self) -> None:
         self.decide("对社区矫正对象开展批评教育,劝导其离开群体性事件现场", CLAUSE)
         # 并向公安机关通报情况
-        await self.notify(
+        self.notify(
             Agency.POLICE_ORGAN,
             self.ask(
                 f"非法组织或参与群体性事件,司法所正在对其开展批评教育、劝导其离开现场。经过:{self.incident.description}",
@@ -54,7 +54,7 @@ class MassIncident(IncidentWorkflow):
             step="inform-police",
             clause=CLAUSE,
         )
-        # 如对象不愿离开的,可以向公安“110”或执行地公安派出所报警予以处置
+        # 如对象不愿离开的,区司法局社区矫正管理科和司法所可以向公安“110”或执行地公安派出所报警予以处置
         await self.persuade(
             complied_zh="对象已听从劝导,离开群体性事件现场",
             refused_zh="对象不愿离开群体性事件现场",

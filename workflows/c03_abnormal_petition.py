@@ -6,8 +6,9 @@
 处理。
 
 Reports this clause takes: ``handled`` (the subject persuaded and brought back to the place of
-execution; ``claims``: lawful and reasonable claims the subject raised, recorded for study), then
-``punishment``.
+execution; ``claims``: the lawful and reasonable claims the subject raised, each recorded for study),
+then ``punishment``, and one ``claim_handled`` per claim (who studied it, and the outcome) before the
+incident can close: 对社区矫正对象反映的合法合理诉求,要认真研究处理.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from workflows.base import IncidentWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from plan.agencies import Agency
-    from plan.models import Handled, IncidentOutcome, IncidentType, Punishment, Report
+    from plan.models import ClaimHandled, Handled, IncidentOutcome, IncidentType, Punishment, Report
 
 CLAUSE = "001 §4(3)"
 
@@ -31,7 +32,7 @@ class AbnormalPetition(IncidentWorkflow):
     TYPE = IncidentType.C3
     TITLE_ZH = "社区矫正对象参与非正常上访"
     CLAUSE = CLAUSE
-    CLAUSE_REPORTS = frozenset({"handled", "punishment"})
+    CLAUSE_REPORTS = frozenset({"handled", "claim_handled", "punishment"})
 
     @workflow.run
     async def run(self, raw: RawValue) -> IncidentOutcome:
@@ -39,7 +40,7 @@ class AbnormalPetition(IncidentWorkflow):
 
     async def respond(self) -> None:
         # 及时向同级信访部门通报情况
-        await self.notify(
+        self.notify(
             Agency.PETITION_OFFICE,
             self.ask(
                 f"参与非正常上访。经过:{self.incident.description}",
@@ -51,19 +52,41 @@ class AbnormalPetition(IncidentWorkflow):
         self.decide("协助信访部门对社区矫正对象进行说服教育", CLAUSE)
         handled = await self.next_report(Handled)
         self.decide("经说服教育,将社区矫正对象带回执行地", CLAUSE, actor=handled.actor)
-        if handled.claims:
-            # 对社区矫正对象反映的合法合理诉求,要认真研究处理
-            self.decide(f"对象反映的合法合理诉求:{handled.claims},认真研究处理", CLAUSE, actor=handled.actor)
+        for i, claim in enumerate(handled.claims, 1):
+            # 对社区矫正对象反映的合法合理诉求,要认真研究处理: each claim is answered before closing
+            self.decide(f"对象反映的合法合理诉求(第{i}项):{claim},认真研究处理", CLAUSE, actor=handled.actor)
         await self.punish("参与非正常上访,已带回执行地", clause=CLAUSE)
+        while self._open_claims():
+            answer = await self.next_report(ClaimHandled)
+            self.decide(
+                f"合法合理诉求(第{answer.claim}项)经{answer.studied_by}研究处理:{answer.outcome}",
+                CLAUSE,
+                actor=answer.actor,
+            )
+
+    def _claims(self) -> list[str]:
+        handled = self.reports_of(Handled)
+        return handled[0].claims if handled else []
+
+    def _open_claims(self) -> list[int]:
+        """Claims (1-based) not yet answered by a ``claim_handled`` report."""
+        answered = {c.claim for c in self.reports_of(ClaimHandled)}
+        return [i for i in range(1, len(self._claims()) + 1) if i not in answered]
 
     def waiting_for(self) -> list[str]:
         if not self.reports_of(Handled):
             return ["handled"]
-        if not self.reports_of(Punishment):
-            return ["punishment"]
-        return []
+        waiting = [] if self.reports_of(Punishment) else ["punishment"]
+        if self._open_claims():
+            waiting.append("claim_handled")
+        return waiting
 
     def check_clause_report(self, report: Report) -> str | None:
         if isinstance(report, Handled) and report.crime_suspected:
             return "handled: crime_suspected applies to 001 §4(1), not C3"
+        if isinstance(report, ClaimHandled) and report.claim not in self._open_claims():
+            n = len(self._claims())
+            if report.claim > n:
+                return f"claim_handled: claim {report.claim} does not exist; the subject raised {n} claim(s)"
+            return f"claim_handled: claim {report.claim} was already answered"
         return None

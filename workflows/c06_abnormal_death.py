@@ -7,13 +7,13 @@ in "核 实".)
 
 Steps:
 
-- 立即联系家属、监护人、保证人核实情况: every contact in ``subject.family`` is notified (``family-<i>``);
+- 立即联系社区矫正对象家属、监护人、保证人以及其他相关人员核实情况: every contact in ``subject.family`` is notified (``family-<i>``);
   with no contact registered, the justice office verifies on site (a decision on the timeline);
 - 必要时报警: a ``police_requested`` report calls 110 to the scene (``alarm-110``), at most once;
 - 核实死亡真实性后: a ``death_verification`` report. Verified: 终止社区矫正 and the report up to the
   higher agency, the deciding authority (原判法院或决定机关) and the procuratorate, at the same time
   (``termination-report``). Not verified: correction is not terminated and the result is reported up
-  to the higher agency (``verification-report``; 001 §5(1) 逐级报告处置工作进展情况).
+  to the higher agency (``verification-report``; 001 §5(1) 逐级向上一级社区矫正机构报告突发事件及处置工作进展情况).
 
 No punishment: the clause has none.
 
@@ -67,7 +67,7 @@ class AbnormalDeath(IncidentWorkflow):
             report = await self.next_report(PoliceRequested, DeathVerification)
             if isinstance(report, PoliceRequested):
                 # 必要时可以向公安“110”或执行地公安派出所报警到现场进行处置
-                await self.notify(
+                self.notify(
                     Agency.POLICE_110,
                     self.ask(f"疑似非正常死亡,需警方到场:{report.reason}", "立即到现场进行处置"),
                     step="alarm-110",
@@ -82,7 +82,7 @@ class AbnormalDeath(IncidentWorkflow):
 
     async def _contact_family(self) -> None:
         """立即联系社区矫正对象家属、监护人、保证人以及其他相关人员核实情况."""
-        await self.notify_family(
+        self.notify_family(
             "疑似非正常死亡,需向家属、监护人、保证人核实情况",
             "协助核实情况",
             clause=CLAUSE,
@@ -90,9 +90,9 @@ class AbnormalDeath(IncidentWorkflow):
         )
 
     async def _terminate(self, report: DeathVerification) -> None:
-        """核实死亡真实性后,按照终止社区矫正相关程序予以办理,并上报、通报."""
+        """核实死亡真实性后,按照终止社区矫正相关程序予以办理,并将有关情况及时上报上一级社区矫正机构,同时通报原判法院或决定机关以及执行地人民检察院."""
         note = f"({report.note})" if report.note else ""
-        await self.terminate_correction(
+        self.terminate_correction(
             "核实死亡真实性,按照终止社区矫正相关程序予以办理",
             f"非正常死亡,经核实死亡属实{note},已按照终止社区矫正相关程序予以办理",
             TERMINATION_REPORT_TO,
@@ -104,7 +104,7 @@ class AbnormalDeath(IncidentWorkflow):
         """Death not verified: no termination; the result is reported up (001 §5(1))."""
         self.decide("经核实,社区矫正对象死亡情况未能证实,不予终止社区矫正,继续核查", CLAUSE, actor=report.actor)
         note = f"({report.note})" if report.note else ""
-        await self.notify(
+        self.notify(
             Agency.HIGHER_CORRECTION_AGENCY,
             self.ask(f"疑似非正常死亡,经核实死亡情况未能证实{note},不予终止社区矫正,继续核查", "知悉"),
             step="verification-report",

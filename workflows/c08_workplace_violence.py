@@ -6,7 +6,7 @@
 
 Steps:
 
-- 工作人员立即通过语言劝诫制止: a decision on the timeline; then a ``persuasion`` report;
+- 工作人员应立即通过语言劝诫制止社区矫正对象: a decision on the timeline; then a ``persuasion`` report;
 - 不听劝阻的: 110 to the scene (``alarm-110``); 事态紧急的,可通过执勤执法装备制止暴力行为: recorded
   as a decision when ``equipment_used`` is reported;
 - 事件处置后 (``handled``): when the violence happened in a justice office's premises
@@ -70,7 +70,7 @@ class WorkplaceViolence(IncidentWorkflow):
         if self.incident.at_justice_office:
             # 司法所办公场所内发生暴力事件的,司法所工作人员在处置后应当立即电话报告区司法局社区矫正管理科
             office = self.incident.jurisdiction.justice_office
-            await self.notify(
+            self.notify(
                 Agency.CORRECTION_SECTION,
                 self.ask(
                     f"在{office}办公场所内实施暴力,事件已处置完毕(司法所工作人员处置后立即电话报告)",

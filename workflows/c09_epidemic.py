@@ -47,7 +47,6 @@ with workflow.unsafe.imports_passed_through():
         IncidentType,
         OthersReleased,
         Report,
-        ReportReceipt,
         ScreeningResult,
         TransferDone,
     )
@@ -102,7 +101,7 @@ class Epidemic(IncidentWorkflow):
     async def _at_workplace(self) -> None:
         c = self.clause
         self.decide("立即停止正在开展的活动,将该社区矫正对象单独安置", c)
-        await self.notify(
+        self.notify(
             Agency.EPIDEMIC_DEPARTMENT,
             self.ask(
                 "在社区矫正工作场所内被疫情防控部门通知为健康码“红黄码”人员,已停止活动并单独安置",
@@ -124,7 +123,7 @@ class Epidemic(IncidentWorkflow):
 
     async def _within_city(self) -> None:
         c = self.clause
-        await self.notify(
+        self.notify(
             Agency.EPIDEMIC_DEPARTMENT,
             self.ask("在全市辖区内被疫情防控部门通知为健康码“红黄码”人员", "介绍情况,司法所将要求对象积极配合"),
             step="consult-epidemic-dept",
@@ -143,22 +142,34 @@ class Epidemic(IncidentWorkflow):
         assert epidemic is not None and epidemic.away_place
         if not self.resumed:
             self.decide("立即与外出人员取得联系,了解情况", c)
-            await self.notify(
-                Agency.EPIDEMIC_DEPARTMENT,
-                self.ask(
-                    f"外出期间(外出地:{epidemic.away_place})被疫情防控部门通知为健康码“红黄码”人员",
-                    f"协助与{epidemic.away_place}当地疫情防控部门取得联系,明确外出人员的状态和将采取的措施",
-                ),
-                step="contact-local-epidemic-dept",
-                clause=c,
-            )
+            # 并与当地疫情防控部门取得联系: the department of the place where the subject is, directly.
+            local = epidemic.away_epidemic_department or f"{epidemic.away_place}当地疫情防控部门"
+            if epidemic.away_epidemic_phone:
+                self.notify(
+                    Agency.AWAY_EPIDEMIC_DEPARTMENT,
+                    self.ask(
+                        f"外出期间(外出地:{epidemic.away_place})被疫情防控部门通知为健康码“红黄码”人员(致{local})",
+                        "请告知外出人员的状态和将采取的措施,司法所将配合做好人员心理疏导和后续动态关注",
+                    ),
+                    step="contact-local-epidemic-dept",
+                    clause=c,
+                    phone=epidemic.away_epidemic_phone,
+                )
+            else:
+                self.decide(f"未提供{local}联系方式,由司法所人工联系,明确外出人员的状态和将采取的措施", c)
+                self.require_by_hand(
+                    Agency.AWAY_EPIDEMIC_DEPARTMENT,
+                    f"联系{local}",
+                    step="contact-local-epidemic-dept",
+                    clause=c,
+                )
             self.decide("做好人员心理疏导和后续动态关注;司法所每日与外出人员保持联系", c)
             self.clause_state = {"day": 0, "anchor": workflow.now().isoformat()}
         anchor = datetime.fromisoformat(str(self.clause_state["anchor"]))
         while not self.reports_of(Cleared):
             day = int(self.clause_state["day"]) + 1
             due = anchor + day * self.POLICY.daily_contact
-            deadline = self._deadlines.get(f"daily-contact-{day}") or self._start_deadline(
+            deadline = self._deadlines.get(f"daily-contact-{day}") or self.start_deadline(
                 f"daily-contact-{day}",
                 f"第{day}日联系外出人员",
                 c,
@@ -183,10 +194,9 @@ class Epidemic(IncidentWorkflow):
         cleared = self.reports_of(Cleared)[0]
         self.decide(f"红黄码解除,结束每日联系:{cleared.summary}", c, actor=cleared.actor)
 
-    def _accept(self, report: Report) -> ReportReceipt:
-        receipt = super()._accept(report)
+    def on_report(self, report: Report, seq: int) -> None:
         if self.scenario is not EpidemicScenario.S3:
-            return receipt
+            return
         # A day's contact counts for that day only: a day that passed without contact stays missed.
         pending = [
             d
@@ -197,24 +207,21 @@ class Epidemic(IncidentWorkflow):
             for d in pending:
                 self.fulfil(d.id, report.actor)
             if not report.reached:
-                self.spawn(
-                    self.notify(
-                        Agency.CORRECTION_SECTION,
-                        self.ask("外出期间(红黄码)当日未能取得联系", "知悉,督促司法所继续联系并做好动态关注"),
-                        step=f"unreachable-{receipt.seq}",
-                        clause=self.clause,
-                    )
+                self.notify(
+                    Agency.CORRECTION_SECTION,
+                    self.ask("外出期间(红黄码)当日未能取得联系", "知悉,督促司法所继续联系并做好动态关注"),
+                    step=f"unreachable-{seq}",
+                    clause=self.clause,
                 )
         elif isinstance(report, Cleared):
             for d in pending:
                 self.cancel_deadline(d.id, "红黄码已解除")
-        return receipt
 
     # ------------------------------------------------------------------ 情形四
 
     async def _contact_or_confirmed(self) -> None:
         c = self.clause
-        await self.notify(
+        self.notify(
             Agency.EPIDEMIC_DEPARTMENT,
             self.ask("被疫情防控部门通知为密接、次密接或确诊人员", "介绍情况,并告知对工作人员和其余社区矫正对象的排查要求"),
             step="consult-epidemic-dept",
@@ -224,7 +231,7 @@ class Epidemic(IncidentWorkflow):
         self.decide("根据疫情防控部门的要求对工作人员和其余社区矫正对象开展情况排查", c)
         screening = await self.next_report(ScreeningResult)
         # 排查结果和有关情况第一时间电话报告上一级社区矫正机构
-        await self.notify(
+        self.notify(
             Agency.HIGHER_CORRECTION_AGENCY,
             self.ask(f"【电话报告】排查结果:{screening.result}", "知悉,书面报告待情况基本明确后报送"),
             step="phone-report-up",
@@ -232,7 +239,7 @@ class Epidemic(IncidentWorkflow):
         )
         cleared = await self.next_report(Cleared)
         # 并在情况基本明确后向上一级社区矫正机构书面报告
-        await self.notify(
+        self.notify(
             Agency.HIGHER_CORRECTION_AGENCY,
             self.ask(
                 f"【书面报告】{EPIDEMIC_SCENARIO_ZH[self.scenario]};排查结果:{screening.result};"

@@ -60,7 +60,7 @@ class SensitiveVenue(IncidentWorkflow):
             # 如不愿离开的,应立即派员赶赴现场,并同步向公安“110”或执行地公安派出所报警予以处置
             self.decide("社区矫正对象不愿离开,立即派员赶赴现场,同步报警", CLAUSE, actor=persuasion.actor)
             fact = f"{FACT},经联系要求其离开,不愿离开"
-            await self.notify_all(
+            self.notify_all(
                 [Agency.JUSTICE_OFFICE, Agency.POLICE_110],
                 lambda to: self.ask(
                     fact,

@@ -1,4 +1,4 @@
-"""C11 — 社区矫正对象其他突发情况的处置 (001 §4(11)).
+"""C11 — 社区矫正对象其他突发情况 (001 §4(11)).
 
 (十一)其他突发情况的处置:区司法局社区矫正管理科或司法所发现社区矫正对象存在其他突发情况,可能影响社区矫正工作或社会秩序的,可以根据实际情况先予现场处置,并联系协调公安等相关职能部门予以妥善处置。对应予处罚的社区矫正对象,区司法局社区矫正管理科要及时依法实施处罚,并将有关情况及时上报上一级社区矫正机构,同时通报执行地人民检察院。
 
@@ -7,12 +7,15 @@
 Steps:
 
 - 根据实际情况先予现场处置: a decision;
-- 联系协调公安等相关职能部门予以妥善处置: the local police station (``coordinate-police``);
+- 可以…联系协调公安等相关职能部门予以妥善处置: *may* — the officer chooses which departments (the police
+  among them or not) with a ``coordinate`` report, any number of times while handling; each chosen
+  department is asked to help handle the situation (``coordinate-<n>``). Nothing is sent unasked;
 - while handling, each ``police_requested`` report calls 110 (``alarm-110-<n>``, n = 1, 2, ...);
 - ``handled``: on-site handling over; then punishment, reported up and to the procuratorate
   (``punishment-report-up``).
 
-Reports this clause takes: ``police_requested`` (any number) until ``handled``, then ``punishment``.
+Reports this clause takes: ``coordinate`` and ``police_requested`` (any number) until ``handled``, then
+``punishment``.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from temporalio.common import RawValue
 from workflows.base import IncidentWorkflow
 
 with workflow.unsafe.imports_passed_through():
-    from plan.agencies import Agency
+    from plan.agencies import AGENCY_NAME_ZH, Agency
     from plan.models import (
+        Coordinate,
         Handled,
         IncidentOutcome,
         IncidentType,
@@ -44,7 +48,7 @@ class OtherEmergency(IncidentWorkflow):
     TYPE = IncidentType.C11
     TITLE_ZH = "社区矫正对象其他突发情况"
     CLAUSE = CLAUSE
-    CLAUSE_REPORTS = frozenset({"police_requested", "handled", "punishment"})
+    CLAUSE_REPORTS = frozenset({"coordinate", "police_requested", "handled", "punishment"})
 
     @workflow.run
     async def run(self, raw: RawValue) -> IncidentOutcome:
@@ -52,20 +56,26 @@ class OtherEmergency(IncidentWorkflow):
 
     async def respond(self) -> None:
         self.decide("根据实际情况先予现场处置", CLAUSE)
-        await self.notify(
-            Agency.POLICE_STATION,
-            self.ask(f"{FACT},司法所已先予现场处置", "联系协调公安等相关职能部门予以妥善处置"),
-            step="coordinate-police",
-            clause=CLAUSE,
-        )
-        n = 0
+        n = asked = 0
         while True:
-            report = await self.next_report(PoliceRequested, Handled)
+            report = await self.next_report(PoliceRequested, Coordinate, Handled)
             if isinstance(report, Handled):
                 self.decide("现场处置完毕", CLAUSE, actor=report.actor)
                 break
+            if isinstance(report, Coordinate):
+                asked += 1
+                # 联系协调公安等相关职能部门予以妥善处置: the departments the officer chose
+                names = "、".join(AGENCY_NAME_ZH[Agency(d.value)] for d in report.departments)
+                self.decide(f"联系协调{names}予以妥善处置", CLAUSE, actor=report.actor)
+                self.notify_all(
+                    [Agency(d.value) for d in report.departments],
+                    self.ask(f"{FACT},司法所已先予现场处置", f"协助予以妥善处置:{report.request}"),
+                    step=f"coordinate-{asked}",
+                    clause=CLAUSE,
+                )
+                continue
             n += 1
-            await self.notify(
+            self.notify(
                 Agency.POLICE_110,
                 self.ask(f"{FACT},需警方处置:{report.reason}", "立即出警到现场予以处置"),
                 step=f"alarm-110-{n}",
@@ -75,7 +85,7 @@ class OtherEmergency(IncidentWorkflow):
 
     def waiting_for(self) -> list[str]:
         if not self.reports_of(Handled):
-            return ["handled", "police_requested"]
+            return ["handled", "coordinate", "police_requested"]
         if not self.reports_of(Punishment):
             return ["punishment"]
         return []

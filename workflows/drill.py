@@ -1,7 +1,11 @@
 """Drills (演练): 000 §6.2 and 001 §7(2).
 
-000 §6.2 (演练): 区司法局应急办公室定期组织开展应急演练,检验预案的可操作性,提高联动处置能力。
-001 §7(2): 定期组织开展社区矫正突发事件应急演练,每年至少一次。
+000 §6.2 (预案演练): 全区司法行政系统应制订各级应急预案演练计划,定期组织应对突发事件的演习。预案演习应从
+实战出发,分准备、实施和总结三个阶段,内容包括应急联动、紧急集合、协同配合、现场救援、应急保障等。
+001 §7(2): 要增强防范意识,区司法局每年应组织不少于一次的突发事件应急处置演练,提高应急处置能力。
+
+(Both quoted verbatim from ../shared/seeds/; an earlier version of this docstring quoted words the
+plans do not contain.)
 
 A drill programme runs as a Temporal Schedule (``python -m starter drill-schedule --every 365d``);
 each run is one :class:`DrillProgramme` workflow in three stages:

@@ -44,7 +44,7 @@ class MajorDisputeMediation(IncidentWorkflow):
 
     async def respond(self) -> None:
         # 人民调解组参与协调调处 (000 §2.3); 组织应急队伍及时赶赴现场处置 (000 §3(2))
-        await self.notify(
+        self.notify(
             Agency.MEDIATION_GROUP,
             self.ask("发生突发重大矛盾纠纷", "人民调解组立即组织调解人员赶赴现场,参与协调调处"),
             step="dispatch-mediation-group",
@@ -55,7 +55,7 @@ class MajorDisputeMediation(IncidentWorkflow):
             report = await self.next_report(LegalSupportRequested, MediationOutcome)
             if isinstance(report, LegalSupportRequested):
                 n = len(self.reports_of(LegalSupportRequested))
-                await self.notify(
+                self.notify(
                     Agency.LEGAL_SERVICE_GROUP,
                     self.ask(f"调处需要法律服务:{report.need}", "法律服务组为事件妥善处理提供法律服务"),
                     step=f"legal-support-{n}",
@@ -66,8 +66,8 @@ class MajorDisputeMediation(IncidentWorkflow):
             outcome_zh = MEDIATION_OUTCOME_ZH[report.outcome]
             self.decide(f"调处结果:{outcome_zh};{report.summary}", "000 §2.3", actor=report.actor)
             if self.incident.flow is Flow.URGENT:
-                # 紧急处置流程:处置过程中及时向区社会应急联动指挥中心反馈处置情况
-                await self.notify(
+                # 紧急处置流程 (000 §4.3(1)): 处置过程中,及时向区社会应急联动指挥中心反馈处置情况和有关信息
+                self.notify(
                     Agency.COMMAND_CENTRE,
                     self.ask(f"调处结果:{outcome_zh};{report.summary}", "知悉"),
                     step="mediation-outcome-relay",

@@ -47,7 +47,7 @@ class LawyerComplaint(IncidentWorkflow):
         complainant = self.incident.complainant
         self.decide("受理投诉举报并登记" + ("" if complainant else "(匿名举报)"), CLAUSE)
         # 法律服务组具体负责……受理处置对律师违规接案、收费等行为的投诉和举报 (000 §2.3)
-        await self.notify(
+        self.notify(
             Agency.LEGAL_SERVICE_GROUP,
             self.ask(
                 "收到对律师违规接案、收费等行为的投诉举报,已受理登记",
@@ -57,7 +57,7 @@ class LawyerComplaint(IncidentWorkflow):
             clause=GROUPS,
         )
         if complainant is not None:
-            await self.notify(
+            self.notify(
                 Agency.PARTY,
                 self.ask("您对律师违规接案、收费等行为的投诉举报已受理登记,由区司法局法律服务组调查处理", "保持通讯畅通"),
                 step="acknowledge-complainant",
@@ -71,14 +71,14 @@ class LawyerComplaint(IncidentWorkflow):
             outcome = f"投诉举报经调查不属实:{result.findings};处理意见:{result.action}"
         self.decide(outcome, GROUPS, actor=result.actor)
         if complainant is not None:
-            await self.notify(
+            self.notify(
                 Agency.PARTY,
                 self.ask(f"您的投诉举报调查处理结果:{outcome}", "知悉"),
                 step="outcome-to-complainant",
                 clause=CLAUSE,
                 phone=complainant.phone,
             )
-        await self.notify(
+        self.notify(
             Agency.COMMAND_CENTRE,
             self.ask(f"投诉举报调查处理结果:{outcome}", "知悉"),
             step="outcome-to-centre",

@@ -46,7 +46,7 @@ class LegalAid(IncidentWorkflow):
         seeker = self.incident.help_seeker
         assert seeker is not None  # IncidentInput requires it for L3
         # 法律援助组具体负责对求助人员提供法律援助 (000 §2.3)
-        await self.notify(
+        self.notify(
             Agency.LEGAL_AID_GROUP,
             self.ask("求助人员申请法律援助", "法律援助组按有关规定审查并提供法律援助,并报告审查决定"),
             step="aid-request",
@@ -66,10 +66,10 @@ class LegalAid(IncidentWorkflow):
                 "知悉;对不予法律援助的决定有异议的,可以依法向设立该法律援助机构的司法行政部门提出",
             )
         self.decide(outcome, GROUPS, actor=decision.actor)
-        await self.notify(
+        self.notify(
             Agency.PARTY, to_seeker, step="decision-to-help-seeker", clause=CLAUSE, phone=seeker.phone
         )
-        await self.notify(
+        self.notify(
             Agency.COMMAND_CENTRE,
             self.ask(f"法律援助审查结果:{outcome}", "知悉"),
             step="outcome-to-centre",

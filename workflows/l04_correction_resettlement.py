@@ -94,14 +94,14 @@ class CorrectionOrResettlement(IncidentWorkflow):
         if self._input_error is not None or not self.delegated():
             return await super().handle()  # released prisoner: an ordinary incident
         self._running = True
-        await self._open()  # 000 §4.2 information report (no level-report: this is not a C type)
+        self._open()  # 000 §4.2 information report (no level-report: this is not a C type)
         return await self._hand_over()
 
     # ------------------------------------------------------------------ released prisoner
 
     async def respond(self) -> None:
         # 社区矫正组具体负责应对社区矫正和刑释人员突发事件 (000 §2.3)
-        await self.notify(
+        self.notify(
             Agency.CORRECTION_GROUP,
             self.ask("刑释人员发生突发情况", "社区矫正组具体负责应对刑释人员突发事件,做好安置帮教工作,并报告安置帮教措施"),
             step="resettlement-group",
@@ -125,7 +125,7 @@ class CorrectionOrResettlement(IncidentWorkflow):
         child_clause = correction_clause(ctype)
         parent_id = workflow.info().workflow_id
         child_id = f"{parent_id}-{ctype.value}"
-        await self.notify(
+        self.notify(
             Agency.CORRECTION_GROUP,
             self.ask(
                 f"发生社区矫正突发事件,移交社区矫正组按{child_clause}处置",
@@ -188,7 +188,7 @@ class CorrectionOrResettlement(IncidentWorkflow):
     async def _hand_over_failed(self, child_id: str, ctype: IncidentType, reason: str) -> IncidentOutcome:
         """The handed-over incident did not complete: recorded, the emergency office told, then fail."""
         self.decide(f"移交事件{child_id}未能办结:{reason},需人工组织处置", CLAUSE)
-        await self.notify(
+        self.notify(
             Agency.EMERGENCY_OFFICE,
             self.ask(
                 f"移交按{correction_clause(ctype)}处置的事件 {child_id} 未能办结({reason})",

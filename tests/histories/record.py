@@ -22,7 +22,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parent.parent)]
 
-from conftest import REVIEW, Harness  # noqa: E402
+from conftest import AFTERMATH, REVIEW, Harness  # noqa: E402
 from temporalio.client import WorkflowFailureError, WorkflowHistory  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
@@ -91,7 +91,9 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any], list[Step]]] = {
     "C2-persuaded": ("C2", {}, [ARRIVED, r("persuasion", complied=True), punish(), close(), ("review",)]),
     "C2-not-persuaded": ("C2", {}, [ARRIVED, r("persuasion", complied=False), punish("警告"), close(), ("review",)]),
     "C3-handled": ("C3", {}, [ARRIVED, r("handled"), punish(), close(), ("review",)]),
-    "C3-claims-crime": ("C3", {}, [ARRIVED, r("handled", claims="宅基地确权纠纷"), punish(),
+    "C3-claims-crime": ("C3", {}, [ARRIVED, r("handled", claims=["宅基地确权纠纷", "低保资格复核"]), punish(),
+                                  r("claim_handled", claim=1, studied_by=SECTION, outcome="已转请街道依法确权"),
+                                  r("claim_handled", claim=2, studied_by="东城司法所", outcome="已协调民政部门复核"),
                                   close(), ("review",)]),
     "C4-found-at-once": ("C4", {}, [ARRIVED, r("search_result", found=True, methods=["phone", "information_system"]),
                                    punish(), close(), ("review",)]),
@@ -102,6 +104,9 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any], list[Step]]] = {
         ARRIVED, r("search_result", found=False, methods=["field_visit"], risk_of_serious_incident=True),
         r("search_result", found=False, methods=["phone"]), r("subject_found", urgent=True), punish("提请撤销缓刑"),
         close(), ("review",)]),
+    "C4-risk-before-search": ("C4", {}, [
+        ARRIVED, r("risk", situations=["C1"], grounds="对象曾扬言报复被害人"),
+        r("search_result", found=True, methods=["phone"]), punish("警告"), close(), ("review",)]),
     "C5-persuaded": ("C5", {}, [ARRIVED, r("persuasion", complied=True), punish(), close(), ("review",)]),
     "C5-not-persuaded": ("C5", {}, [ARRIVED, r("persuasion", complied=False), punish("警告"), close(), ("review",)]),
     "C6-police-verified": ("C6", {}, [
@@ -110,10 +115,11 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any], list[Step]]] = {
     "C6-not-verified": ("C6", {}, [
         ARRIVED, r("death_verification", verified=False, note="家属称对象外出务工"), close(), ("review",)]),
     "C7-subject-died": ("C7", {}, [
-        ARRIVED, r("casualty_outcome", subject_died=True, site_inspected=True, summary="抢救无效死亡"), close(),
-        ("review",)]),
+        ARRIVED, r("activity_stopped"), r("site_inspection", findings="护栏松动,已设警戒"),
+        r("casualty_outcome", subject_died=True, summary="抢救无效死亡"), close(), ("review",)]),
     "C7-injured": ("C7", {}, [
-        ARRIVED, r("casualty_outcome", subject_died=False, site_inspected=True, summary="轻伤"), close(), ("review",)]),
+        ARRIVED, r("activity_stopped"), r("site_inspection", findings="设施完好"),
+        r("casualty_outcome", subject_died=False, summary="轻伤"), close(), ("review",)]),
     "C8-heeded-at-centre": ("C8", {}, [
         ARRIVED, r("persuasion", complied=True), r("handled"), punish(), close(), ("review",)]),
     "C8-equipment-at-justice-office": ("C8", {"at_justice_office": True, "place": "东城司法所办公场所"}, [
@@ -131,7 +137,8 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any], list[Step]]] = {
                                       punish("提请撤销缓刑"), close(), ("review",)]),
     "C11-handled": ("C11", {}, [ARRIVED, r("handled"), punish("不予处罚"), close(), ("review",)]),
     "C11-police-twice": ("C11", {}, [
-        ARRIVED, r("police_requested", reason="扬言报复"), r("police_requested", reason="再次冲击"),
+        ARRIVED, r("coordinate", departments=["police_station", "petition_office"], request="协助稳控对象情绪"),
+        r("police_requested", reason="扬言报复"), r("police_requested", reason="再次冲击"),
         r("handled", actor="东城派出所 民警"), punish("警告"), close(), ("review",)]),
     "C4-review-late-feedback-missed": ("C4", {}, [
         ARRIVED, skip(25 * 60), r("search_result", found=True, methods=["phone"]), punish(), close(),
@@ -159,6 +166,8 @@ async def drive(h: Harness, wf: str, steps: list[Step]) -> list[str]:
             await h.until(wf, lambda st: not st.waiting_for or st.waiting_for == ["closed"])
             await h.report(wf, "closed", **{**dict(result="处置完毕", current_situation="平稳", measures_taken=["现场处置"]),
                                             **step[1]})
+            if "aftermath_done" in (await h.status(wf)).waiting_for:  # 000 §4.4 (L1–L4)
+                await h.report(wf, "aftermath_done", actor="区司法局应急办公室", **AFTERMATH)
         elif step[0] == "review":
             await h.report(wf, "review", actor="东城司法所 所长", **REVIEW)
         elif step[0] == "child":
