@@ -27,7 +27,7 @@ __all__ = [
     "AGENCY_NAME_ZH", "CHANNEL_ZH", "COMMAND_GROUP_ZH", "DEADLINE_STATUS_ZH", "ENTRY_KIND_ZH", "EPIDEMIC_SCENARIO_ZH",
     "EXECUTION_STATUS_ZH", "FLOW_ZH", "MEDIATION_OUTCOME_ZH", "OBLIGATION_STATUS_ZH", "PHASE_ZH",
     "RELEASE_STATE_ZH", "REPORT_KIND_ZH", "SEARCH_METHOD_ZH", "SOURCE_ZH", "clause_zh", "kind_zh",
-    "channel_zh", "channels_in_text_zh", "numeral_zh", "refusal_zh", "waiting_zh",
+    "channel_zh", "codes_in_text_zh", "numeral_zh", "refusal_zh", "waiting_zh",
 ]
 
 PHASE_ZH = {
@@ -138,9 +138,11 @@ def channel_zh(name: str) -> str:
     return "、".join(CHANNEL_ZH.get(part, part) for part in name.split("+"))
 
 
-def channels_in_text_zh(text: str) -> str:
-    """A timeline text's ``(渠道 outbox)`` → ``(渠道:系统发件箱)``."""
-    return re.sub(r"渠道 ?([A-Za-z][\w\-+]*)", lambda m: "渠道:" + channel_zh(m.group(1)), text)
+def codes_in_text_zh(text: str) -> str:
+    """The codes a timeline text carries, in Chinese: ``(渠道 outbox)`` → ``(渠道:系统发件箱)``,
+    ``收到报告[progress]`` → ``收到报告[处置进展]``."""
+    text = re.sub(r"渠道 ?([A-Za-z][\w\-+]*)", lambda m: "渠道:" + channel_zh(m.group(1)), text)
+    return re.sub(r"\[([a-z_]+)\]", lambda m: f"[{kind_zh(m.group(1))}]", text)
 
 
 #: What a ``waiting_for`` entry's parenthesis asks (``plan_decision (activate)`` and the like).

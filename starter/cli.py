@@ -58,7 +58,7 @@ from plan.labels import (
     PHASE_ZH,
     RELEASE_STATE_ZH,
     REPORT_KIND_ZH,
-    channels_in_text_zh,
+    codes_in_text_zh,
     kind_zh,
     refusal_zh,
     waiting_zh,
@@ -203,7 +203,7 @@ def _table(rows: list[list[str]], indent: str = "  ", gap: str = "  ") -> list[s
     if not rows:
         return []
     widths = [max(wcswidth(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
-    return [indent + gap.join([*(cell + " " * (w - wcswidth(cell)) for cell, w in zip(r, widths)), r[-1]])
+    return [(indent + gap.join([*(cell + " " * (w - wcswidth(cell)) for cell, w in zip(r, widths)), r[-1]])).rstrip()
             for r in rows]
 
 
@@ -234,7 +234,7 @@ def render_status(st: IncidentStatus, countdowns: bool = False) -> str:
                      f"依据 {d.clause}"])
     lines += _table(rows) or ["  无"]
     lines.append("记录:")
-    lines += _table([[f"{e.seq}.", fmt_time(e.at), ENTRY_KIND_ZH[e.kind], f"{e.actor}:{channels_in_text_zh(e.text_zh)}(依据 {e.clause})"]
+    lines += _table([[f"{e.seq}.", fmt_time(e.at), ENTRY_KIND_ZH[e.kind], f"{e.actor}:{codes_in_text_zh(e.text_zh)}(依据 {e.clause})"]
                      for e in st.timeline])
     return "\n".join(lines)
 
@@ -554,7 +554,9 @@ async def report_texts(client: IncidentClient, workflow_id: str) -> list[str]:
     sent = [e for e in st.timeline if e.kind is EntryKind.NOTIFICATION and e.step == "written-report"]
     if sent:
         return [sent[0].text_zh.split(":", 1)[1]]
-    return [progress_report(st)]
+    attrs = desc.typed_search_attributes
+    county, office = attrs.get(sa.INCIDENT_COUNTY), attrs.get(sa.INCIDENT_JUSTICE_OFFICE)
+    return [progress_report(st, unit=f"{county}司法局({office})" if county and office else "")]
 
 
 async def cmd_render(client: IncidentClient, args: argparse.Namespace) -> int:

@@ -30,7 +30,7 @@ from plan.labels import (
     DEADLINE_STATUS_ZH,
     FLOW_ZH,
     PHASE_ZH,
-    channels_in_text_zh,
+    codes_in_text_zh,
     clause_zh,
     numeral_zh,
     waiting_zh,
@@ -109,13 +109,15 @@ def parse_report(text: str) -> Document:
     return doc
 
 
-def progress_report(st: IncidentStatus, now: datetime | None = None) -> str:
-    """For an incident not yet closed: where it stands, in the written report's headings."""
+def progress_report(st: IncidentStatus, now: datetime | None = None, *, unit: str = "") -> str:
+    """For an incident not yet closed: where it stands, in the written report's headings; ``unit``
+    (e.g. 黄岩区司法局(东城司法所)) closes it as its 报告单位."""
     now = now or datetime.now(UTC)
     waiting = "、".join(waiting_zh(w) for w in st.waiting_for) or "无"
     lines = [
-        f"{'【演练】' if st.drill else ''}关于{st.title_zh}处置进展的报告(截至{fmt_time(now)})",
+        f"{'【演练】' if st.drill else ''}关于{st.title_zh}处置进展的报告",
         "",
+        f"现将截至{fmt_time(now)}的处置进展报告如下。",
         f"一、事件类型:{st.title_zh}(依据{st.clause});处置流程:{FLOW_ZH[st.flow]};事件编号:{st.workflow_id}。",
         f"二、目前状态:{PHASE_ZH[st.phase]};待报事项:{waiting}。",
         "三、时限落实情况:",
@@ -125,6 +127,7 @@ def progress_report(st: IncidentStatus, now: datetime | None = None) -> str:
                      + (f",{countdown(d.due_at, now)}" if d.status is DeadlineStatus.PENDING else ""))
     lines.append("四、处置经过:")
     lines += [f"    {e.seq}. {fmt_time(e.at)} {e.actor}:{e.text_zh}(依据{e.clause})" for e in st.timeline]
+    lines += ["", f"报告单位:{unit}" if unit else "", f"报告时间:{fmt_time(now)}"]
     return "\n".join(lines)
 
 
@@ -149,11 +152,32 @@ def filed_text(text: str) -> str:
     """Clause codes as the plans' names, channel codes in Chinese, half-width punctuation full-width
     (a colon only where it is not a clock time: 14:05 stays)."""
     text = clause_zh(text)
-    text = channels_in_text_zh(text)
+    text = codes_in_text_zh(text)
     text = re.sub(r"§", "", text)
     for half, full in _HALF_TO_FULL.items():
         text = text.replace(half, full)
     return re.sub(r"(?<!\d):|:(?!\d)", _COLON, text)
+
+
+#: Where a title may break (GB/T 9704 7.3.3: 回行时词意完整): after these, or before these.
+_BREAK_AFTER = "的、"
+_BREAK_BEFORE = ("处置", "应急", "书面", "工作", "情况", "总结", "报告", "进展")
+
+
+def title_lines(text: str, fits: Any) -> list[str]:
+    """The title on as few lines as fit, each break where the words allow and as near the middle as
+    possible (balanced, never a stray character on a line of its own)."""
+    if fits(text):
+        return [text]
+    n = len(text)
+    breaks = [i for i in range(4, n - 1) if text[i - 1] in _BREAK_AFTER or text.startswith(_BREAK_BEFORE, i)]
+    for i in sorted(breaks, key=lambda i: abs(i - n / 2)):
+        if fits(text[:i]) and fits(text[i:]):
+            return [text[:i], text[i:]]
+    # three lines or more: the longest first line that fits, ending at a break where one is near
+    longest = max((i for i in range(1, n) if fits(text[:i])), default=1)
+    cut = max((i for i in breaks if longest * 0.6 < i <= longest), default=longest)
+    return [text[:cut], *title_lines(text[cut:], fits)]
 
 
 def _sentence(text: str) -> str:
@@ -278,9 +302,8 @@ def to_pdf(texts: list[str], path: Path, *, subject: str = "", header: Letterhea
         from xml.sax.saxutils import escape
 
         text = filed_text(text)
-        lines = max(1, math.ceil(stringWidth(text, font, p["title"].fontSize) / (body_w * 0.98)))
-        per = math.ceil(len(text) / lines)
-        return Paragraph("<br/>".join(escape(text[i:i + per]) for i in range(0, len(text), per)), p["title"])
+        return Paragraph("<br/>".join(escape(t) for t in title_lines(text, lambda t: stringWidth(
+            t, font, p["title"].fontSize) <= body_w * 0.98)), p["title"])
 
     def para(text: str, style: str) -> Any:
         from xml.sax.saxutils import escape

@@ -114,6 +114,8 @@ def test_the_letterhead_has_what_a_filed_report_has(filed):
     for part in ("黄岩区司法局文件", "黄司报〔2026〕3号", "签发人:王建国", "区社会应急联动指挥中心:",
                  "关于社区矫正对象脱离监督管理", "一、事件类型。"):
         assert fw(part) in first.replace("\n", "").replace(" ", ""), part
+    # a title too long for one line breaks where the words allow, balanced (GB/T 9704 7.3.3)
+    assert re.search(r"关于社区矫正对象脱离监督管理\s*\n\s*处置情况的书面报告", first), first[:400]
     # the 发文机关署名 and 成文日期 (Arabic numerals, no padding) close the report
     assert re.search(r"黄岩区司法局\s+2026年1月5日", text), text
     # 发文机关标志 in red, centred, at the top; the red rule under the 发文字号
