@@ -5,6 +5,15 @@ Connection settings come from the environment (see ``infra/settings.py``): ``TEM
 (default ``judicial-emergency``). SIGINT/SIGTERM stop polling, let running activities finish
 (``WORKER_SHUTDOWN_GRACE_SECONDS``, default 30) and exit.
 
+Metrics: ``WORKER_METRICS_PORT`` (and ``WORKER_METRICS_HOST``, default 127.0.0.1) serve the SDK's and
+the plans' metrics in Prometheus format (``infra/metrics.py``).
+
+Worker Versioning: with ``WORKER_BUILD_ID`` set, the worker is version ``WORKER_BUILD_ID`` of the worker
+deployment ``WORKER_DEPLOYMENT_NAME`` (default ``judicial-emergency``), and every incident is pinned to
+the version it started on (docs/operations.md, "Plan revisions"). The first version of a deployment is
+made current when it starts (``WORKER_DEPLOYMENT_PROMOTE=if-none``, the default); later ones when the
+operator says so (``temporal worker deployment set-current-version``), or at start with ``always``.
+
     python worker.py
 """
 
@@ -17,10 +26,13 @@ from datetime import timedelta
 
 import structlog
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
+from temporalio.service import RPCError
+from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities import build_activities
 from infra import logging as logs
+from infra import metrics
 from infra.codec import CodecConfigError
 from infra.heartbeat import AutoHeartbeat
 from infra.settings import connect, task_queue
@@ -30,10 +42,21 @@ from workflows import ALL_WORKFLOWS
 log = structlog.get_logger("worker")
 
 
+DEFAULT_DEPLOYMENT = "judicial-emergency"
+
+
 def build_worker(
-    client: Client, *, queue: str | None = None, activities: list | None = None, **activity_config
+    client: Client,
+    *,
+    queue: str | None = None,
+    activities: list | None = None,
+    deployment: WorkerDeploymentVersion | None = None,
+    **activity_config,
 ) -> Worker:
-    """The worker with every workflow and activity registered (also used by tests and the dev stack)."""
+    """The worker with every workflow and activity registered (also used by tests and the dev stack).
+
+    ``deployment``: run as that Worker Deployment Version, every workflow pinned to the version it
+    started on (``VersioningBehavior.PINNED``), so a plan revision never replays under running incidents."""
     return Worker(
         client,
         task_queue=queue or task_queue(),
@@ -43,15 +66,79 @@ def build_worker(
             seconds=float(os.environ.get("WORKER_SHUTDOWN_GRACE_SECONDS", "30"))
         ),
         interceptors=[AutoHeartbeat()],  # a killed worker's activity is retried within seconds
+        deployment_config=WorkerDeploymentConfig(
+            version=deployment, use_worker_versioning=True, default_versioning_behavior=VersioningBehavior.PINNED
+        ) if deployment is not None else None,
     )
+
+
+def deployment_from_env(environ: dict[str, str] | None = None) -> WorkerDeploymentVersion | None:
+    """``WORKER_BUILD_ID`` (unset: an unversioned worker) of ``WORKER_DEPLOYMENT_NAME``."""
+    env = os.environ if environ is None else environ
+    build_id = env.get("WORKER_BUILD_ID", "").strip()
+    if not build_id:
+        return None
+    return WorkerDeploymentVersion(env.get("WORKER_DEPLOYMENT_NAME", "").strip() or DEFAULT_DEPLOYMENT, build_id)
+
+
+async def current_version(client: Client, deployment_name: str) -> str | None:
+    """The build id the deployment routes new incidents to, or None (no such deployment, or none current)."""
+    from temporalio.api.workflowservice.v1 import DescribeWorkerDeploymentRequest
+
+    try:
+        resp = await client.workflow_service.describe_worker_deployment(
+            DescribeWorkerDeploymentRequest(namespace=client.namespace, deployment_name=deployment_name)
+        )
+    except RPCError:
+        return None
+    routing = resp.worker_deployment_info.routing_config
+    return routing.current_deployment_version.build_id or None
+
+
+async def promote(client: Client, version: WorkerDeploymentVersion, *, only_if_none: bool,
+                  attempts: int = 60) -> bool:
+    """Make ``version`` the deployment's current version (new incidents start on it); with
+    ``only_if_none``, only when the deployment has none yet (its first version). Retried while the
+    server has not yet seen this version's pollers. Returns whether it is current now."""
+    from temporalio.api.workflowservice.v1 import SetWorkerDeploymentCurrentVersionRequest
+
+    for _ in range(attempts):
+        current = await current_version(client, version.deployment_name)
+        if current == version.build_id:
+            return True
+        if current and only_if_none:
+            log.info("worker deployment has a current version; not promoting", current=current,
+                     build_id=version.build_id, deployment=version.deployment_name)
+            return False
+        try:
+            await client.workflow_service.set_worker_deployment_current_version(
+                SetWorkerDeploymentCurrentVersionRequest(
+                    namespace=client.namespace, deployment_name=version.deployment_name,
+                    build_id=version.build_id, identity="worker.py",
+                )
+            )
+            log.info("worker deployment version is current", deployment=version.deployment_name,
+                     build_id=version.build_id)
+            return True
+        except RPCError:  # the version is not registered yet (its pollers are just starting)
+            await asyncio.sleep(0.5)
+    return False
 
 
 async def run_worker(client: Client | None = None, stop: asyncio.Event | None = None) -> None:
     """Run until SIGINT/SIGTERM (or ``stop`` is set), then shut down gracefully."""
     # Configuration first: a bad directory, roster or channel file is reported before connecting.
     activities = build_activities()
-    client = client or await connect()
-    worker = build_worker(client, activities=activities)
+    deployment = deployment_from_env()
+    promote_mode = os.environ.get("WORKER_DEPLOYMENT_PROMOTE", "if-none").strip() or "if-none"
+    if promote_mode not in ("if-none", "always", "never"):
+        raise metrics.MetricsConfigError(
+            f"WORKER_DEPLOYMENT_PROMOTE: {promote_mode!r} is not one of if-none, always, never"
+        )
+    if client is None:
+        runtime = metrics.runtime_from_env()
+        client = await connect(runtime=runtime) if runtime is not None else await connect()
+    worker = build_worker(client, activities=activities, deployment=deployment)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -60,8 +147,11 @@ async def run_worker(client: Client | None = None, stop: asyncio.Event | None = 
         except (NotImplementedError, RuntimeError):  # not the main thread
             pass
     log.info("worker started", task_queue=worker.config()["task_queue"], namespace=client.namespace,
-             payload_encryption=client.data_converter.payload_codec is not None)
+             payload_encryption=client.data_converter.payload_codec is not None,
+             metrics=metrics.metrics_address(), build_id=deployment.build_id if deployment else None)
     async with worker:
+        if deployment is not None and promote_mode != "never":
+            await promote(client, deployment, only_if_none=promote_mode == "if-none")
         await stop.wait()
         log.info("worker stopping: finishing running tasks")
     log.info("worker stopped")
@@ -71,7 +161,7 @@ def main() -> int:
     logs.configure()
     try:
         asyncio.run(run_worker())
-    except (DirectoryError, CodecConfigError) as err:
+    except (DirectoryError, CodecConfigError, metrics.MetricsConfigError) as err:
         log.error("configuration error", error=str(err))
         return 2
     except RuntimeError as err:  # connection refused and similar

@@ -33,6 +33,7 @@ from temporalio.exceptions import ApplicationError
 from activities.channels import Channel, Delivery
 from activities.contracts import NotifyReceipt, NotifyRequest
 from activities.http import DELIVERY_REJECTED, DELIVERY_UNAVAILABLE
+from infra import metrics
 from plan.agencies import AGENCY_NAME_ZH, PER_INCIDENT, Directory
 from plan.roster import ContactRoute, Roster, Target
 
@@ -165,12 +166,15 @@ class Notifier:
             if isinstance(res, BaseException):
                 if isinstance(res, asyncio.CancelledError):
                     raise res
-                if isinstance(res, ApplicationError) and res.non_retryable:
+                final = isinstance(res, ApplicationError) and res.non_retryable
+                if final:
                     permanent.append((label, res))
                 else:
                     transient.append((label, res))
+                metrics.notification_failed(ch.name, permanent=final, drill=req.drill)
             else:
                 delivered.append((ch, t, ack, res))
+                metrics.notification_sent(ch.name, drill=req.drill)
         if transient or permanent:
             bound.warning(
                 "delivery failed",

@@ -17,9 +17,11 @@ RUN groupadd --system --gid 10001 app \
     && chown app:app /var/lib/emergency
 
 COPY . /app
-RUN pip install .
+RUN pip install . \
+    && install -m 0755 docker/entrypoint.sh /usr/local/bin/judicial-entrypoint
 
-USER app
+# No `USER app` here: the entrypoint starts as root only to copy the Docker secrets into a directory
+# the app user can read (a rotated key file is 0600 for its host owner), then drops to uid 10001.
 
 ENV TEMPORAL_TASK_QUEUE=judicial-emergency \
     EMERGENCY_DIRECTORY=config/directory.json \
@@ -29,6 +31,11 @@ ENV TEMPORAL_TASK_QUEUE=judicial-emergency \
 
 VOLUME ["/var/lib/emergency"]
 
-# Exec form: python is PID 1 and receives SIGTERM directly, which starts the graceful drain.
+# Worker metrics (Prometheus): WORKER_METRICS_PORT, docs/deployment.md.
+EXPOSE 9464
+
+# Exec form, and the entrypoint `exec`s through setpriv: python is PID 1 and receives SIGTERM
+# directly, which starts the graceful drain.
 STOPSIGNAL SIGTERM
+ENTRYPOINT ["/usr/local/bin/judicial-entrypoint"]
 CMD ["python", "worker.py"]

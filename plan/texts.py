@@ -10,12 +10,12 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
 from plan.agencies import AGENCY_NAME_ZH, Agency
+from plan.labels import DEADLINE_STATUS_ZH, IN_FLIGHT_ZH, OBLIGATION_STATUS_ZH  # noqa: F401 (re-exported)
 from plan.models import (
     FLOW_ZH,
     SOURCE_ZH,
     Closed,
     Deadline,
-    DeadlineStatus,
     IncidentInput,
     Obligation,
     ObligationStatus,
@@ -102,16 +102,6 @@ def notification_failed(
     )
 
 
-OBLIGATION_STATUS_ZH = {
-    ObligationStatus.ON_TIME: "按时",
-    ObligationStatus.LATE: "迟报",
-    ObligationStatus.OVERDUE: "超时未报",
-    ObligationStatus.MISSING: "漏报",
-    ObligationStatus.PENDING: "待报",
-    ObligationStatus.NOT_REQUIRED: "不再适用",
-}
-
-
 def accountability_summary(obligations: Iterable[Obligation]) -> str:
     """001 §7(4): 应报事项 N 项:按时 a 项,迟报 b 项,漏报 c 项."""
     items = list(obligations)
@@ -163,13 +153,6 @@ def written_report(
 
     ``in_flight``: ids of deadlines whose fulfilling message is issued but not yet delivered (the
     feedback of 000 §3(3) sent on closing): shown as such, not as 未到期."""
-    status_zh = {
-        DeadlineStatus.MET: "按时完成",
-        DeadlineStatus.MISSED: "超时未完成",
-        DeadlineStatus.LATE: "超时后完成",
-        DeadlineStatus.PENDING: "未到期",
-        DeadlineStatus.CANCELLED: "已撤销",
-    }
     drill = "【演练】" if inp.drill else ""
     lines = [
         f"{drill}关于{title_zh}处置情况的书面报告",
@@ -190,7 +173,7 @@ def written_report(
     ]
     lines += [
         f"    {d.title_zh}(依据{d.clause}):"
-        f"{'已发出,待送达' if d.status is DeadlineStatus.PENDING and d.id in in_flight else status_zh[d.status]},"
+        f"{IN_FLIGHT_ZH if d.status is DeadlineStatus.PENDING and d.id in in_flight else DEADLINE_STATUS_ZH[d.status]},"
         f"时限{fmt_time(d.due_at)}"
         for d in deadlines
     ]

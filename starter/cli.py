@@ -23,12 +23,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import re
 import sys
+import typing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from temporalio.envconfig import ClientConfig
 from temporalio.service import RPCError
+from wcwidth import wcswidth
 
 from infra import search_attributes as sa
 from infra.codec import CodecConfigError
@@ -38,10 +43,28 @@ from plan.models import (
     AccountabilityRecord,
     DeadlineStatus,
     EpidemicScenario,
+    Flow,
+    IncidentPhase,
     IncidentStatus,
     IncidentType,
+    Report,
 )
-from plan.texts import OBLIGATION_STATUS_ZH, accountability_summary, fmt_time
+from plan.labels import (
+    DEADLINE_STATUS_ZH,
+    ENTRY_KIND_ZH,
+    EXECUTION_STATUS_ZH,
+    FLOW_ZH,
+    OBLIGATION_STATUS_ZH,
+    PHASE_ZH,
+    RELEASE_STATE_ZH,
+    REPORT_KIND_ZH,
+    codes_in_text_zh,
+    kind_zh,
+    refusal_zh,
+    waiting_zh,
+)
+from plan.texts import accountability_summary, fmt_time
+from starter.render import FontMissing
 from starter.api import (
     IncidentClient,
     InvalidInput,
@@ -90,8 +113,45 @@ def _order(type_id: str) -> tuple[int, int]:
     return (0 if type_id.startswith("L") else 1, int(type_id[1:]))
 
 
-def _value(text: str) -> Any:
-    """A --set value: JSON when it parses (true, 3, ["phone"]), the plain string otherwise."""
+_LIST_SPLIT = re.compile(r"\s*[,,、]\s*")
+
+
+def _report_fields(kind: str) -> dict[str, Any]:
+    """The fields (name → annotation) of the report kind ``kind``, or {} for an unknown kind."""
+    for model in typing.get_args(typing.get_args(Report)[0]):
+        if model.model_fields["kind"].annotation.__args__[0] == kind:
+            return {n: f.annotation for n, f in model.model_fields.items() if n != "kind"}
+    return {}
+
+
+def _is_list(annotation: Any) -> bool:
+    return typing.get_origin(annotation) is list
+
+
+def _is_text(annotation: Any) -> bool:
+    return annotation is str or (isinstance(annotation, type) and issubclass(annotation, str))
+
+
+def _list_items(text: str) -> list[Any]:
+    """``a,b`` / ``a,b`` / ``[a, b]`` / a JSON list → the items."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if isinstance(value, list):
+        return value
+    inner = text.strip()
+    if inner.startswith("[") and inner.endswith("]"):
+        inner = inner[1:-1]
+    return [item.strip().strip("\"'") for item in _LIST_SPLIT.split(inner) if item.strip().strip("\"'")]
+
+
+def _scalar(text: str, annotation: Any) -> Any:
+    """A --set value for one field: text fields as written; others JSON (true, 3, {...}) or 是/否."""
+    if _is_text(annotation):
+        return text
+    if annotation is bool and text in ("是", "否"):
+        return text == "是"
     try:
         return json.loads(text)
     except ValueError:
@@ -102,10 +162,10 @@ def build_report(args: argparse.Namespace) -> dict[str, Any]:
     if args.json:
         try:
             report = json.loads(args.json)
-        except ValueError as err:
-            raise CliError(f"--json: not valid JSON ({err.msg} at column {err.colno})") from None
+        except json.JSONDecodeError as err:
+            raise CliError(f"--json:不是有效的 JSON({err.msg},第 {err.colno} 列)") from None
         if not isinstance(report, dict):
-            raise CliError("--json: expected a JSON object")
+            raise CliError("--json:应为 JSON 对象({...})")
     else:
         report = {}
     if args.kind:
@@ -114,60 +174,80 @@ def build_report(args: argparse.Namespace) -> dict[str, Any]:
         report["actor"] = args.actor
     if args.note:
         report["note"] = args.note
+    if "kind" not in report:
+        raise CliError("report:请给出报告种类(如 arrived 到场报告、progress 处置进展、closed 处置完毕报告)")
+    kind = str(report["kind"])
+    fields = _report_fields(kind)
+    if not fields:
+        raise CliError(f"report:{kind!r} 不是报告种类(可选:{', '.join(sorted(REPORT_KIND_ZH))})")
     for item in args.set or []:
         key, sep, val = item.partition("=")
+        key = key.strip()
         if not sep or not key:
-            raise CliError(f"--set {item!r}: expected FIELD=VALUE")
-        report[key] = _value(val)
-    if "kind" not in report:
-        raise CliError("report: give the report kind (e.g. arrived, progress, closed)")
+            raise CliError(f"--set {item!r}:应为 字段=值")
+        if key not in fields:
+            raise CliError(f"--set {key}:{kind_zh(kind)}({kind})没有此字段(可用:{', '.join(sorted(fields))})")
+        if _is_list(fields[key]):
+            report.setdefault(key, [])
+            if not isinstance(report[key], list):
+                report[key] = [report[key]]
+            report[key] += _list_items(val)  # --set measures_taken=a,b or repeated --set
+        else:
+            report[key] = _scalar(val, fields[key])
     return report
 
 
+def _table(rows: list[list[str]], indent: str = "  ", gap: str = "  ") -> list[str]:
+    """Rows as columns aligned by display width (CJK characters are two columns wide); the last
+    column is not padded."""
+    if not rows:
+        return []
+    widths = [max(wcswidth(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    return [(indent + gap.join([*(cell + " " * (w - wcswidth(cell)) for cell, w in zip(r, widths)), r[-1]])).rstrip()
+            for r in rows]
+
+
 def render_status(st: IncidentStatus, countdowns: bool = False) -> str:
+    from starter.render import countdown
+
     now = datetime.now(UTC)
     lines = [
-        f"{st.workflow_id}  {st.incident_type.value} {st.title_zh} ({st.clause})",
-        f"状态 state: {st.phase.value}{'  [演练 drill]' if st.drill else ''}   流程 flow: {st.flow.value}",
-        f"等待 waiting for: {', '.join(st.waiting_for) or '-'}",
+        f"{st.workflow_id}  {st.incident_type.value} {st.title_zh}(依据 {st.clause})",
+        f"状态:{PHASE_ZH[st.phase]}{'  【演练】' if st.drill else ''}   流程:{FLOW_ZH[st.flow]}",
+        f"等待:{'、'.join(waiting_zh(w) for w in st.waiting_for) or '无'}",
     ]
     if st.plan_active:
-        lines.append("预案 plan: 领导小组已启动 activated by the leadership group (000 §2.1)")
+        lines.append("预案:领导小组已决定启动(000 §2.1)")
     if st.command:
-        lines.append("现场指挥部 on-site command: " + "; ".join(f"{k}: {v}" for k, v in st.command.items()))
+        lines.append("现场指挥部:" + ";".join(f"{k}:{v}" for k, v in st.command.items()))
     if st.release != "none":
-        lines.append(f"信息发布 release: {st.release} (001 §5(3))")
+        lines.append(f"信息发布:{RELEASE_STATE_ZH.get(st.release, st.release)}(001 §5(3))")
     if st.related:
-        lines.append("关联事件 related: " + ", ".join(st.related))
+        lines.append("关联事件:" + "、".join(st.related))
     if st.run > 1:
-        lines.append(f"运行 run: {st.run} (continued as new; the record is complete)")
-    lines.append("时限 deadlines:")
+        lines.append(f"运行:第 {st.run} 段(已续跑,记录完整)")
+    lines.append("时限:")
+    rows = []
     for d in st.deadlines:
-        extra = ""
-        if d.status is DeadlineStatus.PENDING:
-            left = d.due_at - now
-            mins = int(left.total_seconds() // 60)
-            extra = f"  (剩余 {mins} 分钟)" if mins >= 0 else f"  (已超时 {-mins} 分钟)"
-            if countdowns:
-                from starter.render import countdown
-
-                extra = f"  ⏱ {countdown(d.due_at, now)}"
-        lines.append(f"  - {d.title_zh:<16} {d.status.value:<9} due {fmt_time(d.due_at)}{extra}  [{d.clause}]")
-    lines.append("记录 timeline:")
-    for e in st.timeline:
-        lines.append(f"  {e.seq:>3}. {fmt_time(e.at)}  {e.kind.value:<19} {e.actor}: {e.text_zh}  [{e.clause}]")
+        left = countdown(d.due_at, now) if d.status is DeadlineStatus.PENDING else ""
+        rows.append([d.title_zh, DEADLINE_STATUS_ZH[d.status], f"{fmt_time(d.due_at)} 到期", left,
+                     f"依据 {d.clause}"])
+    lines += _table(rows) or ["  无"]
+    lines.append("记录:")
+    lines += _table([[f"{e.seq}.", fmt_time(e.at), ENTRY_KIND_ZH[e.kind], f"{e.actor}:{codes_in_text_zh(e.text_zh)}(依据 {e.clause})"]
+                     for e in st.timeline])
     return "\n".join(lines)
 
 
 def render_accountability(acc: AccountabilityRecord) -> str:
     """001 §7(4): every required report, its due time and whether it was on time, late or missing."""
     lines = [f"{acc.workflow_id}  {acc.incident_type.value}  {accountability_summary(acc.obligations)}"]
+    rows = []
     for o in acc.obligations:
-        done = f"  done {fmt_time(o.done_at)} ({o.how})" if o.done_at else ""
-        lines.append(
-            f"  - {OBLIGATION_STATUS_ZH[o.status]:<4} {o.status.value:<12} {o.title_zh:<20} due {fmt_time(o.due_at)}{done}"
-            f"  [{o.clause}] {o.id}"
-        )
+        done = f"{fmt_time(o.done_at)} 完成({o.how})" if o.done_at else ""
+        rows.append([OBLIGATION_STATUS_ZH[o.status], o.title_zh, f"{fmt_time(o.due_at)} 到期", done,
+                     f"依据 {o.clause}"])
+    lines += _table(rows)
     return "\n".join(lines)
 
 
@@ -176,42 +256,44 @@ async def _run(args: argparse.Namespace) -> int:
         print(list_query(args))
         return 0
     if args.command == "setup-search-attributes":
-        return await setup_search_attributes(await _connect(), args)
+        return await setup_search_attributes(await _connect(args), args)
     if args.command == "catalogue":
         entries = catalogue()
         if args.json:
             print(json.dumps(entries, ensure_ascii=False, indent=2))
         else:
-            for e in entries:
-                print(f"{e['id']:<4} {e['workflow_type']:<28} {e['clause']:<12} {e['title_zh']}  ({e['example']})")
+            rows = _table([[e["id"], e["title_zh"], e["clause"], e["workflow_type"], e["example"]] for e in entries],
+                          indent="")
+            for e, row in zip(entries, rows):
+                print(row)
                 for sc in e.get("scenarios", []):
-                    print(f"       {sc['id']}  {sc['title_zh']}  ({sc['example']})")
+                    print(f"     {sc['id']} {sc['title_zh']}({sc['example']})")
         return 0
 
     if args.command == "start":
         try:
             text = Path(args.file).read_text(encoding="utf-8")
         except OSError as err:
-            raise CliError(f"{args.file}: {err.strerror}") from None
+            raise CliError(f"{args.file}:无法读取({err.strerror})") from None
         try:
             json.loads(text)
-        except ValueError as err:
-            raise CliError(f"{args.file}: line {err.lineno}: not valid JSON ({err.msg})") from None
+        except json.JSONDecodeError as err:
+            raise CliError(f"{args.file}:第 {err.lineno} 行不是有效的 JSON(not valid JSON: {err.msg})") from None
         incident = parse_incident(text)  # refused here, before anything reaches Temporal
-        client = await _connect()
+        client = await _connect(args)
         started = await client.start(incident, workflow_id=args.id)
         if started.already_started:
-            print(f"already started: {started.workflow_id}", file=sys.stderr)
+            print(f"该警情的事件已在处置中,未重复启动:{started.workflow_id}", file=sys.stderr)
         print(started.workflow_id)
         return 0
 
     if args.command == "report":
         report = parse_report(build_report(args))
-    client = await _connect()
+    client = await _connect(args)
     if args.command == "report":
         if args.signal:
             await client.signal_report(args.workflow_id, report)
-            print("sent (signal); refusals appear on the timeline")
+            print("已发送(信号);如未受理,原因记入事件记录")
         else:
             receipt = await client.report(args.workflow_id, report)
             print(receipt.message_zh)
@@ -226,22 +308,71 @@ async def _run(args: argparse.Namespace) -> int:
         acc = await client.accountability(args.workflow_id)
         print(acc.model_dump_json(indent=2) if args.json else render_accountability(acc))
         return 0
-    raise CliError(f"unknown command {args.command}")
+    raise CliError(f"未知命令 {args.command}")
 
 
-async def _connect() -> IncidentClient:
+def connection_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """``--profile`` / ``--address`` / ``--namespace`` as ``infra.settings.connect`` overrides: the
+    profile is read the way the SDK's environment configuration reads ``TEMPORAL_PROFILE`` (the
+    ``TEMPORAL_*`` variables still override its values), then the two flags override both."""
+    overrides: dict[str, Any] = {}
+    if getattr(args, "profile", None):
+        try:
+            overrides.update(ClientConfig.load_client_connect_config(profile=args.profile))
+        except Exception as err:  # the bridge's ConfigError: no such profile or file
+            raise CliError(f"--profile {args.profile}:{err}") from None
+    if getattr(args, "address", None):
+        overrides["target_host"] = args.address
+    if getattr(args, "namespace", None):
+        overrides["namespace"] = args.namespace
+    return overrides
+
+
+async def _connect(args: argparse.Namespace) -> IncidentClient:
+    overrides = connection_overrides(args)
     try:
-        return await IncidentClient.connect()
+        return await IncidentClient.connect(**overrides)
     except RuntimeError as err:
-        target = connect_config()["target_host"]
+        target = overrides.get("target_host") or connect_config()["target_host"]
         raise CliError(
-            f"cannot reach Temporal at {target} (TEMPORAL_ADDRESS / profile): {err}", code=1
+            f"无法连接 Temporal {target}(检查 --address / TEMPORAL_ADDRESS / --profile):{err}", code=1
         ) from None
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its refusals as one line (no usage dump), naming the option to fix."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        message = re.sub(r"^argument (\S+): ", r"\1 ", message)
+        for en, zh in _ARGPARSE_ZH:
+            message = message.replace(en, zh)
+        self.exit(2, f"错误:{message}(见 {self.prog} --help)\n")
+
+
+_ARGPARSE_ZH = (
+    ("the following arguments are required:", "缺少参数:"),
+    ("unrecognized arguments:", "无法识别的参数:"),
+    ("invalid choice:", "无效的选项:"),
+    ("choose from", "可选"),
+    ("expected one argument", "缺少取值"),
+    ("not allowed with argument", "不能同时使用"),
+)
+
+
+def _connection_flags(p: argparse.ArgumentParser, top: bool) -> None:
+    # On the top parser and on every command, so both `starter --address X list` and
+    # `starter list --address X` work (SUPPRESS keeps a command's absent flag from hiding the top one).
+    default = None if top else argparse.SUPPRESS
+    g = p.add_argument_group("connection (default: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_PROFILE)")
+    g.add_argument("--address", default=default, help="frontend host:port, e.g. temporal.example:7233")
+    g.add_argument("--namespace", default=default, help="namespace")
+    g.add_argument("--profile", default=default, help="client configuration profile (TEMPORAL_CONFIG_FILE)")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m starter", description="Emergency incidents (应急预案) for duty officers.")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = _Parser(prog="python -m starter", description="Emergency incidents (应急预案) for duty officers.")
+    _connection_flags(p, top=True)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     c = sub.add_parser("catalogue", help="list the incident types")
     c.add_argument("--json", action="store_true")
     s = sub.add_parser("start", help="start an incident from a JSON file; prints its workflow id")
@@ -252,7 +383,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("kind", nargs="?", help="arrived, dispatched, progress, feedback, closed, or the clause's kinds")
     r.add_argument("--actor", help="who reports, e.g. 东城司法所 值班员")
     r.add_argument("--note")
-    r.add_argument("--set", action="append", metavar="FIELD=VALUE", help="a report field (JSON values allowed)")
+    r.add_argument("--set", action="append", metavar="FIELD=VALUE",
+                   help="a report field; list fields take a,b or a repeated --set (JSON values allowed)")
     r.add_argument("--json", help="the whole report as JSON")
     r.add_argument("--signal", action="store_true", help="send as a signal (fire-and-forget)")
     st = sub.add_parser("status", help="state, pending deadlines with due times, timeline")
@@ -262,25 +394,54 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("workflow_id")
     a.add_argument("--json", action="store_true")
     add_operator_parsers(sub)
+    for command in sub.choices.values():
+        _connection_flags(command, top=False)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
     try:
-        return asyncio.run(_run(args))
-    except (CliError, InvalidInput, ReportRefused) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return getattr(err, "code", 2)
+        args = parser().parse_args(argv)
+        code = asyncio.run(_run(args))
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (`python -m starter list | head`): stop quietly. Point stdout at
+        # /dev/null so the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except ReportRefused as err:
+        print(f"错误:{refusal_zh(str(err))}", file=sys.stderr)
+        return 2
+    except InvalidInput as err:
+        print(f"错误:{_invalid_zh(str(err))}", file=sys.stderr)
+        return 2
+    except CliError as err:
+        print(f"错误:{err}", file=sys.stderr)
+        return err.code
     except CodecConfigError as err:  # a bad key file: configuration, not a crash
-        print(f"error: {err}", file=sys.stderr)
+        print(f"错误:加密密钥配置:{err}", file=sys.stderr)
+        return 2
+    except FontMissing as err:  # no embeddable CJK font: names the package or the file
+        print(f"错误:{err}", file=sys.stderr)
         return 2
     except RPCError as err:
-        print(f"error: Temporal: {err.message}", file=sys.stderr)
+        print(f"错误:Temporal:{err.message}", file=sys.stderr)
         return 1
     except RuntimeError as err:  # connection failures
-        print(f"error: {err}", file=sys.stderr)
+        print(f"错误:{err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _invalid_zh(message: str) -> str:
+    """``invalid incident input: place: Field required`` → 事件输入有误:place: Field required (the
+    field's name stays as the JSON has it: that is what the officer fixes)."""
+    for code, zh in (("invalid incident input: ", "事件输入有误:"), ("invalid report: ", "报告内容有误:")):
+        if message.startswith(code):
+            return zh + message.removeprefix(code)
+    return message
 
 
 # ---------------------------------------------------------------------- the operators' door (issue 5)
@@ -295,7 +456,7 @@ def _duration(text: str, name: str) -> timedelta:
     """``365d``, ``24h``, ``30m``, ``90s``."""
     units = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
     if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit() or int(text[:-1]) <= 0:
-        raise CliError(f"{name}: {text!r} is not a duration (e.g. 365d, 24h, 30m)")
+        raise CliError(f"{name}:{text!r} 不是时长(如 365d、24h、30m)")
     return timedelta(**{units[text[-1]]: int(text[:-1])})
 
 
@@ -316,7 +477,7 @@ async def cmd_list(client: IncidentClient, args: argparse.Namespace) -> int:
     if args.print_query:
         print(query)
         return 0
-    progress(f"查询 query: {query}")
+    progress(f"查询条件:{query}")
     rows: list[dict[str, Any]] = []
     try:
         async for wf in client.client.list_workflows(query, page_size=args.page_size, limit=args.limit):
@@ -328,23 +489,30 @@ async def cmd_list(client: IncidentClient, args: argparse.Namespace) -> int:
                 **{k.name: _jsonable(attrs.get(k)) for k in sa.ALL_KEYS},
             })
             if len(rows) % args.page_size == 0:
-                progress(f"已读取 {len(rows)} 条 read")
+                progress(f"已读取 {len(rows)} 条")
     except RPCError as err:
-        raise CliError(f"list: Temporal refused the query ({err.message}); "
-                       "are the search attributes registered? run: python -m starter setup-search-attributes",
-                       code=1) from None
-    progress(f"共 {len(rows)} 条 total")
+        raise CliError(f"list:Temporal 拒绝了查询({err.message});检索属性是否已注册?"
+                       "请运行 python -m starter setup-search-attributes", code=1) from None
+    progress(f"共 {len(rows)} 条")
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
     titles = {t.value: wf.TITLE_ZH for t, wf in INCIDENT_WORKFLOWS.items()}
+    table = []
     for r in rows:
-        flags = ("  超时" if r["IncidentDeadlineMissed"] else "") + ("  演练" if r["IncidentDrill"] else "")
+        flags = "、".join(f for f, on in (("超时", r["IncidentDeadlineMissed"]), ("演练", r["IncidentDrill"])) if on)
         occurred = r["IncidentOccurredAt"]
-        when = fmt_time(datetime.fromisoformat(occurred)) if occurred else "-"
-        print(f"{r['workflow_id']}  {r['IncidentType']} {titles.get(r['IncidentType'] or '', '')}  "
-              f"{r['IncidentPhase']}  {r['IncidentFlow']}  {r['IncidentCounty']}{r['IncidentJusticeOffice']}  "
-              f"{when}{flags}")
+        phase, flow = r["IncidentPhase"], r["IncidentFlow"]
+        table.append([
+            r["workflow_id"], f"{r['IncidentType'] or '-'} {titles.get(r['IncidentType'] or '', '')}",
+            PHASE_ZH[IncidentPhase(phase)] if phase in set(IncidentPhase) else (phase or "-"),
+            FLOW_ZH[Flow(flow)] if flow in set(Flow) else (flow or "-"),
+            f"{r['IncidentCounty'] or ''}{r['IncidentJusticeOffice'] or ''}" or "-",
+            fmt_time(datetime.fromisoformat(occurred)) if occurred else "-",
+            EXECUTION_STATUS_ZH.get(r["execution_status"], r["execution_status"]),
+            flags,
+        ])
+    print("\n".join(_table(table, indent="")))
     return 0
 
 
@@ -373,19 +541,22 @@ async def report_texts(client: IncidentClient, workflow_id: str) -> list[str]:
     desc = await client.handle(workflow_id).describe()
     if desc.workflow_type == DRILL_WORKFLOW_TYPE:
         if desc.status is not WorkflowExecutionStatus.COMPLETED:
-            raise CliError(f"{workflow_id}: the drill is still running (stage: see `show`); render it once it ends")
+            raise CliError(f"{workflow_id}:演练尚未结束(进度见 show),结束后再生成报告")
         drill = await client.client.get_workflow_handle(workflow_id, result_type=DrillOutcome).result()
         return [t for t in (drill.summary_zh, drill.written_report_zh) if t]
     if desc.status is WorkflowExecutionStatus.COMPLETED:
         out = await client.client.get_workflow_handle(workflow_id, result_type=IncidentOutcome).result()
         return [t for t in (out.written_report_zh, out.review_report_zh) if t]
     if desc.status is not WorkflowExecutionStatus.RUNNING:
-        raise CliError(f"{workflow_id}: {desc.status.name.lower() if desc.status else 'unknown'}; no report to render")
+        state = EXECUTION_STATUS_ZH.get(desc.status.name, desc.status.name) if desc.status else "状态不明"
+        raise CliError(f"{workflow_id}:{state},没有可生成的报告")
     st = await client.status(workflow_id)
     sent = [e for e in st.timeline if e.kind is EntryKind.NOTIFICATION and e.step == "written-report"]
     if sent:
         return [sent[0].text_zh.split(":", 1)[1]]
-    return [progress_report(st)]
+    attrs = desc.typed_search_attributes
+    county, office = attrs.get(sa.INCIDENT_COUNTY), attrs.get(sa.INCIDENT_JUSTICE_OFFICE)
+    return [progress_report(st, unit=f"{county}司法局({office})" if county and office else "")]
 
 
 async def cmd_render(client: IncidentClient, args: argparse.Namespace) -> int:
@@ -402,11 +573,11 @@ async def cmd_render(client: IncidentClient, args: argparse.Namespace) -> int:
             out.write_text(md, encoding="utf-8")
     else:
         if out is None:
-            raise CliError("render --format pdf: give --out FILE")
-        progress("生成 PDF rendering")
-        to_pdf(texts, out, subject=args.workflow_id)
+            raise CliError("render --format pdf:请用 --out 文件名 指定输出文件")
+        progress("生成 PDF")
+        to_pdf(texts, out, subject=args.workflow_id, header=letterhead(args))
     if out is not None:
-        progress(f"已写入 written {out}")
+        progress(f"已写入 {out}")
         print(out)
     return 0
 
@@ -420,7 +591,7 @@ async def cmd_export(client: IncidentClient, args: argparse.Namespace) -> int:
             if args.format == "json" else to_csv(st.timeline))
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
-        progress(f"已写入 written {args.out} ({len(st.timeline)} 条 lines)")
+        progress(f"已写入 {args.out}({len(st.timeline)} 条记录)")
         print(args.out)
     else:
         sys.stdout.write(text if args.format == "csv" else text + "\n")
@@ -430,15 +601,15 @@ async def cmd_export(client: IncidentClient, args: argparse.Namespace) -> int:
 async def setup_search_attributes(client: IncidentClient, args: argparse.Namespace) -> int:
     """Register the incidents' search attributes in the namespace (idempotent)."""
     try:
-        added, present = await sa.register(client.client, args.namespace)
+        added, present = await sa.register(client.client)  # --namespace / TEMPORAL_NAMESPACE
     except ValueError as err:
         raise CliError(str(err), code=1) from None
     except RPCError as err:
         raise CliError(f"setup-search-attributes: Temporal: {err.message}", code=1) from None
     for name in added:
-        print(f"added   {name}")
+        print(f"已注册(added)   {name}")
     for name in present:
-        print(f"present {name}")
+        print(f"已存在(present) {name}")
     return 0
 
 
@@ -448,18 +619,18 @@ def drill_plan(args: argparse.Namespace) -> Any:
     try:
         t = IncidentType(args.type)
     except ValueError:
-        raise CliError(f"--type: {args.type!r} is not an incident type (see `catalogue`)") from None
+        raise CliError(f"--type:{args.type!r} 不是事件类型(可选:{_TYPE_CHOICES};见 catalogue)") from None
     example = ROOT / "examples" / (f"{t.value}-S1.json" if t is IncidentType.C9 else f"{t.value}.json")
     incident = parse_incident((Path(args.input) if args.input else example).read_text(encoding="utf-8"))
     if incident.incident_type is not t:
-        raise CliError(f"--input: incident_type is {incident.incident_type.value}, --type is {t.value}")
+        raise CliError(f"--input:其中的 incident_type 为 {incident.incident_type.value},与 --type {t.value} 不符")
     script: list[DrillStep] = []
     if args.script:
         try:
             raw = json.loads(Path(args.script).read_text(encoding="utf-8"))
             script = [DrillStep.model_validate(s) for s in raw]
         except (OSError, ValueError) as err:
-            raise CliError(f"--script: {err}") from None
+            raise CliError(f"--script:{err}") from None
     return DrillPlan(
         title_zh=args.title, workflow_type=workflow_type_name(t), incident_title_zh=INCIDENT_WORKFLOWS[t].TITLE_ZH,
         incident=incident.model_copy(update={"drill": True}), script=script,
@@ -480,7 +651,7 @@ async def cmd_drill_schedule(client: IncidentClient, args: argparse.Namespace) -
 
     every = _duration(args.every, "--every")
     if every > timedelta(days=365):
-        raise CliError(f"--every: {args.every} is less than once a year; 001 §7(2) asks 每年至少一次")
+        raise CliError(f"--every:{args.every} 少于每年一次;001 §7(2) 要求每年至少一次")
     plan = drill_plan(args)
     schedule = Schedule(
         action=ScheduleActionStartWorkflow(
@@ -493,13 +664,13 @@ async def cmd_drill_schedule(client: IncidentClient, args: argparse.Namespace) -
     )
     try:
         await client.client.create_schedule(args.id, schedule)
-        print(f"created schedule {args.id}: every {args.every}, {plan.incident.incident_type.value}")
+        print(f"已创建演练计划 {args.id}:每 {args.every} 一次,{plan.incident.incident_type.value} {plan.incident_title_zh}")
     except ScheduleAlreadyRunningError:
         await client.client.get_schedule_handle(args.id).update(lambda _inp: ScheduleUpdate(schedule=schedule))
-        print(f"updated schedule {args.id}: every {args.every}, {plan.incident.incident_type.value}")
+        print(f"已更新演练计划 {args.id}:每 {args.every} 一次,{plan.incident.incident_type.value} {plan.incident_title_zh}")
     if args.trigger:
         await client.client.get_schedule_handle(args.id).trigger()
-        print("triggered a drill now")
+        print("已立即开始一次演练")
     return 0
 
 
@@ -520,16 +691,17 @@ def _tristate(p: argparse.ArgumentParser, name: str, help_yes: str) -> None:
 
 def add_operator_parsers(sub: Any) -> None:
     ls = sub.add_parser("list", help="incidents by filter (search attributes); progress on stderr")
-    ls.add_argument("--type", help="incident type id, e.g. C4, L1")
-    ls.add_argument("--flow", choices=["urgent", "general"])
-    ls.add_argument("--county", help="e.g. 黄岩区")
-    ls.add_argument("--office", help="justice office, e.g. 东城司法所")
-    ls.add_argument("--status", choices=["open", "handled", "closed"], help="phase of the incident")
+    ls.add_argument("--type", type=_incident_type, help=f"incident type id: {_TYPE_CHOICES}")
+    ls.add_argument("--flow", type=_coded(Flow, FLOW_ZH, "--flow"), help="urgent (紧急) / general (一般)")
+    ls.add_argument("--county", type=_place("--county"), help="e.g. 黄岩区")
+    ls.add_argument("--office", type=_place("--office"), help="justice office, e.g. 东城司法所")
+    ls.add_argument("--status", type=_coded(IncidentPhase, PHASE_ZH, "--status"),
+                    help="open (处置中) / handled (处置完毕,待事后总结) / closed (已办结)")
     _tristate(ls, "missed", "only incidents with a missed deadline (--no-missed: none missed)")
     _tristate(ls, "drill", "only drills (--no-drill: only real incidents)")
     ls.add_argument("--running", action="store_true", help="only workflows still running")
-    ls.add_argument("--limit", type=int, default=None)
-    ls.add_argument("--page-size", type=int, default=100)
+    ls.add_argument("--limit", type=_positive("--limit"), default=None)
+    ls.add_argument("--page-size", type=_positive("--page-size"), default=100)
     ls.add_argument("--json", action="store_true")
     ls.add_argument("--print-query", action="store_true", help="print the visibility query (for the Web UI) and exit")
     sh = sub.add_parser("show", help="one incident: deadlines as countdowns, timeline")
@@ -539,15 +711,18 @@ def add_operator_parsers(sub: Any) -> None:
     rd.add_argument("workflow_id")
     rd.add_argument("--format", choices=["md", "pdf"], default="md")
     rd.add_argument("--out", help="output file (required for pdf)")
+    rd.add_argument("--issuer", help="发文机关 (default: the report's 报告单位, e.g. 黄岩区司法局)")
+    rd.add_argument("--doc-number", help="发文字号, e.g. 黄司报〔2026〕12号 (default: left blank to fill in)")
+    rd.add_argument("--signer", help="签发人 (default: the incident's commander, 000 §4.2)")
+    rd.add_argument("--to", help="主送机关 (default: from the report, e.g. 区社会应急联动指挥中心)")
     ex = sub.add_parser("export", help="the timeline for auditors, as json or csv")
     ex.add_argument("workflow_id")
     ex.add_argument("--format", choices=["json", "csv"], default="json")
     ex.add_argument("--out")
     su = sub.add_parser("setup-search-attributes", help="register the search attributes (idempotent)")
-    su.add_argument("--namespace", help="default: TEMPORAL_NAMESPACE")
     dr = sub.add_parser("drill-schedule", help="create or update the drill programme schedule (000 §6.2, 001 §7(2))")
     dr.add_argument("--every", default="365d", help="interval, at most 365d (default 365d)")
-    dr.add_argument("--type", default="C4", help="incident type of the drill (default C4)")
+    dr.add_argument("--type", default="C4", type=_incident_type, help="incident type of the drill (default C4)")
     dr.add_argument("--input", help="incident input JSON (default: examples/<type>.json)")
     dr.add_argument("--script", help="JSON list of {after: seconds or ISO duration, report: {...}}")
     dr.add_argument("--window", default="24h", help="how long the drill incident may run (default 24h)")
@@ -556,3 +731,54 @@ def add_operator_parsers(sub: Any) -> None:
     dr.add_argument("--trigger", action="store_true", help="also run one drill now")
     dr.add_argument("--no-search-attributes", dest="search_attributes", action="store_false",
                     help="for a namespace without the registered attributes")
+
+
+# ---------------------------------------------------------------------- option values, checked at parse time
+
+_TYPE_CHOICES = "、".join(sorted((t.value for t in IncidentType), key=_order))
+
+
+def _incident_type(text: str) -> str:
+    try:
+        return IncidentType(text.strip().upper()).value
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} 不是事件类型(可选:{_TYPE_CHOICES})") from None
+
+
+def _coded(enum: type[Any], labels: dict[Any, str], flag: str) -> Any:
+    """An enum option taking its code (urgent) or its Chinese label, whole or its first two
+    characters (紧急处置流程, 紧急); passes on the code."""
+
+    def parse(text: str) -> str:
+        for member in enum:
+            zh = labels[member]
+            if text in (member.value, zh, zh[:2]):
+                return str(member.value)
+        choices = "、".join(f"{m.value}({labels[m]})" for m in enum)
+        raise argparse.ArgumentTypeError(f"{text!r} 无效(可选:{choices})")
+
+    return parse
+
+
+def _place(flag: str) -> Any:
+    def parse(text: str) -> str:
+        if not text.strip() or any(c in text for c in "'\"\\"):
+            raise argparse.ArgumentTypeError(f"{text!r} 无效(不能为空,不能含引号或反斜杠)")
+        return text.strip()
+
+    return parse
+
+
+def _positive(flag: str) -> Any:
+    def parse(text: str) -> int:
+        if not text.isdigit() or int(text) <= 0:
+            raise argparse.ArgumentTypeError(f"{text!r} 应为正整数")
+        return int(text)
+
+    return parse
+
+
+def letterhead(args: argparse.Namespace) -> Any:
+    from starter.render import Letterhead
+
+    return Letterhead(issuer=args.issuer, doc_number=args.doc_number, signer=args.signer, to=args.to)

@@ -8,6 +8,7 @@ notifications.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -209,3 +210,20 @@ async def refused(h: Harness, wf_id: str, kind: str, why: str, **fields: Any) ->
 
 
 TIMEOUT = timedelta(seconds=30)
+
+
+@contextlib.asynccontextmanager
+async def dev_server_with_worker(tmp: Path, queue: str, **worker_options: Any) -> AsyncIterator[tuple[Any, Any]]:
+    """A real `temporal server start-dev` (attributes registered) and a worker on ``queue``, for a
+    module-scoped fixture: yields (server, client)."""
+    from devstack import DevServer, free_port
+    from infra.settings import connect
+
+    server = DevServer(port=free_port(), ui_port=None, db_file=tmp / "temporal.db").start()
+    try:
+        client = await connect(target_host=server.address)
+        async with build_worker(client, queue=queue, outbox=tmp / "outbox.jsonl", drill_outbox=tmp / "drill.jsonl",
+                                **worker_options):
+            yield server, client
+    finally:
+        server.stop()

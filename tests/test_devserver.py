@@ -107,8 +107,8 @@ async def test_starter_cli_start_report_status(stack: Stack):
         f"python -m starter report {wf} mediation_outcome --actor 人民调解组 --set outcome=agreement --set summary=已调解"
     )
     res = await stack.sh(f"python -m starter status {wf}")
-    assert "到场时限 30分钟" in res.stdout and "met" in res.stdout
-    assert "等待 waiting for: closed" in res.stdout
+    assert "到场时限 30分钟" in res.stdout and "按时完成" in res.stdout
+    assert "等待:处置完毕报告" in res.stdout
     res = await stack.sh(f"python -m starter status {wf} --json")
     assert json.loads(res.stdout)["waiting_for"] == ["closed"]
     res = await stack.sh(f"python -m starter accountability {wf}")

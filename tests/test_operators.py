@@ -18,17 +18,15 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from conftest import CLOSED, REVIEW, ROOT, Harness, example
+from conftest import CLOSED, REVIEW, ROOT, Harness, dev_server_with_worker, example
 from pypdf import PdfReader
 from temporalio.common import TypedSearchAttributes
 
-from devstack import DevServer, free_port
+from devstack import DevServer
 from infra import search_attributes as sa
-from infra.settings import connect
 from plan.models import DeadlineStatus, IncidentInput
 from starter.api import IncidentClient
 from starter.render import to_pdf
-from worker import build_worker
 from workflows import workflow_type_name
 from workflows.drill import DrillOutcome, DrillPlan, DrillStep
 
@@ -162,14 +160,8 @@ class Stack:
 
 @pytest_asyncio.fixture(scope="module")
 async def stack(tmp_path_factory) -> AsyncIterator[Stack]:
-    tmp = tmp_path_factory.mktemp("operators")
-    server = DevServer(port=free_port(), ui_port=None, db_file=tmp / "temporal.db").start()
-    try:
-        client = await connect(target_host=server.address)
-        async with build_worker(client, queue=QUEUE, outbox=tmp / "outbox.jsonl", drill_outbox=tmp / "drill.jsonl"):
-            yield Stack(server, client)
-    finally:
-        server.stop()
+    async with dev_server_with_worker(tmp_path_factory.mktemp("operators"), QUEUE) as (server, client):
+        yield Stack(server, client)
 
 
 pytestmark_dev = pytest.mark.devserver
@@ -245,12 +237,12 @@ async def test_setup_search_attributes_is_idempotent(stack: Stack):
 async def test_drill_schedule_is_created_yearly_and_refuses_less_than_yearly(stack: Stack):
     sid = f"drill-{uuid.uuid4().hex[:6]}"
     res = await stack.sh(f"python -m starter drill-schedule --every 365d --type C4 --id {sid}")
-    assert f"created schedule {sid}" in res.stdout
+    assert f"已创建演练计划 {sid}" in res.stdout
     desc = await stack.client.get_schedule_handle(sid).describe()
     assert desc.schedule.spec.intervals[0].every == timedelta(days=365)
     assert desc.schedule.action.workflow == "DrillProgramme"
     res = await stack.sh(f"python -m starter drill-schedule --every 180d --type C4 --id {sid}")
-    assert f"updated schedule {sid}" in res.stdout
+    assert f"已更新演练计划 {sid}" in res.stdout
     desc = await stack.client.get_schedule_handle(sid).describe()
     assert desc.schedule.spec.intervals[0].every == timedelta(days=180)
     refused = await stack.sh(f"python -m starter drill-schedule --every 400d --id {sid}", check=False)

@@ -25,6 +25,7 @@ Each incident type subclasses :class:`IncidentWorkflow` and writes only its clau
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Coroutine
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar, overload
@@ -38,8 +39,9 @@ with workflow.unsafe.imports_passed_through():
 
     from activities.contracts import NotifyReceipt, NotifyRequest
     from activities.notify import BAD_RECIPIENT, UNKNOWN_RECIPIENT
+    from infra import metrics
     from infra import search_attributes as sa
-    from plan import texts
+    from plan import labels, texts
     from plan.agencies import AGENCY_NAME_ZH, Agency
     from plan.models import (
         COMMAND_GROUP_ZH,
@@ -120,6 +122,12 @@ MAJOR_REPORT_TO = (
     Agency.POLITICAL_LEGAL_COMMITTEE,
     Agency.CITY_JUSTICE_BUREAU,
 )
+
+
+def deadline_kind(deadline_id: str) -> str:
+    """A deadline's kind for metrics labels (bounded): ``ack/alarm-110/police_110`` -> ``ack``,
+    ``daily-contact-12`` -> ``daily-contact``."""
+    return re.sub(r"-\d+$", "", deadline_id.split("/")[0])
 
 
 def decode_raw(raw: RawValue) -> Any:
@@ -953,6 +961,7 @@ class IncidentWorkflow:
             return
         deadline.status = DeadlineStatus.MISSED
         deadline.missed_at = workflow.now()
+        metrics.deadline_missed(self.TYPE.value, deadline_kind(deadline.id))
         self.record(
             EntryKind.DEADLINE_MISSED,
             f"{deadline.title_zh}:已于 {texts.fmt_time(deadline.due_at)} 到期未完成,升级督办",
@@ -1296,7 +1305,7 @@ class IncidentWorkflow:
         stated = f"(报告时间 {texts.fmt_time(report.at)})" if report.at else ""
         entry = self.record(
             EntryKind.REPORT,
-            f"收到报告[{report.kind}]{stated}{':' + report.note if report.note else ''}",
+            f"收到报告[{labels.kind_zh(report.kind)}]{stated}{':' + report.note if report.note else ''}",
             clause=_REPORT_CLAUSE.get(report.kind, self.CLAUSE),
             actor=report.actor,
             step=report.kind,

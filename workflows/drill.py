@@ -32,7 +32,7 @@ from temporalio.exceptions import ActivityError, ChildWorkflowError
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import NotifyReceipt, NotifyRequest
     from infra import search_attributes as sa
-    from plan import texts
+    from plan import labels, texts
     from plan.agencies import Agency
     from plan.models import DeadlineStatus, IncidentInput, IncidentOutcome
 
@@ -83,15 +83,6 @@ class DrillOutcome(BaseModel):
     stages: list[DrillStage]
 
 
-_STATUS_ZH = {
-    DeadlineStatus.MET: "按时完成",
-    DeadlineStatus.MISSED: "超时未完成",
-    DeadlineStatus.LATE: "超时后完成",
-    DeadlineStatus.PENDING: "未到期",
-    DeadlineStatus.CANCELLED: "已撤销",
-}
-
-
 def summary_report(plan: DrillPlan, wf_id: str, child_id: str, outcome: IncidentOutcome | None,
                    stages: list[DrillStage], at: datetime) -> tuple[str, list[str], list[str], str]:
     """The drill's summary report (Chinese), the deadlines met and missed, the accountability line."""
@@ -117,7 +108,7 @@ def summary_report(plan: DrillPlan, wf_id: str, child_id: str, outcome: Incident
                 met.append(item)
             elif d.status in (DeadlineStatus.MISSED, DeadlineStatus.LATE):
                 missed.append(item)
-            lines.append(f"    {item}:{_STATUS_ZH[d.status]},时限{texts.fmt_time(d.due_at)}")
+            lines.append(f"    {item}:{labels.DEADLINE_STATUS_ZH[d.status]},时限{texts.fmt_time(d.due_at)}")
         if outcome.accountability is not None:
             acc = texts.accountability_summary(outcome.accountability.obligations)
             lines.append(f"五、应报事项:{acc}(001 §7(4))")
