@@ -172,8 +172,8 @@ def kind_zh(kind: str) -> str:
 
 
 def waiting_zh(entry: str) -> str:
-    """One ``IncidentStatus.waiting_for`` entry: ``punishment`` → 处罚决定,
-    ``plan_decision (activate)`` → 预案启动或终止决定(启动)."""
+    """One ``IncidentStatus.waiting_for`` entry, e.g. (ours) ``punishment`` → 处罚决定,
+    ``plan_decision (activate)`` → (ours) 预案启动或终止决定(启动)."""
     kind, _, rest = entry.partition(" (")
     detail = _WAITING_DETAIL_ZH.get(rest.rstrip(")"), rest.rstrip(")")) if rest else ""
     return kind_zh(kind) + (f"({detail})" if detail else "")

@@ -76,7 +76,7 @@ class Letterhead:
     issuer: str | None = None
     """发文机关 (default: the report's 报告单位 without the office in brackets)."""
     doc_number: str | None = None
-    """发文字号, e.g. 黄司报〔2026〕12号 (default: the 〔year〕 with the number left blank)."""
+    """发文字号, e.g. (ours) 黄司报〔2026〕12号 (default: the 〔year〕 with the number left blank)."""
     signer: str | None = None
     """签发人 (default: the 应急指挥机构负责人 named in the report)."""
     to: str | None = None
@@ -111,7 +111,7 @@ def parse_report(text: str) -> Document:
 
 def progress_report(st: IncidentStatus, now: datetime | None = None, *, unit: str = "") -> str:
     """For an incident not yet closed: where it stands, in the written report's headings; ``unit``
-    (e.g. 黄岩区司法局(东城司法所)) closes it as its 报告单位."""
+    (e.g. (ours) 黄岩区司法局(东城司法所)) closes it as its 报告单位."""
     now = now or datetime.now(UTC)
     waiting = "、".join(waiting_zh(w) for w in st.waiting_for) or "无"
     lines = [

@@ -33,7 +33,8 @@ MIN_PART = 6
 
 CJK = r"\u4e00-\u9fff"
 RUN = re.compile(rf"[{CJK}][{CJK}0-9“”‘’《》、。,;:!?()〔〕\"'\-—·]*[{CJK}“”》)]|[{CJK}]")
-ELISION = re.compile(r"…+|\.\.\.+")
+ELISION = re.compile(r"…+|\.\.\.+|[《》]")
+"""Omissions ("…") and title marks: a plan cited by name (《社区矫正突发事件应急处置预案》四、(四)) is two parts."""
 OURS = "(ours)"
 
 PY_DIRS = ["plan", "workflows", "activities", "starter", "infra", "bench", "tests"]
