@@ -22,6 +22,7 @@ from temporalio.worker import Worker
 from activities import build_activities
 from infra import logging as logs
 from infra.codec import CodecConfigError
+from infra.guard import PayloadGuard
 from infra.heartbeat import AutoHeartbeat
 from infra.settings import connect, task_queue
 from plan.agencies import DirectoryError
@@ -42,7 +43,9 @@ def build_worker(
         graceful_shutdown_timeout=timedelta(
             seconds=float(os.environ.get("WORKER_SHUTDOWN_GRACE_SECONDS", "30"))
         ),
-        interceptors=[AutoHeartbeat()],  # a killed worker's activity is retried within seconds
+        # a killed worker's activity is retried within seconds; unencrypted payloads and ids with
+        # personal data are refused (infra/guard.py)
+        interceptors=[AutoHeartbeat(), PayloadGuard()],
     )
 
 
@@ -50,7 +53,7 @@ async def run_worker(client: Client | None = None, stop: asyncio.Event | None = 
     """Run until SIGINT/SIGTERM (or ``stop`` is set), then shut down gracefully."""
     # Configuration first: a bad directory, roster or channel file is reported before connecting.
     activities = build_activities()
-    client = client or await connect()
+    client = client or await connect(worker=True)
     worker = build_worker(client, activities=activities)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
@@ -28,6 +29,11 @@ from worker import build_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+
+# The suite runs the workflows on fictitious data, mostly unencrypted, by explicit choice (every process
+# refuses to start without keys otherwise: infra/codec.py); tests/test_security.py and test_pii_scan.py
+# run without it. The dev stack's var/codec-keys.json is then not picked up either.
+os.environ.setdefault("EMERGENCY_INSECURE_PLAINTEXT", "1")
 
 
 CLOSED = dict(result="事态已平息,处置完毕", current_situation="现场秩序正常", measures_taken=["现场处置"])
