@@ -25,7 +25,7 @@ import structlog
 
 from infra import logging as logs
 from infra.binaries import temporal_cli
-from infra.codec import CodecConfigError
+from infra.codec import CodecConfigError, var_dir
 from infra.codec_server import EmbeddedCodec
 from infra.search_attributes import dev_server_flags
 
@@ -132,25 +132,37 @@ def follow_commands(wf: str, address: str, codec: EmbeddedCodec | None, ui: str)
     (absolute paths; the address when it is not the default; the keys are found in var/ by default)."""
     import shlex
 
-    from infra.codec import DEFAULT_KEYS_FILE, ENV_KEYS_FILE
+    from infra.codec import ENV_KEYS_FILE, default_keys_file, var_dir
 
     py = shlex.quote(str(Path(sys.executable).parent / "python"))
     temporal = shlex.quote(str(Path(sys.executable).parent / "temporal"))
     env = "" if address.endswith(":7233") else f"TEMPORAL_ADDRESS={address} "
+    if var_dir() != (ROOT / "var").resolve():
+        env += f"EMERGENCY_VAR_DIR={shlex.quote(str(var_dir()))} "
     keys = os.environ.get(ENV_KEYS_FILE)
-    if keys and Path(keys).resolve() != DEFAULT_KEYS_FILE:
+    if keys and Path(keys).resolve() != default_keys_file():
         env += f"{ENV_KEYS_FILE}={shlex.quote(str(Path(keys).resolve()))} "
     lines = [
         f"  Follow it:        {env}{py} -m starter status {wf}",
         f"  Report arrival:   {env}{py} -m starter report {wf} arrived --actor '东城司法所 值班员'",
     ]
     if codec:
-        token = shlex.quote(str(ROOT / "var" / "codec-token"))
+        token = shlex.quote(str(var_dir() / "codec-token"))
         lines.append(
             f"  temporal CLI:     {temporal} workflow show --address {address} -w {wf} "
             f"--codec-endpoint {codec.endpoint} --codec-auth \"Bearer $(cat {token})\""
         )
     return "\n".join(lines)
+
+
+def follow_outbox(outbox: str) -> str:
+    import shlex
+
+    from infra.codec import var_dir
+
+    env = "" if var_dir() == (ROOT / "var").resolve() else f"EMERGENCY_VAR_DIR={shlex.quote(str(var_dir()))} "
+    py = shlex.quote(str(Path(sys.executable).parent / "python"))
+    return f"{env}{py} -m activities.channels read {shlex.quote(str(Path(outbox).resolve()))}"
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -160,16 +172,18 @@ async def run(args: argparse.Namespace) -> None:
 
     codec = None
     if args.encrypt:  # payload encryption, on by default (infra/codec_server.py EmbeddedCodec)
-        (ROOT / "var").mkdir(exist_ok=True)
-        codec = EmbeddedCodec(ROOT / "var", args.codec_port,
+        var_dir().mkdir(parents=True, exist_ok=True)
+        codec = EmbeddedCodec(var_dir(), args.codec_port,
                               [f"http://localhost:{args.ui_port}", f"http://127.0.0.1:{args.ui_port}"])
     else:
         from infra.codec import ENV_INSECURE, warn_insecure
 
         os.environ[ENV_INSECURE] = "1"
         warn_insecure()
+    outbox = os.environ.setdefault("EMERGENCY_OUTBOX", str(var_dir() / "outbox.jsonl"))
+    os.environ.setdefault("EMERGENCY_DRILL_OUTBOX", str(var_dir() / "drill-outbox.jsonl"))
     server = DevServer(port=args.port, ui_port=args.ui_port, db_file=Path(args.db),
-                       log_file=ROOT / "var" / "temporal-server.log",
+                       log_file=var_dir() / "temporal-server.log",
                        ui_codec_endpoint=codec.ui_endpoint if codec else None)
     log.info("starting Temporal dev server", address=server.address, db=args.db)
     server.start()
@@ -188,7 +202,7 @@ async def run(args: argparse.Namespace) -> None:
                 f"  Sample incident:  {wf} ({'already running' if started.already_started else 'started'})\n"
                 f"                    {ui}/namespaces/default/workflows/{wf}\n"
                 f"{follow_commands(wf, server.address, codec, ui)}\n"
-                f"  Notifications:    var/outbox.jsonl (encrypted: {Path(sys.executable).parent / 'python'} -m activities.channels read var/outbox.jsonl)\n"
+                f"  Notifications:    {follow_outbox(outbox)}\n"
                 + ("  Encrypted:        payloads, keys in var/codec-keys.json (back it up with var/temporal.db)\n" if codec
                    else "  NOT ENCRYPTED:    --insecure-plaintext: local experiments only\n")
                 + f"  Task queue:       {task_queue()}   Stop: Ctrl-C\n",
@@ -209,7 +223,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--port", type=int, default=7233)
     p.add_argument("--ui-port", type=int, default=8233)
-    p.add_argument("--db", default=str(ROOT / "var" / "temporal.db"))
+    p.add_argument("--db", default=str(var_dir() / "temporal.db"))
     p.add_argument("--no-sample", dest="sample", action="store_false")
     p.add_argument("--insecure-plaintext", dest="encrypt", action="store_false",
                    help="INSECURE: store payloads (personal data) in plain text, local experiments only "

@@ -54,8 +54,15 @@ ENV_KEYS_FILE = "EMERGENCY_CODEC_KEYS_FILE"
 ENV_KEYS = "EMERGENCY_CODEC_KEYS"
 ENV_INSECURE = "EMERGENCY_INSECURE_PLAINTEXT"
 """``1``: no keys, payloads (personal data) in plain text. Local experiments only; printed as a warning."""
-DEFAULT_KEYS_FILE = Path(__file__).resolve().parent.parent / "var" / "codec-keys.json"
-"""What ``./dev.sh up`` writes; the CLI, the SDK door and the worker find it without any variable."""
+def var_dir() -> Path:
+    """The embedded setup's state directory: ``EMERGENCY_VAR_DIR``, default ``var/`` in the project."""
+    return Path(os.environ.get("EMERGENCY_VAR_DIR") or Path(__file__).resolve().parent.parent / "var").resolve()
+
+
+def default_keys_file() -> Path:
+    """``<var>/codec-keys.json``: what ``./dev.sh up`` writes; the CLI, the SDK door and the worker find
+    it without any variable."""
+    return var_dir() / "codec-keys.json"
 UNENCRYPTED = b"binary/unencrypted-refused"
 """The worker's codec turns a payload that arrived unencrypted into this (no data): ``infra.guard``
 refuses it with :data:`UNENCRYPTED_PAYLOAD`, and nothing of it is processed."""
@@ -202,8 +209,9 @@ def load_keyring(environ: Mapping[str, str] | None = None) -> KeyRing | None:
         if not p.is_file():
             raise CodecConfigError(f"{ENV_KEYS_FILE}: no such file: {p}")
         return KeyRing.from_json(p.read_text(encoding="utf-8"), str(p))
-    if not insecure_plaintext(env) and environ is None and DEFAULT_KEYS_FILE.is_file():
-        return KeyRing.from_json(DEFAULT_KEYS_FILE.read_text(encoding="utf-8"), str(DEFAULT_KEYS_FILE))
+    default = default_keys_file()
+    if not insecure_plaintext(env) and environ is None and default.is_file():
+        return KeyRing.from_json(default.read_text(encoding="utf-8"), str(default))
     return None
 
 
