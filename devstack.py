@@ -162,7 +162,7 @@ def follow_outbox(outbox: str) -> str:
 
     env = "" if var_dir() == (ROOT / "var").resolve() else f"EMERGENCY_VAR_DIR={shlex.quote(str(var_dir()))} "
     py = shlex.quote(str(Path(sys.executable).parent / "python"))
-    return f"{env}{py} -m activities.channels read {shlex.quote(str(Path(outbox).resolve()))}"
+    return f"{env}{py} -m activities.outbox read {shlex.quote(str(Path(outbox).resolve()))}"
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -172,7 +172,8 @@ async def run(args: argparse.Namespace) -> None:
 
     codec = None
     if args.encrypt:  # payload encryption, on by default (infra/codec_server.py EmbeddedCodec)
-        var_dir().mkdir(parents=True, exist_ok=True)
+        var_dir().mkdir(mode=0o700, parents=True, exist_ok=True)
+        var_dir().chmod(0o700)  # keys, token, database, outbox: the operator's only
         codec = EmbeddedCodec(var_dir(), args.codec_port,
                               [f"http://localhost:{args.ui_port}", f"http://127.0.0.1:{args.ui_port}"])
     else:
@@ -203,7 +204,7 @@ async def run(args: argparse.Namespace) -> None:
                 f"                    {ui}/namespaces/default/workflows/{wf}\n"
                 f"{follow_commands(wf, server.address, codec, ui)}\n"
                 f"  Notifications:    {follow_outbox(outbox)}\n"
-                + ("  Encrypted:        payloads, keys in var/codec-keys.json (back it up with var/temporal.db)\n" if codec
+                + (f"  Encrypted:        payloads and outbox, keys in {var_dir() / 'codec-keys.json'} (back it up with the database)\n" if codec
                    else "  NOT ENCRYPTED:    --insecure-plaintext: local experiments only\n")
                 + f"  Task queue:       {task_queue()}   Stop: Ctrl-C\n",
                 flush=True,

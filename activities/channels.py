@@ -8,7 +8,7 @@ default) what a notification says (``message_zh``, ``recipient_name_zh``, ``reci
 sealed with the same keyring as the payloads (``sealed``: base64 of an encrypted payload); only the
 routing fields (workflow id, step, recipient, clause, time) stay readable. Read it with
 
-    python -m activities.channels read var/outbox.jsonl        # keys found as everywhere else
+    python -m activities.outbox read var/outbox.jsonl        # keys found as everywhere else
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Protocol
 from temporalio.api.common.v1 import Payload
 
 from activities.contracts import NotifyRequest
-from infra.codec import CodecConfigError, EncryptionCodec, PayloadDecryptError
+from infra.codec import CodecConfigError, EncryptionCodec
 
 DEFAULT_OUTBOX = Path("var/outbox.jsonl")
 DEFAULT_DRILL_OUTBOX = Path("var/drill-outbox.jsonl")
@@ -184,24 +184,3 @@ def read_outbox(path: Path | str, codec: EncryptionCodec | None | object = _FROM
         ring = load_keyring() if any("sealed" in r for r in lines) else None
         codec = EncryptionCodec(ring) if ring else None
     return [unseal(r, codec) for r in lines]  # type: ignore[arg-type]
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m activities.channels read FILE``: the outbox decrypted, one JSON line per delivery."""
-    import sys
-
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 2 or argv[0] != "read":
-        print("usage: python -m activities.channels read var/outbox.jsonl", file=sys.stderr)
-        return 2
-    try:
-        for record in read_outbox(argv[1]):
-            print(json.dumps(record, ensure_ascii=False))
-    except (CodecConfigError, PayloadDecryptError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
