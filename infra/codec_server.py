@@ -36,6 +36,7 @@ import asyncio
 import hmac
 import ipaddress
 import json
+import logging
 import os
 import secrets
 import sys
@@ -47,6 +48,7 @@ from typing import Any
 
 import structlog
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
@@ -268,7 +270,28 @@ async def handle(request: web.Request) -> web.StreamResponse:
     return _reply(request, 200, json_format.MessageToJson(Payloads(payloads=out)))
 
 
+class _MalformedRequestsInOneLine(logging.Filter):
+    """aiohttp answers a malformed request (a bad ``Content-Length``) with 400 itself, and logs the
+    parser's traceback: make that one warning line instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        err = record.exc_info[1] if record.exc_info else None
+        if isinstance(err, HttpProcessingError):
+            record.msg, record.args, record.exc_info, record.exc_text = (
+                "malformed HTTP request refused: %s %s", (err.code, type(err).__name__), None, None)
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def quiet_malformed_requests() -> None:
+    """Install the one-line filter on aiohttp's server logger (the codec and acknowledgement servers)."""
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, _MalformedRequestsInOneLine) for f in server_log.filters):
+        server_log.addFilter(_MalformedRequestsInOneLine())
+
+
 def build_app(service: CodecService) -> web.Application:
+    quiet_malformed_requests()
     app = web.Application(client_max_size=MAX_BODY)
     app[SERVICE] = service
     app.router.add_route("*", "/{tail:.*}", handle)

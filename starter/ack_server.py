@@ -166,6 +166,9 @@ class AckServer:
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> AckServer:
+        from infra.codec_server import quiet_malformed_requests
+
+        quiet_malformed_requests()
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
