@@ -110,7 +110,7 @@ class OutboxChannel:
             **delivery_fields(delivery),
             "recipient_phone": delivery.address or delivery.recipient_phone,
         }
-        line = json.dumps(seal(record, self.codec) if self.codec else record, ensure_ascii=False)
+        line = json.dumps(seal(record, self.codec) if isinstance(self.codec, EncryptionCodec) else record, ensure_ascii=False)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "a+", encoding="utf-8") as fh:

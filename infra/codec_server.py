@@ -135,7 +135,8 @@ class OidcVerifier:
                 key = self._client.get_signing_key_from_jwt(token).key
             else:
                 kid = jwt.get_unverified_header(token).get("kid")
-                key = next(k.key for k in self._keys.keys if kid is None or k.key_id == kid)
+                keys = self._keys.keys if self._keys is not None else []
+                key = next(k.key for k in keys if kid is None or k.key_id == kid)
             claims = jwt.decode(token, key, algorithms=self.ALGORITHMS, audience=self.audience,
                                 issuer=self.issuer, options={"require": ["exp", "iss", "aud", "sub"]})
         except (jwt.PyJWTError, StopIteration, ValueError):

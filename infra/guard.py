@@ -58,7 +58,7 @@ class _Inbound(WorkflowInboundInterceptor):
         for a in input.args:
             if isinstance(a, RawValue):
                 try:
-                    value = workflow.payload_converter().from_payload(a.payload, None)
+                    value = workflow.payload_converter().from_payload(a.payload)
                 except Exception:
                     continue  # the workflow itself reports bad input
                 if isinstance(value, dict):

@@ -81,7 +81,7 @@ def parse_ack(body: bytes, now: float, window: float) -> tuple[str, str, str, st
         raise BadRequest(HTTPStatus.BAD_REQUEST, "body: not a JSON object")
     by, at, ts, nonce = data.get("by"), data.get("at"), data.get("timestamp"), data.get("nonce")
     try:
-        wf_id, key, route = split_key(decode_key(data.get("ack_key")))
+        wf_id, key, route = split_key(decode_key(str(data.get("ack_key") or "")))
     except ValueError:
         raise BadRequest(HTTPStatus.BAD_REQUEST, "ack_key: required, the ack_key the notification carried") from None
     if not isinstance(by, str) or not by.strip() or len(by) > 200:
