@@ -323,15 +323,15 @@ def main(argv: list[str] | None = None) -> int:
     nk.add_argument("--cipher", default=AES_256_GCM, choices=sorted(KEY_BYTES))
     nk.add_argument("--id", dest="key_id")
     nk.add_argument("--no-activate", dest="activate", action="store_false")
-    sub.add_parser("check", help="validate the configured keys (EMERGENCY_CODEC_KEYS[_FILE])")
+    sub.add_parser("check", help="validate the configured keys (EMERGENCY_CODEC_KEYS[_FILE], var/codec-keys.json)")
     args = p.parse_args(argv)
     try:
         if args.cmd == "new-key":
             print(add_key(args.file, args.cipher, args.key_id, activate=args.activate))
         else:
-            ring = load_keyring()
+            ring = require_keyring()
             if ring is None:
-                print(f"encryption off: neither {ENV_KEYS} nor {ENV_KEYS_FILE} is set")
+                print(f"encryption off: {ENV_INSECURE}=1 (plain text chosen; local experiments only)")
             else:
                 check_ciphers()
                 print(f"encryption on: active key {ring.active.id} ({ring.active.cipher}), "

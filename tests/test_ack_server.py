@@ -13,10 +13,22 @@ import httpx
 from conftest import Harness, example
 from test_channels_incident import SECRETS, stack
 
-from activities.http import encode_key, route_secret, sign
+from activities.http import sign
 from plan.models import DeadlineStatus, EntryKind
 
 ALARM_ROUTE = "police_110.110-platform"
+
+
+def encode_key(key: str) -> str:
+    from activities.http import encode_key
+
+    return encode_key(key)
+
+
+def route_secret(secret: bytes, route: str) -> bytes:
+    from activities.http import route_secret
+
+    return route_secret(secret, route)
 
 
 def signed(key: str, *, by: str = "110指挥中心 接警员 0371", channel: str = "alarm-gateway", ts: int | None = None,

@@ -30,7 +30,7 @@ from activities.channels import Delivery, OutboxChannel, read_outbox
 from activities.contracts import NotifyRequest
 from devstack import DevServer, free_port
 from infra.codec import AES_256_GCM, CodecConfigError, EncryptionCodec, add_key, load_keyring
-from infra.codec_server import DECODE, ENCODE, CodecService, OidcVerifier, Principal, serve_in_thread
+from infra.codec_server import CodecService, serve_in_thread
 from infra.settings import connect, data_converter
 from starter.api import IncidentClient, InvalidInput
 
@@ -227,6 +227,8 @@ def http(url: str, method: str = "POST", body: bytes | None = None, headers: dic
 
 @pytest.fixture(scope="module")
 def codec_http(tmp_path_factory):
+    from infra.codec_server import DECODE, ENCODE, OidcVerifier, Principal
+
     tmp = tmp_path_factory.mktemp("codec")
     keys = tmp / "k.json"
     add_key(keys)
