@@ -294,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         if channel not in secrets or channel not in routes(route):
             print(f"error: route {route} is not sent on channel {channel} (or the channel has no secret)", file=sys.stderr)
             return 2
-        print(route_secret(secrets[channel], route).decode())
+        print(route_secret(secrets[channel], route).decode(), flush=True)  # os._exit below does not flush
         return 0
     logs.configure()
     try:

@@ -108,3 +108,26 @@ async def test_forged_replayed_and_stale_acknowledgements_are_refused_and_a_chin
             await h.report(wf, "handled")
             await h.report(wf, "punishment", decision="训诫")
             await h.close(wf)
+
+
+def test_the_ack_server_needs_the_roster_and_prints_a_contacts_route_secret():
+    """Operators: one line naming what to set; ``route-secret`` gives a contact its own secret."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    env = {"PATH": os.environ["PATH"], "EMERGENCY_CHANNELS": str(ROOT / "config/channels.example.json"),
+           "ALARM_GATEWAY_SECRET": SECRETS["alarm-gateway"], "CENTRE_WEBHOOK_SECRET": SECRETS["centre-webhook"],
+           "SMS_GATEWAY_SECRET": SECRETS["sms"], "SMS_GATEWAY_PASSWORD": "x", "SMTP_PASSWORD": "x"}
+    res = subprocess.run([sys.executable, "-m", "starter.ack_server"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert res.returncode != 0 and "EMERGENCY_ROSTER" in res.stderr and "Traceback" not in res.stderr
+    env["EMERGENCY_ROSTER"] = str(ROOT / "config/roster.json")
+    res = subprocess.run([sys.executable, "-m", "starter.ack_server", "route-secret", "alarm-gateway", ALARM_ROUTE],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip().encode() == route_secret(SECRETS["alarm-gateway"].encode(), ALARM_ROUTE)
+    res = subprocess.run([sys.executable, "-m", "starter.ack_server", "route-secret", "centre-webhook", ALARM_ROUTE],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2 and "is not sent on channel centre-webhook" in res.stderr
