@@ -118,9 +118,10 @@ async def test_starter_worker_sdk_and_bench_refuse_to_start_without_keys(cluster
     with pytest.raises(CodecConfigError, match="no payload encryption keys"):
         await IncidentClient.connect(target_host=cluster.address)
     # plain text only by explicit choice, with a warning
-    res = run([sys.executable, "-m", "starter", "catalogue"], {**no_keys, "EMERGENCY_INSECURE_PLAINTEXT": "1",
-                                                                 "TEMPORAL_ADDRESS": "127.0.0.1:9"})
-    assert res.returncode == 0
+    res = run([sys.executable, "-m", "starter", "status", "incident-C4-X"],
+              {**no_keys, "EMERGENCY_INSECURE_PLAINTEXT": "1", "TEMPORAL_ADDRESS": "127.0.0.1:9"})
+    assert "WARNING: EMERGENCY_INSECURE_PLAINTEXT=1: payloads (personal data) are NOT encrypted" in res.stderr
+    assert res.returncode == 1 and "cannot reach Temporal at 127.0.0.1:9" in res.stderr and "Traceback" not in res.stderr
 
 
 async def test_the_worker_refuses_an_unencrypted_start_at_once(cluster: Cluster):
