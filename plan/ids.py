@@ -19,8 +19,9 @@ MOBILE = re.compile(r"(?<!\d)(?:\+?86|0086)?1[3-9]\d{9}(?!\d)")
 """A mobile number: 11 digits from 13… to 19…, optionally with the country code."""
 ID_NUMBER = re.compile(r"(?<!\d)(?:\d{17}[\dXx]|\d{15})(?![\dXx])")
 """A resident ID number: 18 characters (the last a digit or X) or the old 15 digits."""
-LANDLINE = re.compile(r"(?<!\d)0\d{2,3}[-_.]?\d{7,8}(?!\d)")
-"""An area code and a local number (0576-84110001)."""
+LANDLINE = re.compile(r"(?<!\d)(?:0\d{2,3}[-_. ]\d{7,8}|0\d{10,11})(?!\d)")
+"""An area code and a local number: 0576-84110001, or 057684110001 (11 or 12 digits from 0). A bare
+run of 10 digits from 0 is not refused (an alert number with a date, say)."""
 
 
 def _norm(text: str) -> str:
