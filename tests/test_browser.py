@@ -145,6 +145,16 @@ def test_the_printed_commands_work_pasted_into_a_new_shell(stack: Stack, tmp_pat
                                                              EMERGENCY_VAR_DIR=str(tmp_path)))
     assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
     assert "EMERGENCY_CODEC_KEYS_FILE" in res.stderr.splitlines()[-1]
+    # keys, but not the one the incident was written with: one line naming the key id
+    from infra.codec import add_key
+
+    other = tmp_path / "other-keys.json"
+    add_key(other, key_id="k-other")
+    res = subprocess.run([sys.executable, "-m", "starter", "status", SAMPLE], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=60, env=user_env(TEMPORAL_ADDRESS=f"127.0.0.1:{stack.port}",
+                                                             EMERGENCY_CODEC_KEYS_FILE=str(other)))
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 and "which is not configured" in res.stderr
 
 
 def _driver():
