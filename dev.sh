@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The two quick-start commands. Installs everything into .venv on first use (PyPI only).
-#   ./dev.sh up     dev server (SQLite var/temporal.db, Web UI :8233) + worker + a sample incident
+#   ./dev.sh up     dev server (SQLite var/temporal.db, Web UI :8233) + worker + a sample incident,
+#                   payloads and outbox encrypted (keys var/codec-keys.json, created on first start;
+#                   --insecure-plaintext for local experiments without personal data only)
 #   ./dev.sh test   the whole test suite
 set -euo pipefail
 cd "$(dirname "$0")"

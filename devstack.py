@@ -25,6 +25,8 @@ import structlog
 
 from infra import logging as logs
 from infra.binaries import temporal_cli
+from infra.codec import CodecConfigError, var_dir
+from infra.codec_server import EmbeddedCodec
 from infra.search_attributes import dev_server_flags
 
 ROOT = Path(__file__).resolve().parent
@@ -125,6 +127,44 @@ class DevServer:
         self.stop()
 
 
+def follow_commands(wf: str, address: str, codec: EmbeddedCodec | None, ui: str) -> str:
+    """What ``./dev.sh up`` prints: commands that work pasted into a new shell, from any directory
+    (absolute paths; the address when it is not the default; the keys are found in var/ by default)."""
+    import shlex
+
+    from infra.codec import ENV_KEYS_FILE, default_keys_file, var_dir
+
+    py = shlex.quote(str(Path(sys.executable).parent / "python"))
+    temporal = shlex.quote(str(Path(sys.executable).parent / "temporal"))
+    env = "" if address.endswith(":7233") else f"TEMPORAL_ADDRESS={address} "
+    if var_dir() != (ROOT / "var").resolve():
+        env += f"EMERGENCY_VAR_DIR={shlex.quote(str(var_dir()))} "
+    keys = os.environ.get(ENV_KEYS_FILE)
+    if keys and Path(keys).resolve() != default_keys_file():
+        env += f"{ENV_KEYS_FILE}={shlex.quote(str(Path(keys).resolve()))} "
+    lines = [
+        f"  Follow it:        {env}{py} -m starter status {wf}",
+        f"  Report arrival:   {env}{py} -m starter report {wf} arrived --actor '东城司法所 值班员'",
+    ]
+    if codec:
+        token = shlex.quote(str(var_dir() / "codec-token"))
+        lines.append(
+            f"  temporal CLI:     {temporal} workflow show --address {address} -w {wf} "
+            f"--codec-endpoint {codec.endpoint} --codec-auth \"Bearer $(cat {token})\""
+        )
+    return "\n".join(lines)
+
+
+def follow_outbox(outbox: str) -> str:
+    import shlex
+
+    from infra.codec import var_dir
+
+    env = "" if var_dir() == (ROOT / "var").resolve() else f"EMERGENCY_VAR_DIR={shlex.quote(str(var_dir()))} "
+    py = shlex.quote(str(Path(sys.executable).parent / "python"))
+    return f"{env}{py} -m activities.outbox read {shlex.quote(str(Path(outbox).resolve()))}"
+
+
 async def run(args: argparse.Namespace) -> None:
     from infra.settings import connect, task_queue
     from starter.api import IncidentClient
@@ -132,21 +172,27 @@ async def run(args: argparse.Namespace) -> None:
 
     codec = None
     if args.encrypt:  # payload encryption, on by default (infra/codec_server.py EmbeddedCodec)
-        from infra.codec_server import EmbeddedCodec
-
-        (ROOT / "var").mkdir(exist_ok=True)
-        codec = EmbeddedCodec(ROOT / "var", args.codec_port,
+        var_dir().mkdir(mode=0o700, parents=True, exist_ok=True)
+        var_dir().chmod(0o700)  # keys, token, database, outbox: the operator's only
+        codec = EmbeddedCodec(var_dir(), args.codec_port,
                               [f"http://localhost:{args.ui_port}", f"http://127.0.0.1:{args.ui_port}"])
+    else:
+        from infra.codec import ENV_INSECURE, warn_insecure
+
+        os.environ[ENV_INSECURE] = "1"
+        warn_insecure()
+    outbox = os.environ.setdefault("EMERGENCY_OUTBOX", str(var_dir() / "outbox.jsonl"))
+    os.environ.setdefault("EMERGENCY_DRILL_OUTBOX", str(var_dir() / "drill-outbox.jsonl"))
     server = DevServer(port=args.port, ui_port=args.ui_port, db_file=Path(args.db),
-                       log_file=ROOT / "var" / "temporal-server.log",
-                       ui_codec_endpoint=codec.endpoint if codec else None)
+                       log_file=var_dir() / "temporal-server.log",
+                       ui_codec_endpoint=codec.ui_endpoint if codec else None)
     log.info("starting Temporal dev server", address=server.address, db=args.db)
     server.start()
     try:
         os.environ.setdefault("TEMPORAL_ADDRESS", server.address)
         client = await connect(target_host=server.address)
         stop = asyncio.Event()
-        worker = asyncio.create_task(run_worker(client, stop))
+        worker = asyncio.create_task(run_worker(await connect(target_host=server.address, worker=True), stop))
         ui = f"http://localhost:{args.ui_port}"
         if args.sample:
             api = IncidentClient(client)
@@ -156,16 +202,15 @@ async def run(args: argparse.Namespace) -> None:
                 f"\n  Temporal Web UI:  {ui}/namespaces/default/workflows\n"
                 f"  Sample incident:  {wf} ({'already running' if started.already_started else 'started'})\n"
                 f"                    {ui}/namespaces/default/workflows/{wf}\n"
-                f"  Follow it:        .venv/bin/python -m starter status {wf}\n"
-                f"  Report arrival:   .venv/bin/python -m starter report {wf} arrived --actor '东城司法所 值班员'\n"
-                f"  Notifications:    var/outbox.jsonl\n"
-                + (f"  Encrypted:        payloads; for the temporal CLI: {codec.cli_env()}\n" if codec else "")
+                f"{follow_commands(wf, server.address, codec, ui)}\n"
+                f"  Notifications:    {follow_outbox(outbox)}\n"
+                + (f"  Encrypted:        payloads and outbox, keys in {var_dir() / 'codec-keys.json'} (back it up with the database)\n" if codec
+                   else "  NOT ENCRYPTED:    --insecure-plaintext: local experiments only\n")
                 + f"  Task queue:       {task_queue()}   Stop: Ctrl-C\n",
                 flush=True,
             )
         else:
-            print(f"\n  Temporal Web UI: {ui}   Stop: Ctrl-C\n"
-                  + (f"  Encrypted payloads; for the temporal CLI: {codec.cli_env()}\n" if codec else ""), flush=True)
+            print(f"\n  Temporal Web UI: {ui}   Stop: Ctrl-C\n", flush=True)
         await worker
     finally:
         server.stop()
@@ -179,15 +224,16 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--port", type=int, default=7233)
     p.add_argument("--ui-port", type=int, default=8233)
-    p.add_argument("--db", default=str(ROOT / "var" / "temporal.db"))
+    p.add_argument("--db", default=str(var_dir() / "temporal.db"))
     p.add_argument("--no-sample", dest="sample", action="store_false")
-    p.add_argument("--no-encryption", dest="encrypt", action="store_false",
-                   help="store payloads in plain text (default: encrypted, keys in var/codec-keys.json)")
+    p.add_argument("--insecure-plaintext", dest="encrypt", action="store_false",
+                   help="INSECURE: store payloads (personal data) in plain text, local experiments only "
+                        "(default: encrypted, keys in var/codec-keys.json)")
     p.add_argument("--codec-port", type=int, default=8234)
     args = p.parse_args()
     try:
         asyncio.run(run(args))
-    except RuntimeError as err:
+    except (RuntimeError, CodecConfigError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -34,6 +34,7 @@ from activities import build_activities
 from infra import logging as logs
 from infra import metrics
 from infra.codec import CodecConfigError
+from infra.guard import PayloadGuard
 from infra.heartbeat import AutoHeartbeat
 from infra.settings import connect, task_queue
 from plan.agencies import DirectoryError
@@ -65,7 +66,9 @@ def build_worker(
         graceful_shutdown_timeout=timedelta(
             seconds=float(os.environ.get("WORKER_SHUTDOWN_GRACE_SECONDS", "30"))
         ),
-        interceptors=[AutoHeartbeat()],  # a killed worker's activity is retried within seconds
+        # a killed worker's activity is retried within seconds; unencrypted payloads and ids with
+        # personal data are refused (infra/guard.py)
+        interceptors=[AutoHeartbeat(), PayloadGuard()],
         deployment_config=WorkerDeploymentConfig(
             version=deployment, use_worker_versioning=True, default_versioning_behavior=VersioningBehavior.PINNED
         ) if deployment is not None else None,
@@ -137,7 +140,7 @@ async def run_worker(client: Client | None = None, stop: asyncio.Event | None = 
         )
     if client is None:
         runtime = metrics.runtime_from_env()
-        client = await connect(runtime=runtime) if runtime is not None else await connect()
+        client = await connect(worker=True, runtime=runtime) if runtime is not None else await connect(worker=True)
     worker = build_worker(client, activities=activities, deployment=deployment)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -45,6 +45,16 @@ def _value(inline: str | None, env: str | None) -> str | None:
     return inline if inline is not None else (os.environ.get(env) if env else None)
 
 
+def _transport(value: str | None, fld: str) -> str | None:
+    from activities.http import url_problem
+
+    if value is not None:
+        problem = url_problem(value.replace("{", "").replace("}", ""))
+        if problem:
+            raise ValueError(f"{fld}: {problem}")
+    return value
+
+
 class WebhookConfig(_Channel):
     kind: Literal["webhook"]
     url: str | None = Field(default=None, pattern=r"^https?://")
@@ -52,6 +62,11 @@ class WebhookConfig(_Channel):
     secret: str | None = Field(default=None, min_length=16)
     secret_env: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _https(self) -> WebhookConfig:
+        _transport(self.url, "url")
+        return self
 
     def secrets_problem(self) -> tuple[tuple, str] | None:
         return _secret(self.secret, self.secret_env, "secret", True)
@@ -88,9 +103,10 @@ class SmsConfig(_Channel):
             used |= placeholders(v)
         unknown = used - PLACEHOLDERS
         if unknown:
-            raise ValueError(f"unknown placeholder {{{sorted(unknown)[0]}}} (use {{to}}, {{text}}, {{key}}, {{sender}})")
+            raise ValueError(f"unknown placeholder {{{sorted(unknown)[0]}}} (use {{to}}, {{text}}, {{key}}, {{ack_key}}, {{sender}})")
         if "to" not in used:
             raise ValueError("url_template or body_template must contain {to}")
+        _transport(self.url_template.split("?", 1)[0], "url_template")
         return self
 
     def secrets_problem(self) -> tuple[tuple, str] | None:

@@ -2,11 +2,19 @@
 
 The embedded setup delivers to a durable local outbox (one JSON line per notification, fsync'd);
 real channels (webhook, SMS, e-mail) plug in by implementing :class:`Channel`.
+
+The outbox at rest: the file is created with mode 0600, and with payload keys configured (the
+default) what a notification says (``message_zh``, ``recipient_name_zh``, ``recipient_phone``) is
+sealed with the same keyring as the payloads (``sealed``: base64 of an encrypted payload); only the
+routing fields (workflow id, step, recipient, clause, time) stay readable. Read it with
+
+    python -m activities.outbox read var/outbox.jsonl        # keys found as everywhere else
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import fcntl
 import json
 import os
@@ -14,10 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from temporalio.api.common.v1 import Payload
+
 from activities.contracts import NotifyRequest
+from infra.codec import CodecConfigError, EncryptionCodec
 
 DEFAULT_OUTBOX = Path("var/outbox.jsonl")
 DEFAULT_DRILL_OUTBOX = Path("var/drill-outbox.jsonl")
+_FROM_ENV = object()
 
 
 @dataclass(frozen=True)
@@ -78,9 +90,11 @@ class OutboxChannel:
     acknowledges = False  # nobody reads a local file and calls back
     real = False  # a local file: a drill sink
 
-    def __init__(self, path: Path | str, name: str = "outbox") -> None:
+    def __init__(self, path: Path | str, name: str = "outbox", *, codec: EncryptionCodec | None | object = _FROM_ENV) -> None:
         self.path = Path(path)
         self.name = name
+        self.codec = _codec_from_env() if codec is _FROM_ENV else codec
+        """Seals each message (None: plain text, only when chosen with EMERGENCY_INSECURE_PLAINTEXT=1)."""
         self._keys: set[str] = set()
         self._offset = 0
 
@@ -89,17 +103,17 @@ class OutboxChannel:
 
     def _append_once(self, delivery: Delivery) -> bool:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps(
-            {
-                "idempotency_key": delivery.key,
-                "delivered_at": delivery.delivered_at,
-                "channel": self.name,
-                **delivery_fields(delivery),
-                "recipient_phone": delivery.address or delivery.recipient_phone,
-            },
-            ensure_ascii=False,
-        )
-        with open(self.path, "a+", encoding="utf-8") as fh:
+        record = {
+            "idempotency_key": delivery.key,
+            "delivered_at": delivery.delivered_at,
+            "channel": self.name,
+            **delivery_fields(delivery),
+            "recipient_phone": delivery.address or delivery.recipient_phone,
+        }
+        line = json.dumps(seal(record, self.codec) if isinstance(self.codec, EncryptionCodec) else record, ensure_ascii=False)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "a+", encoding="utf-8") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 self._read_new_keys(fh)
@@ -130,9 +144,43 @@ class OutboxChannel:
         self._offset = fh.tell()
 
 
-def read_outbox(path: Path | str) -> list[dict]:
-    """Every delivery in an outbox file, in the order written (for operators and tests)."""
+SEALED_FIELDS = ("recipient_name_zh", "message_zh", "recipient_phone")
+
+
+def _codec_from_env() -> EncryptionCodec | None:
+    from infra.codec import require_keyring
+
+    ring = require_keyring()
+    return EncryptionCodec(ring) if ring else None
+
+
+def seal(record: dict, codec: EncryptionCodec) -> dict:
+    """``record`` with its message fields replaced by ``sealed`` (encrypted with the active key)."""
+    secret = {k: record[k] for k in SEALED_FIELDS if k in record}
+    inner = Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(secret, ensure_ascii=False).encode())
+    sealed = base64.b64encode(codec.encrypt(inner).SerializeToString()).decode("ascii")
+    return {**{k: v for k, v in record.items() if k not in SEALED_FIELDS}, "sealed": sealed}
+
+
+def unseal(record: dict, codec: EncryptionCodec | None) -> dict:
+    if "sealed" not in record:
+        return record
+    if codec is None:
+        raise CodecConfigError("outbox: its messages are encrypted and no keys are configured "
+                               "(set EMERGENCY_CODEC_KEYS_FILE; ./dev.sh up writes var/codec-keys.json)")
+    inner = codec.decrypt(Payload.FromString(base64.b64decode(record["sealed"])))
+    return {**{k: v for k, v in record.items() if k != "sealed"}, **json.loads(inner.data)}
+
+
+def read_outbox(path: Path | str, codec: EncryptionCodec | None | object = _FROM_ENV) -> list[dict]:
+    """Every delivery in an outbox file, in the order written, messages decrypted (operators, tests)."""
     p = Path(path)
     if not p.exists():
         return []
-    return [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if codec is _FROM_ENV:
+        from infra.codec import load_keyring
+
+        ring = load_keyring() if any("sealed" in r for r in lines) else None
+        codec = EncryptionCodec(ring) if ring else None
+    return [unseal(r, codec) for r in lines]  # type: ignore[arg-type]

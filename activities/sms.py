@@ -2,7 +2,8 @@
 the channel configuration (``config/channels.example.json``).
 
 ``url_template`` and every string in ``body_template`` may use ``{to}`` (the phone number), ``{text}``
-(the message), ``{key}`` (the idempotency key) and ``{sender}``; in the URL they are URL-encoded.
+(the message), ``{key}`` (the idempotency key), ``{ack_key}`` (what the acknowledgement callback
+returns, ``starter/ack_server.py``) and ``{sender}``; in the URL they are URL-encoded.
 ``body_format`` is ``json`` or ``form``; ``GET`` sends no body. Credentials: HTTP basic
 (``username`` / ``password``) and/or a signature with ``secret`` (``X-Signature-256``, as the
 webhook). Every request carries ``Idempotency-Key``; the error split is :mod:`activities.http`'s.
@@ -18,9 +19,18 @@ from urllib.parse import quote
 import httpx
 
 from activities.channels import Delivery
-from activities.http import KEY_HEADER, NOTIFICATION_KEY_HEADER, SIGNATURE_HEADER, post, rejected, sign
+from activities.http import (
+    KEY_HEADER,
+    NOTIFICATION_KEY_HEADER,
+    SIGNATURE_HEADER,
+    encode_key,
+    header_value,
+    post,
+    rejected,
+    sign,
+)
 
-PLACEHOLDERS = frozenset({"to", "text", "key", "sender"})
+PLACEHOLDERS = frozenset({"to", "text", "key", "ack_key", "sender"})
 PHONE = re.compile(r"^\+?[0-9\-]{3,20}$")
 
 
@@ -65,9 +75,11 @@ class SmsChannel:
         to = (delivery.address or delivery.recipient_phone or "").strip()
         if not PHONE.match(to):
             raise rejected(self.name, "not a phone number this gateway can text")
-        values = {"to": to, "text": delivery.request.message_zh, "key": delivery.key, "sender": self.sender}
+        values = {"to": to, "text": delivery.request.message_zh, "key": delivery.key,
+                  "ack_key": encode_key(delivery.key), "sender": self.sender}
         url = self.url_template.format(**{k: quote(v, safe="") for k, v in values.items()})
-        headers = {**self.headers, KEY_HEADER: delivery.key, NOTIFICATION_KEY_HEADER: delivery.request.idempotency_key}
+        headers = {**self.headers, KEY_HEADER: header_value(delivery.key),
+                   NOTIFICATION_KEY_HEADER: header_value(delivery.request.idempotency_key)}
         kwargs: dict = {"headers": headers}
         if self.method != "GET":
             fields = {k: v.format(**values) for k, v in (self.body_template or {"to": "{to}", "text": "{text}", "key": "{key}"}).items()}

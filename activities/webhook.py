@@ -2,14 +2,15 @@
 
 Each request is a ``POST`` of one JSON object (UTF-8)::
 
-    {"key": "<idempotency key>", "notification_key": "<workflow id>/<step>/<recipient>",
+    {"key": "<idempotency key>", "ack_key": "<for the acknowledgement callback>", "notification_key": "<workflow id>/<step>/<recipient>",
      "workflow_id": ..., "incident_type": "C1", "step": "alarm-110", "clause": "001 §4(1)",
      "recipient": "police_110", "recipient_name_zh": ..., "drill": false, "message_zh": ..., "sent_at": ...}
 
 with headers ``Idempotency-Key`` (= ``key``), ``X-Notification-Key`` and ``X-Signature-256:
 sha256=<hex HMAC-SHA256 of the body with the endpoint's secret>``. A gateway that honours the key
 delivers a repeat once. Errors: see :mod:`activities.http` (5xx/timeouts retried, 4xx fail fast).
-A gateway acknowledges by calling ``starter/ack_server.py`` back (docs/channels.md).
+A gateway acknowledges by calling ``starter/ack_server.py`` back with ``ack_key`` (docs/channels.md).
+URLs must be ``https://`` (``http://`` only on loopback); certificates are verified.
 """
 
 from __future__ import annotations
@@ -19,12 +20,22 @@ import json
 import httpx
 
 from activities.channels import Delivery, delivery_fields
-from activities.http import KEY_HEADER, NOTIFICATION_KEY_HEADER, SIGNATURE_HEADER, post, rejected, sign
+from activities.http import (
+    KEY_HEADER,
+    NOTIFICATION_KEY_HEADER,
+    SIGNATURE_HEADER,
+    encode_key,
+    header_value,
+    post,
+    rejected,
+    sign,
+)
 
 
 def payload(delivery: Delivery) -> dict:
     return {
         "key": delivery.key,
+        "ack_key": encode_key(delivery.key),
         "notification_key": delivery.request.idempotency_key,
         **delivery_fields(delivery),
         "sent_at": delivery.delivered_at,
@@ -61,8 +72,8 @@ class WebhookChannel:
         headers = {
             **self.headers,
             "Content-Type": "application/json; charset=utf-8",
-            KEY_HEADER: delivery.key,
-            NOTIFICATION_KEY_HEADER: delivery.request.idempotency_key,
+            KEY_HEADER: header_value(delivery.key),
+            NOTIFICATION_KEY_HEADER: header_value(delivery.request.idempotency_key),
             SIGNATURE_HEADER: sign(self.secret, body),
         }
         return await post(self._client, self.name, "POST", url, content=body, headers=headers)

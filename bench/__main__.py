@@ -540,6 +540,13 @@ def main() -> int:
         sizes = Sizes(**{**sizes.__dict__, "burst": args.burst})
     if args.levels:
         sizes = Sizes(**{**sizes.__dict__, "levels": tuple(int(x) for x in args.levels.split(","))})
+    from infra.codec import CodecConfigError, require_keyring
+
+    try:  # measured as deployed: encrypted, unless plain text is chosen (EMERGENCY_INSECURE_PLAINTEXT=1)
+        require_keyring()
+    except CodecConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     mode = "quick" if args.quick else "full"
     out = Path(args.json or ROOT / "var" / f"bench-{mode}.json")
     t0 = time.monotonic()

@@ -50,7 +50,7 @@ async def main(argv: list[str]) -> None:
     from worker import build_worker
     from workflows import ALL_WORKFLOWS
 
-    client = await connect(target_host=address)
+    client = await connect(target_host=address, worker=True)
     sandbox = options.pop("sandbox", True)
     passthrough = options.pop("sandbox_passthrough", [])
     if sandbox is False:

@@ -16,7 +16,9 @@ Keys (never in code) come from ``EMERGENCY_CODEC_KEYS_FILE`` (a JSON file, mode 
 New payloads are encrypted with the ``active`` key; the key id and cipher are written into the
 payload's metadata, so after a rotation (add a key, make it active, keep the old ones) old histories
 still decode. Payloads that are not encrypted (histories written before encryption was turned on)
-pass through unchanged. ``python -m infra.codec new-key --file F --cipher SM4-GCM`` adds a key.
+pass through unchanged for the officers' tools; the worker refuses them (``infra.guard``).
+Without keys every process refuses to start unless ``EMERGENCY_INSECURE_PLAINTEXT=1``.
+``python -m infra.codec new-key --file F --cipher SM4-GCM`` adds a key.
 
 SM4-GCM is SM4 (GB/T 32907-2016) in GCM mode as in RFC 8998, from the ``cryptography`` package
 (OpenSSL); :func:`check_ciphers` proves it against the RFC 8998 test vector at start-up.
@@ -30,7 +32,7 @@ import json
 import os
 import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +52,21 @@ KEY_BYTES = {AES_256_GCM: 32, SM4_GCM: 16}
 
 ENV_KEYS_FILE = "EMERGENCY_CODEC_KEYS_FILE"
 ENV_KEYS = "EMERGENCY_CODEC_KEYS"
+ENV_INSECURE = "EMERGENCY_INSECURE_PLAINTEXT"
+"""``1``: no keys, payloads (personal data) in plain text. Local experiments only; printed as a warning."""
+def var_dir() -> Path:
+    """The embedded setup's state directory: ``EMERGENCY_VAR_DIR``, default ``var/`` in the project."""
+    return Path(os.environ.get("EMERGENCY_VAR_DIR") or Path(__file__).resolve().parent.parent / "var").resolve()
+
+
+def default_keys_file() -> Path:
+    """``<var>/codec-keys.json``: what ``./dev.sh up`` writes; the CLI, the SDK door and the worker find
+    it without any variable."""
+    return var_dir() / "codec-keys.json"
+UNENCRYPTED = b"binary/unencrypted-refused"
+"""The worker's codec turns a payload that arrived unencrypted into this (no data): ``infra.guard``
+refuses it with :data:`UNENCRYPTED_PAYLOAD`, and nothing of it is processed."""
+UNENCRYPTED_PAYLOAD = "UnencryptedPayload"
 
 
 class CodecConfigError(ValueError):
@@ -169,8 +186,19 @@ class KeyRing:
         return cls(keys[active], keys)
 
 
-def load_keyring(environ: dict[str, str] | None = None) -> KeyRing | None:
-    """The configured keys, or None when encryption is off (neither variable set)."""
+def insecure_plaintext(environ: Mapping[str, str] | None = None) -> bool:
+    env = os.environ if environ is None else environ
+    return env.get(ENV_INSECURE, "").strip().lower() in ("1", "true", "yes")
+
+
+NO_KEYS = (f"no payload encryption keys: set {ENV_KEYS_FILE} (./dev.sh up writes var/codec-keys.json) "
+           f"or {ENV_KEYS}; only for local experiments without personal data: {ENV_INSECURE}=1")
+
+
+def load_keyring(environ: Mapping[str, str] | None = None) -> KeyRing | None:
+    """The configured keys: ``EMERGENCY_CODEC_KEYS``, else ``EMERGENCY_CODEC_KEYS_FILE``, else the dev
+    stack's ``var/codec-keys.json`` if it exists (not when plain text was chosen explicitly); None
+    when there are none."""
     env = os.environ if environ is None else environ
     inline = env.get(ENV_KEYS)
     if inline:
@@ -181,14 +209,43 @@ def load_keyring(environ: dict[str, str] | None = None) -> KeyRing | None:
         if not p.is_file():
             raise CodecConfigError(f"{ENV_KEYS_FILE}: no such file: {p}")
         return KeyRing.from_json(p.read_text(encoding="utf-8"), str(p))
+    default = default_keys_file()
+    if not insecure_plaintext(env) and environ is None and default.is_file():
+        return KeyRing.from_json(default.read_text(encoding="utf-8"), str(default))
     return None
+
+
+def require_keyring(environ: Mapping[str, str] | None = None) -> KeyRing | None:
+    """The keys, or None only when plain text was chosen explicitly (``EMERGENCY_INSECURE_PLAINTEXT=1``,
+    with a warning on stderr); otherwise :class:`CodecConfigError` (fail closed)."""
+    ring = load_keyring(environ)
+    if ring is not None:
+        return ring
+    if insecure_plaintext(environ):
+        warn_insecure()
+        return None
+    raise CodecConfigError(NO_KEYS)
+
+
+_warned = False
+
+
+def warn_insecure() -> None:
+    global _warned
+    if not _warned:
+        _warned = True
+        print(f"WARNING: {ENV_INSECURE}=1: payloads (personal data) are NOT encrypted; "
+              "local experiments only, never with real incidents", file=sys.stderr, flush=True)
 
 
 class EncryptionCodec(PayloadCodec):
     """Encrypts every payload with the active key; decrypts with the key named in its metadata."""
 
-    def __init__(self, keyring: KeyRing) -> None:
+    def __init__(self, keyring: KeyRing, *, refuse_plaintext: bool = False) -> None:
         self.keyring = keyring
+        self.refuse_plaintext = refuse_plaintext
+        """The worker's codec: a payload that arrived unencrypted becomes an :data:`UNENCRYPTED`
+        marker without its data, which ``infra.guard`` refuses (the run fails, a report is refused)."""
         self._aeads = {k.id: k.aead() for k in keyring.keys.values()}
 
     def encrypt(self, p: Payload) -> Payload:
@@ -203,7 +260,9 @@ class EncryptionCodec(PayloadCodec):
 
     def decrypt(self, p: Payload) -> Payload:
         if p.metadata.get("encoding") != ENCODING:
-            return p  # written before encryption was on
+            if self.refuse_plaintext:
+                return Payload(metadata={"encoding": UNENCRYPTED})
+            return p  # written before encryption was on (read by officers' tools)
         key_id = p.metadata.get(META_KEY_ID, b"").decode(errors="replace")
         key = self.keyring.keys.get(key_id)
         if key is None:
@@ -264,15 +323,15 @@ def main(argv: list[str] | None = None) -> int:
     nk.add_argument("--cipher", default=AES_256_GCM, choices=sorted(KEY_BYTES))
     nk.add_argument("--id", dest="key_id")
     nk.add_argument("--no-activate", dest="activate", action="store_false")
-    sub.add_parser("check", help="validate the configured keys (EMERGENCY_CODEC_KEYS[_FILE])")
+    sub.add_parser("check", help="validate the configured keys (EMERGENCY_CODEC_KEYS[_FILE], var/codec-keys.json)")
     args = p.parse_args(argv)
     try:
         if args.cmd == "new-key":
             print(add_key(args.file, args.cipher, args.key_id, activate=args.activate))
         else:
-            ring = load_keyring()
+            ring = require_keyring()
             if ring is None:
-                print(f"encryption off: neither {ENV_KEYS} nor {ENV_KEYS_FILE} is set")
+                print(f"encryption off: {ENV_INSECURE}=1 (plain text chosen; local experiments only)")
             else:
                 check_ciphers()
                 print(f"encryption on: active key {ring.active.id} ({ring.active.cipher}), "

@@ -2,42 +2,53 @@
 
     python -m infra.codec_server                       # 127.0.0.1:8234, keys and tokens from the env
 
-``POST /decode`` and ``POST /encode`` take and return ``{"payloads": [...]}`` (the protobuf JSON of
-``temporal.api.common.v1.Payloads``), which is what the Web UI and the CLI send. Each request must:
+Built on aiohttp (as Temporal's own codec-server sample). It answers what the Web UI and the CLI
+send: ``POST <any prefix>/decode`` and ``POST <any prefix>/encode`` (only the last path segment
+counts, the query string such as the UI's ``?preserveStorageRefs=true`` is ignored), a body of
+``{"payloads": [...]}`` (the protobuf JSON of ``temporal.api.common.v1.Payloads``), the
+``X-Namespace`` header, ``Authorization: Bearer …``, and the browser's CORS preflight (``OPTIONS``).
 
-- carry ``Authorization: Bearer <token>`` for a token in ``CODEC_SERVER_TOKENS_FILE`` (JSON
-  ``{"<officer or service>": "<token>"}``, mode 0600) or ``CODEC_SERVER_TOKENS`` (same JSON inline);
-- name an allowed namespace in ``X-Namespace`` (``CODEC_SERVER_NAMESPACES``, default ``default``).
+Who may do what: **decode** and **encode** are separate permissions (the Web UI needs decode only;
+``encode`` lets its holder mint valid ciphertext, i.e. start incidents through ``temporal workflow
+start --codec-endpoint``). A request is authorised by one of
 
-CORS answers only the Web UI's origin(s) (``CODEC_SERVER_CORS_ORIGINS``, default
-``http://localhost:8233,http://127.0.0.1:8233``, the dev server's UI). Every decode writes one audit
-line (who, namespace, origin, how many payloads, which key ids, result) and never payload content.
+- a static token (``CODEC_SERVER_TOKENS_FILE`` / ``CODEC_SERVER_TOKENS``):
+  ``{"<principal>": "<token>"}`` (decode only) or ``{"<principal>": {"token": "…", "permissions":
+  ["decode", "encode"]}}``;
+- an OIDC access token (production: the Web UI behind single sign-on with
+  ``TEMPORAL_CODEC_PASS_ACCESS_TOKEN``): a JWT verified against ``CODEC_SERVER_OIDC_JWKS`` (a JWKS
+  file or https URL), ``CODEC_SERVER_OIDC_ISSUER`` and ``CODEC_SERVER_OIDC_AUDIENCE``; its
+  ``CODEC_SERVER_OIDC_CLAIM`` claim (default ``permissions``) must list ``codec:decode`` /
+  ``codec:encode``;
+- the embedded setup's per-session path (``./dev.sh up`` only): the dev UI has no login and cannot
+  send a token, so its codec endpoint is ``http://127.0.0.1:8234/ui/<random session token>``;
+  decode only, and only from an allowed UI origin. A process that merely spoofs ``Origin`` gets 401.
 
-The dev server's UI has no login and so cannot send a token. ``--ui-without-token`` (loopback only)
-lets requests from an allowed UI origin decode without one; the audit line then names the origin.
-Production puts the UI behind single sign-on and sets ``TEMPORAL_CODEC_PASS_ACCESS_TOKEN`` so the UI
-forwards the officer's token (see docs/operations.md).
-
-CLI recipe (the CLI reads ``TEMPORAL_CODEC_ENDPOINT`` / ``TEMPORAL_CODEC_AUTH`` too)::
-
-    temporal workflow show -w WF --codec-endpoint http://127.0.0.1:8234 \\
-        --codec-auth "Bearer $TOKEN" --codec-header X-Namespace=default
+The namespace must be allowed (``CODEC_SERVER_NAMESPACES``, default ``default``); CORS answers only
+the Web UI's origin(s) (``CODEC_SERVER_CORS_ORIGINS``). Every request writes one audit line (who,
+namespace, origin, how many payloads, which key ids, result), never payload content or a token.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hmac
 import ipaddress
 import json
+import logging
 import os
+import secrets
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import structlog
+from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
@@ -49,9 +60,31 @@ log = structlog.get_logger("codec_server")
 DEFAULT_PORT = 8234
 DEFAULT_ORIGINS = ("http://localhost:8233", "http://127.0.0.1:8233")
 MAX_BODY = 8 * 1024 * 1024
+DECODE, ENCODE = "decode", "encode"
+UI_PREFIX = "ui"
 
 
-def load_tokens(environ: dict[str, str] | None = None) -> dict[str, str]:
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    permissions: frozenset[str]
+
+
+def _principal(name: str, value: Any, source: str) -> tuple[str, Principal]:
+    if isinstance(value, str):
+        token, perms = value, [DECODE]
+    elif isinstance(value, dict) and isinstance(value.get("token"), str):
+        token, perms = value["token"], value.get("permissions", [DECODE])
+    else:
+        raise CodecConfigError(f'{source}: {name}: expected "<token>" or {{"token": …, "permissions": [...]}}')
+    if len(token) < 16:
+        raise CodecConfigError(f"{source}: {name}: token of 16+ characters required")
+    if not isinstance(perms, list) or not perms or not set(perms) <= {DECODE, ENCODE}:
+        raise CodecConfigError(f'{source}: {name}: permissions: a list of "decode", "encode"')
+    return token, Principal(name, frozenset(perms))
+
+
+def load_tokens(environ: Mapping[str, str] | None = None) -> dict[str, Principal]:
     """token -> principal, from ``CODEC_SERVER_TOKENS`` or ``CODEC_SERVER_TOKENS_FILE``."""
     env = os.environ if environ is None else environ
     text = env.get("CODEC_SERVER_TOKENS")
@@ -68,135 +101,247 @@ def load_tokens(environ: dict[str, str] | None = None) -> dict[str, str]:
         doc = json.loads(text)
     except ValueError:
         raise CodecConfigError(f"{source}: not valid JSON") from None
-    if not isinstance(doc, dict) or not all(isinstance(v, str) and len(v) >= 16 for v in doc.values()):
-        raise CodecConfigError(f'{source}: expected {{"<principal>": "<token of 16+ characters>"}}')
-    return {token: principal for principal, token in doc.items()}
+    if not isinstance(doc, dict):
+        raise CodecConfigError(f'{source}: expected {{"<principal>": "<token>"}}')
+    return dict(_principal(name, value, source) for name, value in doc.items())
+
+
+class OidcVerifier:
+    """Verifies an OIDC access token (JWT, RS/ES/PS signatures) against a JWKS, issuer and audience."""
+
+    ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]
+
+    def __init__(self, jwks: str, issuer: str, audience: str, claim: str = "permissions") -> None:
+        import jwt
+
+        self.issuer, self.audience, self.claim = issuer, audience, claim
+        if jwks.startswith("https://"):
+            self._client: Any = jwt.PyJWKClient(jwks, cache_keys=True)
+            self._keys = None
+        elif jwks.startswith("http://"):
+            raise CodecConfigError("CODEC_SERVER_OIDC_JWKS: https:// or a file")
+        else:
+            try:
+                self._keys = jwt.PyJWKSet.from_json(Path(jwks).read_text(encoding="utf-8"))
+            except (OSError, ValueError, jwt.PyJWTError) as err:
+                raise CodecConfigError(f"CODEC_SERVER_OIDC_JWKS: cannot read a JWKS from {jwks}: {err}") from None
+            self._client = None
+
+    def verify(self, token: str) -> Principal | None:
+        import jwt
+
+        try:
+            if self._client is not None:
+                key = self._client.get_signing_key_from_jwt(token).key
+            else:
+                kid = jwt.get_unverified_header(token).get("kid")
+                keys = self._keys.keys if self._keys is not None else []
+                key = next(k.key for k in keys if kid is None or k.key_id == kid)
+            claims = jwt.decode(token, key, algorithms=self.ALGORITHMS, audience=self.audience,
+                                issuer=self.issuer, options={"require": ["exp", "iss", "aud", "sub"]})
+        except (jwt.PyJWTError, StopIteration, ValueError):
+            return None
+        granted = claims.get(self.claim) or []
+        if isinstance(granted, str):
+            granted = granted.split()
+        perms = frozenset(p.split(":", 1)[1] for p in granted if p in ("codec:decode", "codec:encode"))
+        return Principal(f"oidc {claims['sub']}", perms)
 
 
 class CodecService:
-    """What the HTTP handler needs: the codec, who may use it, for which namespaces, from which origin."""
+    """The codec, who may use it for what, for which namespaces, from which browser origins."""
 
     def __init__(
         self,
         codec: EncryptionCodec,
-        tokens: dict[str, str],
+        tokens: Mapping[str, str | Principal],
         namespaces: set[str],
         origins: set[str],
         *,
-        ui_without_token: bool = False,
+        ui_session: str | None = None,
+        oidc: OidcVerifier | None = None,
     ) -> None:
         self.codec = codec
-        self.tokens = tokens
+        self.tokens = {t: p if isinstance(p, Principal) else Principal(p, frozenset({DECODE}))
+                       for t, p in tokens.items()}
         self.namespaces = namespaces
         self.origins = origins
-        self.ui_without_token = ui_without_token
+        self.ui_session = ui_session
+        self.oidc = oidc
 
-    def principal(self, authorization: str | None, origin: str | None) -> str | None:
-        if authorization and authorization.lower().startswith("bearer "):
-            given = authorization[7:].strip()
-            for token, who in self.tokens.items():
-                if hmac.compare_digest(given.encode(), token.encode()):
-                    return who
+    def principal(self, authorization: str | None, session: str | None, origin: str | None) -> Principal | None:
+        if session is not None:
+            if (self.ui_session and hmac.compare_digest(session.encode(), self.ui_session.encode())
+                    and origin in self.origins):
+                return Principal(f"web-ui {origin}", frozenset({DECODE}))
             return None
-        if self.ui_without_token and origin in self.origins:
-            return f"web-ui {origin}"
+        if not authorization or not authorization.lower().startswith("bearer "):
+            return None
+        given = authorization[7:].strip()
+        for token, who in self.tokens.items():
+            if hmac.compare_digest(given.encode(), token.encode()):
+                return who
+        if self.oidc is not None and given.count(".") == 2:
+            return self.oidc.verify(given)
         return None
 
 
-class Handler(BaseHTTPRequestHandler):
-    service: CodecService
-    server_version = "judicial-emergency-codec/1"
+SERVICE = web.AppKey("service", CodecService)
 
-    def log_message(self, format: str, *args: Any) -> None:  # the audit log replaces the access log
-        pass
 
-    def _cors(self) -> None:
-        origin = self.headers.get("Origin")
-        if origin and origin in self.service.origins:
-            self.send_header("Access-Control-Allow-Origin", origin)
-            self.send_header("Access-Control-Allow-Credentials", "true")
-            self.send_header("Access-Control-Allow-Methods", "POST, OPTIONS")
-            self.send_header("Access-Control-Allow-Headers", "content-type, x-namespace, authorization")
-            self.send_header("Vary", "Origin")
+def _cors(request: web.Request, service: CodecService) -> dict[str, str]:
+    origin = request.headers.get("Origin")
+    if not origin or origin not in service.origins:
+        return {}
+    return {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Allow-Credentials": "true",
+        "Access-Control-Allow-Methods": "POST, OPTIONS",
+        "Access-Control-Allow-Headers": request.headers.get(
+            "Access-Control-Request-Headers", "content-type, x-namespace, authorization"),
+        "Access-Control-Max-Age": "600",
+        "Vary": "Origin",
+    }
 
-    def _reply(self, code: int, body: dict[str, Any] | str) -> None:
-        data = (body if isinstance(body, str) else json.dumps(body)).encode()
-        self.send_response(code)
-        self._cors()
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(data)
 
-    def do_OPTIONS(self) -> None:  # CORS preflight from the Web UI
-        origin = self.headers.get("Origin")
-        self.send_response(204 if origin in self.service.origins else 403)
-        self._cors()
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+def _reply(request: web.Request, status: int, body: dict[str, Any] | str) -> web.Response:
+    service: CodecService = request.app[SERVICE]
+    text = body if isinstance(body, str) else json.dumps(body)
+    return web.Response(status=status, text=text, content_type="application/json",
+                        headers={**_cors(request, service), "Cache-Control": "no-store"})
 
-    def do_GET(self) -> None:
-        if self.path == "/health":
-            self._reply(200, {"status": "ok"})
+
+def _split(path: str) -> tuple[str | None, str]:
+    """(UI session token or None, action) from a path such as ``/ui/<token>/decode`` or ``/decode``."""
+    parts = [p for p in path.split("/") if p]
+    action = parts[-1] if parts else ""
+    session = parts[1] if len(parts) == 3 and parts[0] == UI_PREFIX else None
+    return session, action
+
+
+async def handle(request: web.Request) -> web.StreamResponse:
+    service: CodecService = request.app[SERVICE]
+    session, action = _split(request.path)
+    if request.method == "GET" and action == "health":
+        return _reply(request, 200, {"status": "ok"})
+    origin = request.headers.get("Origin")
+    if request.method == "OPTIONS":  # CORS preflight from the Web UI
+        ok = origin in service.origins
+        return web.Response(status=204 if ok else 403, headers=_cors(request, service))
+    namespace = request.headers.get("X-Namespace")
+    audit = log.bind(action=action, namespace=namespace, origin=origin, remote=request.remote,
+                     path=request.path.split("/")[-1])
+    if request.method != "POST" or action not in (DECODE, ENCODE):
+        audit.warning("codec request refused", reason="not POST …/encode or …/decode", method=request.method)
+        return _reply(request, 404, {"error": "not found: POST /encode or /decode"})
+    if origin and origin not in service.origins:
+        audit.warning("codec request refused", reason="origin not allowed")
+        return _reply(request, 403, {"error": "origin not allowed"})
+    principal = service.principal(request.headers.get("Authorization"), session, origin)
+    if principal is None:
+        audit.warning("codec request refused", reason="missing or unknown token")
+        return _reply(request, 401, {"error": "Authorization: Bearer <token> required"})
+    audit = audit.bind(principal=principal.name, officer=request.headers.get("X-Forwarded-User"))
+    if action not in principal.permissions:
+        audit.warning("codec request refused", reason=f"no {action} permission")
+        return _reply(request, 403, {"error": f"{action}: not permitted for this principal"})
+    if namespace not in service.namespaces:
+        audit.warning("codec request refused", reason="namespace not allowed")
+        return _reply(request, 403, {"error": "X-Namespace: namespace not allowed"})
+    try:
+        payloads = json_format.Parse(await request.read() or b"{}", Payloads())
+    except web.HTTPRequestEntityTooLarge:
+        audit.warning("codec request refused", reason="body too large")
+        return _reply(request, 413, {"error": f"body larger than {MAX_BODY} bytes"})
+    except (json_format.ParseError, UnicodeDecodeError):
+        audit.warning("codec request refused", reason="body is not Payloads JSON")
+        return _reply(request, 400, {"error": 'body: expected {"payloads": [...]}'})
+    key_ids = sorted({p.metadata[META_KEY_ID].decode(errors="replace") for p in payloads.payloads
+                      if p.metadata.get("encoding") == ENCODING and META_KEY_ID in p.metadata})
+    try:
+        if action == DECODE:
+            out = [service.codec.decrypt(p) for p in payloads.payloads]
         else:
-            self._reply(404, {"error": "not found"})
-
-    def do_POST(self) -> None:
-        action = self.path.rstrip("/").rsplit("/", 1)[-1]
-        if action not in ("encode", "decode"):
-            self._reply(404, {"error": "not found: POST /encode or /decode"})
-            return
-        origin = self.headers.get("Origin")
-        namespace = self.headers.get("X-Namespace")
-        audit = log.bind(action=action, namespace=namespace, origin=origin, remote=self.client_address[0])
-        if origin and origin not in self.service.origins:
-            audit.warning("codec request refused", reason="origin not allowed")
-            self._reply(403, {"error": "origin not allowed"})
-            return
-        principal = self.service.principal(self.headers.get("Authorization"), origin)
-        if principal is None:
-            audit.warning("codec request refused", reason="missing or unknown token")
-            self._reply(401, {"error": "Authorization: Bearer <token> required"})
-            return
-        # Behind the single-sign-on proxy (one token for the proxy), the officer it authenticated.
-        audit = audit.bind(principal=principal, officer=self.headers.get("X-Forwarded-User"))
-        if namespace not in self.service.namespaces:
-            audit.warning("codec request refused", reason="namespace not allowed")
-            self._reply(403, {"error": "X-Namespace: namespace not allowed"})
-            return
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            audit.warning("codec request refused", reason="body too large", bytes=length)
-            self._reply(413, {"error": f"body larger than {MAX_BODY} bytes"})
-            return
-        try:
-            payloads = json_format.Parse(self.rfile.read(length) or b"{}", Payloads())
-        except json_format.ParseError:
-            audit.warning("codec request refused", reason="body is not Payloads JSON")
-            self._reply(400, {"error": 'body: expected {"payloads": [...]}'})
-            return
-        key_ids = sorted({p.metadata[META_KEY_ID].decode(errors="replace") for p in payloads.payloads
-                          if p.metadata.get("encoding") == ENCODING and META_KEY_ID in p.metadata})
-        try:
-            if action == "decode":
-                out = [self.service.codec.decrypt(p) for p in payloads.payloads]
-            else:
-                out = [self.service.codec.encrypt(p) for p in payloads.payloads]
-        except ValueError as err:
-            audit.warning("codec " + action, payloads=len(payloads.payloads), key_ids=key_ids,
-                          result="failed", reason=str(err))
-            self._reply(422, {"error": str(err)})
-            return
-        audit.info("codec " + action, payloads=len(payloads.payloads), key_ids=key_ids, result="ok")
-        self._reply(200, json_format.MessageToJson(Payloads(payloads=out)))
+            out = [service.codec.encrypt(p) for p in payloads.payloads]
+    except ValueError as err:
+        audit.warning("codec " + action, payloads=len(payloads.payloads), key_ids=key_ids,
+                      result="failed", reason=str(err))
+        return _reply(request, 422, {"error": str(err)})
+    audit.info("codec " + action, payloads=len(payloads.payloads), key_ids=key_ids, result="ok")
+    return _reply(request, 200, json_format.MessageToJson(Payloads(payloads=out)))
 
 
-def build_server(host: str, port: int, service: CodecService) -> ThreadingHTTPServer:
-    handler = type("BoundHandler", (Handler,), {"service": service})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+class _MalformedRequestsInOneLine(logging.Filter):
+    """aiohttp answers a malformed request (a bad ``Content-Length``) with 400 itself, and logs the
+    parser's traceback: make that one warning line instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        err = record.exc_info[1] if record.exc_info else None
+        if isinstance(err, HttpProcessingError):
+            record.msg, record.args, record.exc_info, record.exc_text = (
+                "malformed HTTP request refused: %s %s", (err.code, type(err).__name__), None, None)
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def quiet_malformed_requests() -> None:
+    """Install the one-line filter on aiohttp's server logger (the codec and acknowledgement servers)."""
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, _MalformedRequestsInOneLine) for f in server_log.filters):
+        server_log.addFilter(_MalformedRequestsInOneLine())
+
+
+def build_app(service: CodecService) -> web.Application:
+    quiet_malformed_requests()
+    app = web.Application(client_max_size=MAX_BODY)
+    app[SERVICE] = service
+    app.router.add_route("*", "/{tail:.*}", handle)
+    return app
+
+
+class ThreadServer:
+    """An aiohttp app on its own event loop and daemon thread (the embedded setup and tests)."""
+
+    def __init__(self, app: web.Application, host: str, port: int, name: str) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1)
+        started = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            asyncio.set_event_loop(self._loop)
+            try:
+                self._loop.run_until_complete(self._runner.setup())
+                site = web.TCPSite(self._runner, host, port)
+                self._loop.run_until_complete(site.start())
+                self.port = self._runner.addresses[0][1]
+            except BaseException as err:  # the port is taken, say
+                failure.append(err)
+                started.set()
+                return
+            started.set()
+            self._loop.run_forever()
+            self._loop.run_until_complete(self._runner.cleanup())
+            self._loop.close()
+
+        self._thread = threading.Thread(target=run, name=name, daemon=True)
+        self._thread.start()
+        started.wait(30)
+        if failure:
+            raise RuntimeError(f"{name}: cannot listen on {host}:{port}: {failure[0]}")
+
+    def shutdown(self) -> None:
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+
+    def server_close(self) -> None:  # the http.server name, kept for callers
+        self.shutdown()
+
+
+def serve_in_thread(host: str, port: int, service: CodecService) -> ThreadServer:
+    """Start the codec server on a daemon thread; ``.shutdown()`` stops it."""
+    return ThreadServer(build_app(service), host, port, "codec-server")
 
 
 def _is_loopback(host: str) -> bool:
@@ -206,35 +351,43 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
-def service_from_env(*, ui_without_token: bool = False, host: str = "127.0.0.1") -> CodecService:
+def service_from_env(*, ui_session: str | None = None, host: str = "127.0.0.1") -> CodecService:
     keyring = load_keyring()
     if keyring is None:
         raise CodecConfigError("EMERGENCY_CODEC_KEYS_FILE or EMERGENCY_CODEC_KEYS: required (no keys, nothing to decode)")
     tokens = load_tokens()
-    if ui_without_token and not _is_loopback(host):
-        raise CodecConfigError("--ui-without-token: only on a loopback address (the embedded setup)")
-    if not tokens and not ui_without_token:
-        raise CodecConfigError("CODEC_SERVER_TOKENS_FILE or CODEC_SERVER_TOKENS: required (who may decode)")
+    if ui_session and not _is_loopback(host):
+        raise CodecConfigError("the dev UI's session path: only on a loopback address (the embedded setup)")
+    oidc = None
+    if os.environ.get("CODEC_SERVER_OIDC_JWKS"):
+        issuer, audience = os.environ.get("CODEC_SERVER_OIDC_ISSUER"), os.environ.get("CODEC_SERVER_OIDC_AUDIENCE")
+        if not issuer or not audience:
+            raise CodecConfigError("CODEC_SERVER_OIDC_ISSUER and CODEC_SERVER_OIDC_AUDIENCE: required with CODEC_SERVER_OIDC_JWKS")
+        oidc = OidcVerifier(os.environ["CODEC_SERVER_OIDC_JWKS"], issuer, audience,
+                            os.environ.get("CODEC_SERVER_OIDC_CLAIM", "permissions"))
+    if not tokens and not ui_session and oidc is None:
+        raise CodecConfigError("CODEC_SERVER_TOKENS_FILE, CODEC_SERVER_TOKENS or CODEC_SERVER_OIDC_JWKS: required (who may decode)")
     namespaces = {n.strip() for n in os.environ.get("CODEC_SERVER_NAMESPACES", "default").split(",") if n.strip()}
     origins = {o.strip().rstrip("/") for o in
                os.environ.get("CODEC_SERVER_CORS_ORIGINS", ",".join(DEFAULT_ORIGINS)).split(",") if o.strip()}
-    return CodecService(EncryptionCodec(keyring), tokens, namespaces, origins, ui_without_token=ui_without_token)
+    return CodecService(EncryptionCodec(keyring), tokens, namespaces, origins, ui_session=ui_session, oidc=oidc)
 
 
-def serve_in_thread(host: str, port: int, service: CodecService) -> ThreadingHTTPServer:
-    """Start the codec server on a daemon thread (the embedded setup and tests); ``.shutdown()`` stops it."""
-    server = build_server(host, port, service)
-    threading.Thread(target=server.serve_forever, name="codec-server", daemon=True).start()
-    return server
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.chmod(path, 0o600)
 
 
 class EmbeddedCodec:
     """Encryption for the embedded setup (``./dev.sh up``): on by default.
 
     Unless keys are configured already, a key file ``var/codec-keys.json`` (one AES-256-GCM key, mode
-    0600) is created on first start and ``EMERGENCY_CODEC_KEYS_FILE`` points at it for this process
-    (worker, sample start). A token for the CLI is kept in ``var/codec-token`` (mode 0600). The codec
-    server runs on a thread on 127.0.0.1; the dev UI (no login) decodes without a token.
+    0600) is created on first start; every process of the project finds it there
+    (``infra.codec.DEFAULT_KEYS_FILE``). A token for the ``temporal`` CLI (decode and encode) is kept
+    in ``var/codec-token`` (mode 0600). The dev UI, which has no login, decodes through a per-session
+    path (a new random token each start, never written to disk).
     """
 
     def __init__(self, var: Path, port: int, ui_origins: list[str]) -> None:
@@ -247,25 +400,31 @@ class EmbeddedCodec:
             os.environ[ENV_KEYS_FILE] = str(keys)
         token_file = var / "codec-token"
         if not token_file.exists():
-            import secrets
-
-            fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(32))
+            _write_private(token_file, secrets.token_urlsafe(32))
         self.token = token_file.read_text().strip()
-        os.environ.setdefault("CODEC_SERVER_TOKENS", json.dumps({"duty-officer-cli": self.token}))
+        os.environ.setdefault("CODEC_SERVER_TOKENS", json.dumps(
+            {"duty-officer-cli": {"token": self.token, "permissions": [DECODE, ENCODE]}}))
         os.environ.setdefault("CODEC_SERVER_CORS_ORIGINS", ",".join(ui_origins))
-        self.endpoint = f"http://127.0.0.1:{port}"
-        self.server = serve_in_thread("127.0.0.1", port, service_from_env(ui_without_token=True))
-
-    def cli_env(self) -> str:
-        """The line an operator pastes so the ``temporal`` CLI shows decrypted payloads."""
-        return (f"export TEMPORAL_CODEC_ENDPOINT={self.endpoint} "
-                f"TEMPORAL_CODEC_AUTH=\"Bearer $(cat var/codec-token)\"")
+        session = secrets.token_urlsafe(24)
+        self.server = serve_in_thread("127.0.0.1", port, service_from_env(ui_session=session))
+        self.endpoint = f"http://127.0.0.1:{self.server.port}"
+        self.ui_endpoint = f"{self.endpoint}/{UI_PREFIX}/{session}"
 
     def stop(self) -> None:
         self.server.shutdown()
-        self.server.server_close()
+
+
+async def _serve(host: str, port: int, service: CodecService) -> None:
+    runner = web.AppRunner(build_app(service), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    log.info("codec server started", address=f"http://{host}:{port}", namespaces=sorted(service.namespaces),
+             origins=sorted(service.origins), principals=sorted({p.name for p in service.tokens.values()}),
+             oidc=service.oidc is not None)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -274,24 +433,19 @@ def main(argv: list[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--host", default=os.environ.get("CODEC_SERVER_HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("CODEC_SERVER_PORT", DEFAULT_PORT)))
-    p.add_argument("--ui-without-token", action="store_true",
-                   help="embedded setup only (loopback): the dev UI, which has no login, may decode without a token")
     args = p.parse_args(argv)
     try:
-        service = service_from_env(ui_without_token=args.ui_without_token, host=args.host)
+        service = service_from_env(host=args.host)
     except CodecConfigError as err:
         log.error("configuration error", error=str(err))
         return 2
-    server = build_server(args.host, args.port, service)
-    log.info("codec server started", address=f"http://{args.host}:{args.port}", namespaces=sorted(service.namespaces),
-             origins=sorted(service.origins), principals=sorted(set(service.tokens.values())),
-             ui_without_token=args.ui_without_token)
     try:
-        server.serve_forever()
+        asyncio.run(_serve(args.host, args.port, service))
     except KeyboardInterrupt:
         pass
-    finally:
-        server.server_close()
+    except OSError as err:
+        log.error("codec server failed", error=str(err))
+        return 1
     return 0
 
 

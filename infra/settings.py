@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from temporalio.client import Client
@@ -35,25 +36,38 @@ def connect_config() -> dict[str, Any]:
     return config
 
 
-def data_converter(environ: dict[str, str] | None = None) -> DataConverter:
-    """The one data converter of the worker, the starter, the SDK door and the Replayer: pydantic, plus
-    payload encryption (``infra/codec.py``) when keys are configured (``EMERGENCY_CODEC_KEYS_FILE`` or
-    ``EMERGENCY_CODEC_KEYS``); failure messages and stack traces are then encrypted too."""
-    from infra.codec import EncryptionCodec, load_keyring
+def data_converter(environ: Mapping[str, str] | None = None, *, worker: bool = False) -> DataConverter:
+    """The one data converter of the worker, the starter, the SDK door and the bench: pydantic plus
+    payload encryption (``infra/codec.py``); failure messages and stack traces are encrypted too.
 
-    keyring = load_keyring(environ)
+    Fail closed: without keys (``EMERGENCY_CODEC_KEYS_FILE``, ``EMERGENCY_CODEC_KEYS`` or the dev
+    stack's ``var/codec-keys.json``) it raises :class:`infra.codec.CodecConfigError`, unless plain
+    text was chosen explicitly with ``EMERGENCY_INSECURE_PLAINTEXT=1`` (a warning is printed).
+    ``worker=True``: payloads that arrive unencrypted are refused (``infra.guard``)."""
+    from infra.codec import EncryptionCodec, require_keyring
+
+    keyring = require_keyring(environ)
     if keyring is None:
         return pydantic_data_converter
     return dataclasses.replace(
         pydantic_data_converter,
-        payload_codec=EncryptionCodec(keyring),
+        payload_codec=EncryptionCodec(keyring, refuse_plaintext=worker),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
 
 
-async def connect(**overrides: Any) -> Client:
-    """A client with the project's data converter (pydantic, encrypted when keys are configured)."""
+async def connect(*, worker: bool = False, **overrides: Any) -> Client:
+    """A client with the project's data converter (encrypted; see :func:`data_converter`).
+
+    An unreachable server is one line naming the address and the variable to set."""
     config = connect_config()
-    config.setdefault("data_converter", data_converter())
+    if "data_converter" not in overrides:
+        config["data_converter"] = data_converter(worker=worker)
     config.update(overrides)
-    return await Client.connect(**config)
+    try:
+        return await Client.connect(**config)
+    except RuntimeError as err:
+        raise RuntimeError(
+            f"cannot reach Temporal at {config['target_host']} (set TEMPORAL_ADDRESS; "
+            f"./dev.sh up prints it): {str(err).splitlines()[0][:200]}"
+        ) from None

@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from plan.ids import alert_id_problem
+
 from plan.agencies import Agency
 
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -184,6 +186,9 @@ class L4Case(_Model):
         return self
 
 
+_PEOPLE = {"subject", "reporter", "commander", "complainant", "help_seeker"}
+
+
 class IncidentInput(_Model):
     """What starts an incident (the 000 §4.2 information report, plus routing data)."""
 
@@ -230,6 +235,10 @@ class IncidentInput(_Model):
     @model_validator(mode="after")
     def _subject_for_correction_incidents(self) -> IncidentInput:
         t = self.incident_type
+        if self.alert_id is not None:  # stored and shown in plain text: no personal data (plan/ids.py)
+            problem = alert_id_problem(self.alert_id, self.model_dump(mode="json", include=_PEOPLE))
+            if problem:
+                raise ValueError(f"alert_id: {problem}; use the command centre's alert number")
         if t.is_correction and self.subject is None:
             raise ValueError(f"subject: required for correction incident {t.value}")
         if t is IncidentType.C9 and self.epidemic is None:

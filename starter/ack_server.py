@@ -1,21 +1,30 @@
 """Acknowledgement endpoint (回执): gateways call it back when a notification reached its receiver.
 
     POST /ack/<channel name>
-    X-Signature-256: sha256=<hex HMAC-SHA256 of the body with that channel's secret>
-    {"key": "<the key the notification carried>", "by": "110指挥中心 接警员 0371", "at": "<ISO time, optional>"}
+    X-Signature-256: sha256=<hex HMAC-SHA256 of the body with the route's secret>
+    {"ack_key": "<the ack_key the notification carried>", "by": "110指挥中心 接警员 0371",
+     "timestamp": 1764577200, "nonce": "<16-100 characters, new for every callback>", "at": "<ISO time, optional>"}
 
-The key is ``<workflow id>/<step>/<recipient>`` (a roster route adds ``#<route id>``, dropped here);
-workflow ids contain no ``/`` (``starter.api.incident_workflow_id``), so the workflow is the part
-before the first ``/``. The server sends the workflow's ``acknowledge`` signal; the workflow meets the
-acknowledgement deadline, or records a key it does not know as refused. Answers: 200 sent,
-400 malformed body, 401 bad or missing signature, 404 unknown channel or incident, 405/411/413
-bad request shape, 503 Temporal unavailable (the gateway should retry). Never a stack trace.
+Only the right party can confirm a call:
 
-    EMERGENCY_CHANNELS=config/channels.json ACK_SERVER_HOST=0.0.0.0 ACK_SERVER_PORT=8090 \
-        python -m starter.ack_server
+- **bound to the route**: ``ack_key`` is the URL-safe base64 (RFC 4648 §5, no padding) of the
+  delivery key ``<workflow id>/<step>/<recipient>#<route id>``, so it names the incident, the step,
+  the recipient and the roster route (contact) it was sent to; any valid workflow id (Chinese
+  characters, ``/``) survives the round trip. The route must belong to the channel in the path (per
+  the roster, ``EMERGENCY_ROSTER``), and the signature key is that route's own secret,
+  the hex ``HMAC-SHA256(<channel secret>, "judicial-emergency/ack-route/v1|" + <route id>)``
+  (``python -m starter.ack_server route-secret <channel> <route id>`` prints it for the contact). A
+  secret of one channel or route never confirms a notification sent on another.
+- **fresh, once**: ``timestamp`` (Unix seconds) must be within ``ACK_REPLAY_WINDOW_SECONDS`` (default
+  300) of now, and a ``nonce`` is accepted once within that window (409 on a replay).
 
-Secrets: each webhook / SMS channel's ``secret`` from the channel configuration (the same secret
-signs our requests to that gateway and its callbacks to us).
+The server then sends the workflow's ``acknowledge`` signal (the key without the route). Answers:
+200 sent, 400 malformed, 401 bad signature, a route of another channel or a stale timestamp, 404
+unknown channel or incident, 409 replay, 413 too large, 503 Temporal unavailable (retry). Never a
+stack trace. Built on aiohttp.
+
+    EMERGENCY_CHANNELS=config/channels.json EMERGENCY_ROSTER=config/roster.json \
+        ACK_SERVER_HOST=0.0.0.0 ACK_SERVER_PORT=8090 python -m starter.ack_server
 """
 
 from __future__ import annotations
@@ -24,21 +33,25 @@ import asyncio
 import json
 import os
 import re
-from collections.abc import Mapping
+import sys
+import time
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from http import HTTPStatus
 
 import structlog
+from aiohttp import web
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.http import SIGNATURE_HEADER, verify
+from activities.http import SIGNATURE_HEADER, decode_key, encode_key, route_secret, verify
 
 log = structlog.get_logger("starter.ack_server")
 
 MAX_BODY = 16 * 1024
-_CHANNEL = re.compile(r"^/ack/([a-z0-9][a-z0-9_.\-]{0,39})/?$")
-_WORKFLOW_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,200}$")
+DEFAULT_WINDOW = 300
+_CHANNEL = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,39}$")
+_NONCE = re.compile(r"^[A-Za-z0-9_\-]{16,100}$")
 
 
 class BadRequest(Exception):
@@ -48,45 +61,120 @@ class BadRequest(Exception):
         self.reason = reason
 
 
-def parse_ack(body: bytes) -> tuple[str, str, str, str | None]:
-    """(workflow id, notification key, by, at) from a callback body, or :class:`BadRequest`."""
+def split_key(key: str) -> tuple[str, str, str]:
+    """(workflow id, notification key, route id) of ``<workflow id>/<step>/<recipient>#<route id>``;
+    the workflow id may itself contain ``/`` or ``#`` (step, recipient and route never do)."""
+    notification_key, sep, route = key.rpartition("#")
+    parts = notification_key.rsplit("/", 2)
+    if not sep or not route or len(parts) != 3 or not all(parts):
+        raise ValueError
+    return parts[0], notification_key, route
+
+
+def parse_ack(body: bytes, now: float, window: float) -> tuple[str, str, str, str, str, str | None]:
+    """(workflow id, notification key, route id, nonce, by, at) from a callback body, or BadRequest."""
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise BadRequest(HTTPStatus.BAD_REQUEST, "body: not JSON") from None
     if not isinstance(data, dict):
         raise BadRequest(HTTPStatus.BAD_REQUEST, "body: not a JSON object")
-    key, by, at = data.get("key"), data.get("by"), data.get("at")
-    if not isinstance(key, str) or not key or len(key) > 400:
-        raise BadRequest(HTTPStatus.BAD_REQUEST, "key: required, a string")
+    by, at, ts, nonce = data.get("by"), data.get("at"), data.get("timestamp"), data.get("nonce")
+    try:
+        wf_id, key, route = split_key(decode_key(str(data.get("ack_key") or "")))
+    except ValueError:
+        raise BadRequest(HTTPStatus.BAD_REQUEST, "ack_key: required, the ack_key the notification carried") from None
     if not isinstance(by, str) or not by.strip() or len(by) > 200:
         raise BadRequest(HTTPStatus.BAD_REQUEST, "by: required, who confirmed (at most 200 characters)")
+    if not isinstance(ts, int) or isinstance(ts, bool):
+        raise BadRequest(HTTPStatus.BAD_REQUEST, "timestamp: required, Unix seconds")
+    if abs(now - ts) > window:
+        raise BadRequest(HTTPStatus.UNAUTHORIZED, f"timestamp: outside the {window:.0f} s window (clock or replay)")
+    if not isinstance(nonce, str) or not _NONCE.match(nonce):
+        raise BadRequest(HTTPStatus.BAD_REQUEST, "nonce: required, 16-100 URL-safe characters")
     if at is not None:
         try:
             if not isinstance(at, str) or datetime.fromisoformat(at).tzinfo is None:
                 raise ValueError
         except ValueError:
             raise BadRequest(HTTPStatus.BAD_REQUEST, "at: an ISO time with its offset") from None
-    notification_key = key.split("#", 1)[0]
-    parts = notification_key.split("/")
-    if len(parts) < 3 or not all(parts) or not _WORKFLOW_ID.match(parts[0]):
-        raise BadRequest(HTTPStatus.BAD_REQUEST, "key: not <workflow id>/<step>/<recipient>")
-    return parts[0], notification_key, by.strip(), at
+    return wf_id, key, route, nonce, by.strip(), at
+
+
+def route_channels(roster) -> Callable[[str], set[str]]:
+    """route id -> the channels it may be sent on, from a :class:`plan.roster.Roster`."""
+    from plan.agencies import Agency
+
+    table: dict[str, set[str]] = {}
+    for agency, route in roster.agencies.items():
+        for c in [*route.contacts, *(c for cs in route.jurisdictions.values() for c in cs)]:
+            table.setdefault(f"{agency.value}.{c.id}", set()).add(c.channel)
+    for pid, person in roster.people.items():
+        for c in person.contacts:
+            table.setdefault(f".{pid}.{c.id}", set()).add(c.channel)
+    if roster.default_channel:
+        for agency in Agency:
+            table.setdefault(f"{agency.value}.default", set()).add(roster.default_channel)
+
+    def lookup(route_id: str) -> set[str]:
+        if route_id in table:
+            return table[route_id]
+        unit, _, rest = route_id.partition(".")  # <unit>.<person>.<contact>
+        return table.get(f".{rest}", set()) if unit and "." in rest else set()
+
+    return lookup
+
+
+class NonceCache:
+    """Nonces seen within the replay window (one process; run one ack server per roster)."""
+
+    def __init__(self, window: float) -> None:
+        self.window = window
+        self._seen: dict[str, float] = {}
+
+    def first_use(self, nonce: str, now: float) -> bool:
+        if len(self._seen) > 10_000:
+            self._seen = {n: t for n, t in self._seen.items() if t > now - 2 * self.window}
+        if nonce in self._seen and self._seen[nonce] > now - 2 * self.window:
+            return False
+        self._seen[nonce] = now
+        return True
 
 
 class AckServer:
     """The HTTP endpoint; ``start()`` binds (port 0 = any free port), ``close()`` stops."""
 
-    def __init__(self, client: Client, secrets: Mapping[str, bytes], host: str = "127.0.0.1", port: int = 8090) -> None:
+    def __init__(
+        self,
+        client: Client,
+        secrets: Mapping[str, bytes],
+        routes: Callable[[str], set[str]],
+        host: str = "127.0.0.1",
+        port: int = 8090,
+        *,
+        window: float | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.client = client
         self.secrets = dict(secrets)
+        self.routes = routes
         self.host = host
         self.port = port
-        self._server: asyncio.Server | None = None
+        self.window = float(window if window is not None else os.environ.get("ACK_REPLAY_WINDOW_SECONDS", DEFAULT_WINDOW))
+        self.clock = clock
+        self.nonces = NonceCache(self.window)
+        self._runner: web.AppRunner | None = None
 
     async def start(self) -> AckServer:
-        self._server = await asyncio.start_server(self._serve, self.host, self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
+        from infra.codec_server import quiet_malformed_requests
+
+        quiet_malformed_requests()
+        app = web.Application(client_max_size=MAX_BODY)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.host, self.port).start()
+        self.port = self._runner.addresses[0][1]
         log.info("ack server listening", host=self.host, port=self.port, channels=sorted(self.secrets))
         return self
 
@@ -95,9 +183,8 @@ class AckServer:
         return f"http://{self.host}:{self.port}"
 
     async def close(self) -> None:
-        if self._server:
-            self._server.close()
-            await self._server.wait_closed()
+        if self._runner:
+            await self._runner.cleanup()
 
     async def __aenter__(self) -> AckServer:
         return await self.start()
@@ -105,67 +192,42 @@ class AckServer:
     async def __aexit__(self, *exc) -> None:
         await self.close()
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _handle(self, request: web.Request) -> web.Response:
         try:
-            status, body = await asyncio.wait_for(self._handle(reader), timeout=30)
+            status, body = await self._ack(request)
         except BadRequest as err:
             status, body = err.status, {"error": err.reason}
-        except (asyncio.TimeoutError, asyncio.IncompleteReadError, ConnectionError, ValueError):
-            status, body = HTTPStatus.BAD_REQUEST, {"error": "malformed HTTP request"}
+        except web.HTTPRequestEntityTooLarge:
+            status, body = HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": f"body over {MAX_BODY} bytes"}
         except Exception as err:  # never a stack trace to the caller
             log.error("ack failed", error=type(err).__name__)
             status, body = HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "internal error"}
-        payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        head = (
-            f"HTTP/1.1 {status.value} {status.phrase}\r\nContent-Type: application/json; charset=utf-8\r\n"
-            f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
-        )
-        try:
-            writer.write(head.encode("ascii") + payload)
-            await writer.drain()
-            writer.close()
-            await writer.wait_closed()
-        except ConnectionError:
-            pass
+        return web.json_response(body, status=status.value, dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
-    async def _handle(self, reader: asyncio.StreamReader) -> tuple[HTTPStatus, dict]:
-        request_line = (await reader.readuntil(b"\r\n")).decode("latin-1").strip()
-        try:
-            method, target, _version = request_line.split(" ", 2)
-        except ValueError:
-            raise BadRequest(HTTPStatus.BAD_REQUEST, "malformed request line") from None
-        headers: dict[str, str] = {}
-        while True:
-            line = (await reader.readuntil(b"\r\n")).decode("latin-1")
-            if line in ("\r\n", ""):
-                break
-            if len(headers) > 100:
-                raise BadRequest(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "too many headers")
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        path = target.split("?", 1)[0]
-        if method == "GET" and path == "/healthz":
+    async def _ack(self, request: web.Request) -> tuple[HTTPStatus, dict]:
+        parts = [p for p in request.path.split("/") if p]
+        if request.method == "GET" and parts == ["healthz"]:
             return HTTPStatus.OK, {"ok": True}
-        match = _CHANNEL.match(path)
-        if not match:
+        if len(parts) != 2 or parts[0] != "ack" or not _CHANNEL.match(parts[1]):
             raise BadRequest(HTTPStatus.NOT_FOUND, "POST /ack/<channel>")
-        if method != "POST":
+        if request.method != "POST":
             raise BadRequest(HTTPStatus.METHOD_NOT_ALLOWED, "POST only")
-        channel = match.group(1)
+        channel = parts[1]
         secret = self.secrets.get(channel)
         if secret is None:
             raise BadRequest(HTTPStatus.NOT_FOUND, f"unknown channel {channel}")
-        try:
-            length = int(headers["content-length"])
-        except (KeyError, ValueError):
-            raise BadRequest(HTTPStatus.LENGTH_REQUIRED, "Content-Length required") from None
-        if length < 0 or length > MAX_BODY:
-            raise BadRequest(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body over {MAX_BODY} bytes")
-        body = await reader.readexactly(length)
-        if not verify(secret, body, headers.get(SIGNATURE_HEADER.lower())):
+        body = await request.read()
+        now = self.clock()
+        wf_id, key, route, nonce, by, at = parse_ack(body, now, self.window)
+        if channel not in self.routes(route):
+            log.warning("ack refused: route not on this channel", channel=channel)
+            raise BadRequest(HTTPStatus.UNAUTHORIZED, "ack_key: this notification was not sent on this channel")
+        if not verify(route_secret(secret, route), body, request.headers.get(SIGNATURE_HEADER)):
             log.warning("ack refused: bad signature", channel=channel)
             raise BadRequest(HTTPStatus.UNAUTHORIZED, f"{SIGNATURE_HEADER}: missing or wrong signature")
-        wf_id, key, by, at = parse_ack(body)
+        if not self.nonces.first_use(nonce, now):
+            log.warning("ack refused: replay", channel=channel)
+            raise BadRequest(HTTPStatus.CONFLICT, "nonce: already used (replay)")
         signal = {"key": key, "by": by} | ({"at": at} if at else {})
         try:
             await self.client.get_workflow_handle(wf_id).signal("acknowledge", signal)
@@ -178,14 +240,25 @@ class AckServer:
         return HTTPStatus.OK, {"ok": True, "workflow_id": wf_id}
 
 
-async def serve(stop: asyncio.Event | None = None) -> None:
+def _config():
     from activities.channel_config import channel_secrets, load_channels
+    from plan.agencies import DEFAULT_DIRECTORY_PATH, load_directory
+    from plan.roster import load_roster
+
+    path, roster_path = os.environ.get("EMERGENCY_CHANNELS"), os.environ.get("EMERGENCY_ROSTER")
+    if not path or not roster_path:
+        raise SystemExit("error: EMERGENCY_CHANNELS and EMERGENCY_ROSTER: set them to the channel configuration "
+                         "and the roster (the secrets to verify, and which channel each route uses)")
+    cfg = load_channels(path)
+    directory = load_directory(os.environ.get("EMERGENCY_DIRECTORY") or DEFAULT_DIRECTORY_PATH)
+    roster = load_roster(roster_path, directory=directory, channels={"outbox", *cfg.channels})
+    return channel_secrets(cfg), route_channels(roster)
+
+
+async def serve(stop: asyncio.Event | None = None) -> None:
     from infra.settings import connect
 
-    path = os.environ.get("EMERGENCY_CHANNELS")
-    if not path:
-        raise SystemExit("error: EMERGENCY_CHANNELS: set it to the channel configuration (the secrets to verify)")
-    secrets = channel_secrets(load_channels(path))
+    secrets, routes = _config()
     client = await connect()
     host = os.environ.get("ACK_SERVER_HOST", "127.0.0.1")
     port = int(os.environ.get("ACK_SERVER_PORT", "8090"))
@@ -198,18 +271,35 @@ async def serve(stop: asyncio.Event | None = None) -> None:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):
             pass
-    async with AckServer(client, secrets, host, port):
+    async with AckServer(client, secrets, routes, host, port):
         await stop.wait()
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     from infra import logging as logs
+    from infra.codec import CodecConfigError
     from plan.agencies import DirectoryError
 
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["route-secret"]:
+        if len(argv) != 3:
+            print("usage: python -m starter.ack_server route-secret <channel> <route id>", file=sys.stderr)
+            return 2
+        try:
+            secrets, routes = _config()
+        except DirectoryError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        channel, route = argv[1], argv[2]
+        if channel not in secrets or channel not in routes(route):
+            print(f"error: route {route} is not sent on channel {channel} (or the channel has no secret)", file=sys.stderr)
+            return 2
+        print(route_secret(secrets[channel], route).decode(), flush=True)  # os._exit below does not flush
+        return 0
     logs.configure()
     try:
         asyncio.run(serve())
-    except DirectoryError as err:
+    except (DirectoryError, CodecConfigError) as err:
         log.error("configuration error", error=str(err))
         return 2
     except (RuntimeError, OSError) as err:
@@ -221,3 +311,5 @@ def main() -> int:
 if __name__ == "__main__":
     code = main()
     os._exit(code)  # no interpreter teardown: the SDK's runtime can abort there (sdk-python #300)
+
+__all__ = ["AckServer", "encode_key", "route_secret", "route_channels"]

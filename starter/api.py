@@ -18,7 +18,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import structlog
 from pydantic import ValidationError
@@ -32,7 +33,9 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from infra import search_attributes as sa
+from infra.codec import ENV_KEYS_FILE, CodecConfigError, PayloadDecryptError
 from infra.settings import connect, task_queue
+from plan.ids import workflow_id_problem
 from plan.models import (
     FLOW_ZH,
     REPORT_ADAPTER,
@@ -47,6 +50,7 @@ from plan.models import (
 from workflows import INCIDENT_WORKFLOWS, workflow_type_name
 
 log = structlog.get_logger("starter.api")
+T = TypeVar("T")
 
 
 class InvalidInput(ValueError):
@@ -55,6 +59,36 @@ class InvalidInput(ValueError):
 
 class ReportRefused(ValueError):
     """The incident refused a report; the message is the workflow's reason."""
+
+
+class PayloadUnreadable(CodecConfigError):
+    """What Temporal returned cannot be decrypted here: no keys, or not the key it was written with."""
+
+
+def unreadable_payload(err: BaseException) -> PayloadUnreadable | None:
+    """The one line for a payload this process cannot decode (no traceback), or None."""
+    seen: BaseException | None = err
+    while seen is not None:
+        text = str(seen)
+        if isinstance(seen, PayloadDecryptError):
+            return PayloadUnreadable(f"cannot decrypt the incident's data: {text}")
+        if "binary/encrypted" in text or "binary/unencrypted-refused" in text:
+            return PayloadUnreadable(
+                f"the incident's data is encrypted and this process has no keys: set {ENV_KEYS_FILE} "
+                "(./dev.sh up writes var/codec-keys.json) or, for the temporal CLI, TEMPORAL_CODEC_ENDPOINT"
+            )
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+async def _decoded(awaitable: Awaitable[T]) -> T:
+    try:
+        return await awaitable
+    except (KeyError, ValueError, RuntimeError, TypeError) as err:
+        unreadable = unreadable_payload(err)
+        if unreadable is not None:
+            raise unreadable from None
+        raise
 
 
 @dataclass(frozen=True)
@@ -159,6 +193,9 @@ class IncidentClient:
         incident = parse_incident(data)
         wf_type = workflow_type_name(incident.incident_type)
         wf_id = workflow_id or incident_workflow_id(incident)
+        problem = workflow_id_problem(wf_id, incident.model_dump(mode="json"))
+        if problem:  # stored and listed in plain text: never personal data (plan/ids.py)
+            raise InvalidInput(f"invalid workflow id: {problem}")
         options: dict[str, Any] = {
             "id": wf_id,
             "task_queue": self.task_queue,
@@ -200,9 +237,9 @@ class IncidentClient:
         """Send a progress report as an update: a refusal raises ReportRefused with the reason."""
         report = parse_report(data)
         try:
-            return await self.handle(workflow_id).execute_update(
+            return await _decoded(self.handle(workflow_id).execute_update(
                 "submit_report", report, result_type=ReportReceipt
-            )
+            ))
         except WorkflowUpdateFailedError as err:
             cause = err.cause
             reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
@@ -230,13 +267,13 @@ class IncidentClient:
         return f"incident {workflow_id}: {err.message}"
 
     async def status(self, workflow_id: str) -> IncidentStatus:
-        return await self.handle(workflow_id).query("status", result_type=IncidentStatus)
+        return await _decoded(self.handle(workflow_id).query("status", result_type=IncidentStatus))
 
     async def accountability(self, workflow_id: str) -> AccountabilityRecord:
         """001 §7(4): every required report of the incident, on time, late or missing."""
-        return await self.handle(workflow_id).query("accountability", result_type=AccountabilityRecord)
+        return await _decoded(self.handle(workflow_id).query("accountability", result_type=AccountabilityRecord))
 
     async def outcome(self, workflow_id: str) -> IncidentOutcome:
         """Wait for the incident to close and return its written report and record."""
         handle = self.client.get_workflow_handle(workflow_id, result_type=IncidentOutcome)
-        return await handle.result()
+        return await _decoded(handle.result())

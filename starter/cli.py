@@ -431,6 +431,14 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as err:  # connection failures
         print(f"错误:{err}", file=sys.stderr)
         return 1
+    except (KeyError, ValueError, TypeError) as err:  # a payload this process cannot decrypt: one line
+        from starter.api import unreadable_payload
+
+        unreadable = unreadable_payload(err)
+        if unreadable is None:
+            raise
+        print(f"error: {unreadable}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
@@ -29,6 +30,11 @@ from worker import build_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+
+# The suite runs the workflows on fictitious data, mostly unencrypted, by explicit choice (every process
+# refuses to start without keys otherwise: infra/codec.py); tests/test_security.py and test_pii_scan.py
+# run without it. The dev stack's var/codec-keys.json is then not picked up either.
+os.environ.setdefault("EMERGENCY_INSECURE_PLAINTEXT", "1")
 
 
 CLOSED = dict(result="事态已平息,处置完毕", current_situation="现场秩序正常", measures_taken=["现场处置"])
@@ -70,7 +76,8 @@ class Harness:
 
     async def start(self, type_id: str, **overrides: Any) -> str:
         data = example(type_id, **overrides)
-        data["alert_id"] = f"T-{uuid.uuid4().hex[:12]}"
+        # never phone- or ID-number-shaped (plan/ids.py refuses those): no run of more than 6 digits
+        data["alert_id"] = f"T-{uuid.uuid4().hex[:6]}-{uuid.uuid4().hex[:6]}"
         wf_id = (await self.api.start(data)).workflow_id
         self.started.append(wf_id)
         return wf_id

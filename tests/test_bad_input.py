@@ -77,7 +77,8 @@ async def test_sdk_start_refuses_bad_input_naming_the_field(harness: Harness, wh
 async def test_raw_start_fails_fast_with_named_non_retryable_error(harness: Harness, payload, expected):
     """What `temporal workflow start --input` with a wrong shape does: fail at once, no retry loop."""
     handle = await harness.env.client.start_workflow(
-        "C4AbscondFromSupervision", payload, id=f"bad-{abs(hash(expected))}", task_queue=harness.queue,
+        # (at most 9 digits: an 18-digit id is refused as ID-number-shaped, plan/ids.py)
+        "C4AbscondFromSupervision", payload, id=f"bad-{abs(hash(expected)) % 10**9}", task_queue=harness.queue,
         execution_timeout=timedelta(hours=1),
     )
     harness.started.append(handle.id)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
+import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -15,10 +17,11 @@ from conftest import CLOSED, REVIEW, Harness, obligation, recipients, text_to
 from receivers import HttpReceiver, SmtpReceiver, write_sample_config
 
 from activities.channels import read_outbox
-from activities.http import sign
+from activities.http import encode_key, route_secret, sign
 from plan.models import DeadlineStatus, EntryKind, ObligationStatus
-from plan.roster import CST
-from starter.ack_server import AckServer
+from plan.agencies import load_directory
+from plan.roster import CST, load_roster
+from starter.ack_server import AckServer, route_channels
 from worker import build_worker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,14 +45,19 @@ async def stack(env, tmp_path, queue, *, alarm=None, centre=None, sms=None, rost
                 channels_path=tmp_path / "channels.json", roster_path=tmp_path / "roster.json", clock=lambda: TUESDAY_10,
             )
             secrets = {k: v.encode() for k, v in SECRETS.items()}
-            async with worker, AckServer(env.client, secrets, port=0) as acks:
+            roster_ = load_roster(tmp_path / "roster.json", directory=load_directory(), channels={"outbox", "email", *SECRETS})
+            async with worker, AckServer(env.client, secrets, route_channels(roster_), port=0) as acks:
                 yield dict(alarm=alarm_gw, centre=centre_gw, sms=sms_gw, smtp=smtp, acks=acks,
                            h=Harness(env, queue, tmp_path / "outbox.jsonl"))
 
 
 async def callback(acks: AckServer, channel: str, body: dict, secret: str | None = None) -> httpx.Response:
+    """A gateway's callback for the delivery key ``body["key"]``: its ack_key, a timestamp and a fresh
+    nonce, signed with the route's own secret (starter/ack_server.py)."""
+    key = body.pop("key", "")
+    body = {"ack_key": encode_key(key), "timestamp": int(time.time()), "nonce": uuid.uuid4().hex, **body}
     raw = json.dumps(body, ensure_ascii=False).encode()
-    sig = sign((secret or SECRETS[channel]).encode(), raw)
+    sig = sign(route_secret((secret or SECRETS[channel]).encode(), key.rpartition("#")[2]), raw)
     async with httpx.AsyncClient() as c:
         return await c.post(f"{acks.url}/ack/{channel}", content=raw, headers={"X-Signature-256": sig})
 
@@ -102,7 +110,9 @@ async def test_c1_end_to_end_through_webhook_sms_and_email(env, tmp_path):
         # the incident waits for the centre to confirm its closing messages too, then completes
         for step in ("feedback-on-close", "written-report"):
             await h.until(wf, lambda st, step=step: any(d.id == f"ack/{step}/command_centre" for d in st.deadlines))
-            r = await callback(s["acks"], "centre-webhook", {"key": f"{wf}/{step}/command_centre", "by": "指挥中心 值班长"})
+            key = next(r.json()["key"] for r in s["centre"].delivered.values()
+                       if r.json()["workflow_id"] == wf and r.json()["step"] == step)
+            r = await callback(s["acks"], "centre-webhook", {"key": key, "by": "指挥中心 值班长"})
             assert r.status_code == 200, r.text
         out = await h.api.outcome(wf)
     not_on_time = {o.id: o.status for o in out.accountability.obligations if o.status is not ObligationStatus.ON_TIME}
@@ -123,13 +133,13 @@ async def test_ack_callback_checks_and_a_missed_acknowledgement_escalates(env, t
         wf = await h.start("C1")
         await h.until_step(wf, "information-report", count=2)
         await h.until_step(wf, "alarm-110", count=2)
-        key = f"{wf}/alarm-110/police_110"
+        key = f"{wf}/alarm-110/police_110#police_110.110-platform"
         # bad signature, malformed bodies, unknown channel or incident: 4xx, nothing signalled
         assert (await callback(s["acks"], "alarm-gateway", {"key": key, "by": "x"}, secret="wrong-secret-000000")).status_code == 401
         assert (await callback(s["acks"], "alarm-gateway", {"key": key})).status_code == 400
         assert (await callback(s["acks"], "alarm-gateway", {"key": "no-slashes", "by": "x"})).status_code == 400
         assert (await callback(s["acks"], "fax", {"key": key, "by": "x"}, secret="whatever-secret-0000")).status_code == 404
-        r = await callback(s["acks"], "alarm-gateway", {"key": "incident-C1-nope/alarm-110/police_110", "by": "x"})
+        r = await callback(s["acks"], "alarm-gateway", {"key": "incident-C1-nope/alarm-110/police_110#police_110.110-platform", "by": "x"})
         assert r.status_code == 404 and "Traceback" not in r.text
         async with httpx.AsyncClient() as c:
             raw = await c.post(f"{s['acks'].url}/ack/alarm-gateway", content=b"{not json", headers={"X-Signature-256": sign(SECRETS["alarm-gateway"].encode(), b"{not json")})

@@ -123,8 +123,10 @@ def test_bad_key_configuration_is_named(doc, expected):
     assert expected in str(err.value)
 
 
-async def test_converter_is_plain_without_keys_and_encrypting_with_them(tmp_path):
-    assert data_converter({}) is pydantic_data_converter
+async def test_converter_refuses_without_keys_is_plain_only_by_choice_and_encrypts_with_them(tmp_path):
+    with pytest.raises(CodecConfigError, match="no payload encryption keys"):
+        data_converter({})
+    assert data_converter({"EMERGENCY_INSECURE_PLAINTEXT": "1"}) is pydantic_data_converter
     keys = tmp_path / "keys.json"
     first = add_key(keys, SM4_GCM)
     second = add_key(keys, AES_256_GCM)  # rotation: the old key stays for decoding

@@ -58,7 +58,7 @@ def test_every_workflow_type_and_branch_has_a_recorded_history():
 
 async def test_committed_histories_replay_on_todays_code():
     hs = committed()
-    replayer = Replayer(workflows=ALL_WORKFLOWS, data_converter=data_converter({}))
+    replayer = Replayer(workflows=ALL_WORKFLOWS, data_converter=data_converter({"EMERGENCY_INSECURE_PLAINTEXT": "1"}))
     results = await replayer.replay_workflows(each(list(hs.values())), raise_on_replay_failure=False)
     failed = {h.workflow_id: str(err) for h, err in zip(hs.values(), [results.replay_failures.get(h.run_id)
               for h in hs.values()]) if err}
@@ -110,7 +110,7 @@ async def test_a_patched_change_replays_old_histories_an_unpatched_one_does_not(
     old = [h for name, h in committed().items() if name.startswith("L3-")]
     assert old
     others = [w for w in ALL_WORKFLOWS if w is not LegalAid]
-    replayer = Replayer(workflows=[*others, (LegalAidPatched if patched else LegalAidUnpatched)], data_converter=data_converter({}))
+    replayer = Replayer(workflows=[*others, (LegalAidPatched if patched else LegalAidUnpatched)], data_converter=data_converter({"EMERGENCY_INSECURE_PLAINTEXT": "1"}))
     results = await replayer.replay_workflows(each(old), raise_on_replay_failure=False)
     if patched:
         assert results.replay_failures == {}
