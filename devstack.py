@@ -192,7 +192,12 @@ async def run(args: argparse.Namespace) -> None:
         os.environ.setdefault("TEMPORAL_ADDRESS", server.address)
         client = await connect(target_host=server.address)
         stop = asyncio.Event()
-        worker = asyncio.create_task(run_worker(await connect(target_host=server.address, worker=True), stop))
+        from infra import metrics
+
+        runtime = metrics.runtime_from_env()  # WORKER_METRICS_PORT: the worker's Prometheus endpoint
+        worker_client = await connect(target_host=server.address, worker=True,
+                                      **({"runtime": runtime} if runtime is not None else {}))
+        worker = asyncio.create_task(run_worker(worker_client, stop))
         ui = f"http://localhost:{args.ui_port}"
         if args.sample:
             api = IncidentClient(client)

@@ -256,7 +256,11 @@ async def _run(args: argparse.Namespace) -> int:
         print(list_query(args))
         return 0
     if args.command == "setup-search-attributes":
-        return await setup_search_attributes(await _connect(args), args)
+        # No payload is read or written: registering attributes needs no codec keys (compose's
+        # search-attributes job has none).
+        from temporalio.converter import DataConverter
+
+        return await setup_search_attributes(await _connect(args, data_converter=DataConverter.default), args)
     if args.command == "catalogue":
         entries = catalogue()
         if args.json:
@@ -328,8 +332,8 @@ def connection_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return overrides
 
 
-async def _connect(args: argparse.Namespace) -> IncidentClient:
-    overrides = connection_overrides(args)
+async def _connect(args: argparse.Namespace, **extra: Any) -> IncidentClient:
+    overrides = {**connection_overrides(args), **extra}
     try:
         return await IncidentClient.connect(**overrides)
     except RuntimeError as err:

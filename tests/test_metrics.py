@@ -59,7 +59,7 @@ async def test_worker_process_serves_sdk_and_notification_metrics(server: DevSer
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "TEMPORAL_ADDRESS": server.address,
            "TEMPORAL_TASK_QUEUE": QUEUE, "EMERGENCY_OUTBOX": str(tmp_path / "outbox.jsonl"),
            "EMERGENCY_DRILL_OUTBOX": str(tmp_path / "drill.jsonl"), "WORKER_METRICS_PORT": str(port),
-           "LOG_FORMAT": "json"}
+           "LOG_FORMAT": "json", "EMERGENCY_INSECURE_PLAINTEXT": "1"}  # the test's own incidents are plain
     proc = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     try:
