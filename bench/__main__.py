@@ -68,12 +68,13 @@ class Sizes:
     levels: tuple[int, ...]
     level_probes: int
     limit_s: float
+    first_tasks: int
 
 
 QUICK = Sizes(rounds=1, seconds=5, ramp=1.5, concurrency=24, idle_probes=6, burst=25, levels=(75, 95),
-              level_probes=2, limit_s=150)
+              level_probes=2, limit_s=150, first_tasks=50)
 FULL = Sizes(rounds=3, seconds=30, ramp=5, concurrency=24, idle_probes=50, burst=1000, levels=(1000, 10_000),
-             level_probes=20, limit_s=4 * 3600)
+             level_probes=20, limit_s=4 * 3600, first_tasks=200)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -112,18 +113,23 @@ class Bench:
         self.result["server_start_s"] = round(time.monotonic() - t, 1)
         assert self.server.proc is not None
         self.server_pid = self.server.proc.pid
+        self.worker = self.spawn_worker("worker.log")
+
+    def spawn_worker(self, log: str) -> subprocess.Popen[bytes]:
+        """A bench worker process (``bench/worker.py``) on the benchmark's queues; returns once it polls."""
         env = {**os.environ, "WORKER_SHUTDOWN_GRACE_SECONDS": "2", "LOG_FORMAT": "json",
                "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO")}
-        self.worker_log = open(self.tmp / "worker.log", "wb")  # noqa: SIM115 (open while the worker runs)
-        self.worker = subprocess.Popen(
+        log_file = open(self.tmp / log, "wb")  # noqa: SIM115 (open while the worker runs)
+        proc = subprocess.Popen(
             [sys.executable, "-m", "bench.worker", self.server.address, self.bare_queue, self.incident_queue,
              str(self.tmp / "outbox.jsonl"), str(self.drill_outbox), self.args.worker_options or ""],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=self.worker_log,
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log_file,
         )
-        assert self.worker.stdout is not None
-        line = self.worker.stdout.readline()
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
         if line.strip() != b"ready":
-            raise RuntimeError(f"bench worker did not start; see {self.tmp / 'worker.log'}")
+            raise RuntimeError(f"bench worker did not start; see {self.tmp / log}")
+        return proc
 
     def stop_processes(self) -> None:
         w = getattr(self, "worker", None)
@@ -353,7 +359,80 @@ class Bench:
             "ratio": {"p50": round(d50 / h50, 2), "p99": round(d99 / h99, 2)},
         }
 
+    async def first_task(self) -> None:
+        """Worker CPU per first workflow task, measured: N bare workflows, then N C1 incidents, on a
+        queue whose worker runs workflows only; each batch's worker CPU (``/proc``) from before its first
+        start until every workflow of the batch has its first activity scheduled (its first task done),
+        divided by N."""
+        from starter.api import IncidentClient
+
+        queue = f"{self.incident_queue}-first-task"
+        api = IncidentClient(self.client, queue)
+        n = self.sizes.first_tasks
+        out: dict[str, float] = {}
+        for kind in ("bare", "C1"):
+            bar = Progress(f"first task {kind}", n)
+            cpu0 = procstat.cpu_seconds(self.worker.pid)
+            ids = []
+            for _ in range(n):
+                s = await (start_bare(self.client, queue) if kind == "bare" else start_incident(api, "C1"))
+                ids.append(s.workflow_id)
+            for wf in ids:
+                while not (await self.client.get_workflow_handle(wf).describe()).raw_description.pending_activities:
+                    await asyncio.sleep(0.02)
+                bar.add()
+            out[kind] = (procstat.cpu_seconds(self.worker.pid) - cpu0) / n
+            bar.close()
+        self.result["first_task"] = {
+            "n": n,
+            "worker_cpu_ms": {"bare": round(1000 * out["bare"], 2), "C1": round(1000 * out["C1"], 2)},
+            "ratio": round(out["C1"] / out["bare"], 2) if out["bare"] else None,
+        }
+
+    async def scale_out(self) -> None:
+        """The burst of C1 alerts again, with a second worker process on the same task queues."""
+        second = self.spawn_worker("worker-2.log")
+        try:
+            n = self.sizes.burst
+            sem = asyncio.Semaphore(64)
+            bar = Progress("burst, two workers: starts, 110s", 2 * n)
+
+            async def c1_one() -> Started:
+                async with sem:
+                    s = await start_incident(self.api, "C1")
+                bar.add()
+                return s
+
+            t = time.time()
+            runs = await asyncio.gather(*(c1_one() for _ in range(n)))
+            ids = [s.workflow_id for s in runs]
+            self.open_incidents += ids
+            await self._await_110(ids, bar, base=n)
+            drain = time.time() - t
+            bar.close()
+            lat = self._lat_110(runs)
+            one = self.result["latency_burst"]
+            self.result["scale_out"] = {
+                "n": n,
+                "workers": 2,
+                "alert_to_110_ms": {"p50": ms(pct(lat, 50)), "p99": ms(pct(lat, 99))},
+                "one_worker_alert_to_110_ms": one["alert_to_110_ms"],
+                "ratio_to_one_worker": {"p50": round(pct(lat, 50) * 1000 / one["alert_to_110_ms"]["p50"], 2),
+                                        "p99": round(pct(lat, 99) * 1000 / one["alert_to_110_ms"]["p99"], 2)},
+                "vs_bare_burst": {"p50": round(pct(lat, 50) * 1000 / one["bare_start_to_activity_ms"]["p50"], 2),
+                                  "p99": round(pct(lat, 99) * 1000 / one["bare_start_to_activity_ms"]["p99"], 2)},
+                "incident_drain_s": round(drain, 1),
+                "second_worker_cpu_s": round(procstat.cpu_seconds(second.pid), 1),
+            }
+        finally:
+            second.terminate()
+            try:
+                second.wait(15)
+            except subprocess.TimeoutExpired:
+                second.kill()
+
     async def latency(self) -> None:
+        await self.first_task()
         bare, inc, _ = await self._idle_probe(self.sizes.idle_probes, "latency idle")
         self.result["latency_idle"] = self._summary(bare, inc)
         await self.degraded()
@@ -393,6 +472,7 @@ class Bench:
         burst["bare_drain_s"] = round(bare_s, 1)
         burst["incident_drain_s"] = round(inc_s, 1)
         self.result["latency_burst"] = burst
+        await self.scale_out()
 
     async def hold(self) -> None:
         """Open incidents (C4, left waiting for arrival, search and feedback) up to each level."""
@@ -452,6 +532,21 @@ def verdicts(r: dict[str, Any], quick: bool) -> list[dict[str, Any]]:
                     "value": f"{lat['p50']:.2f}x", "met": lat["p50"] <= 1.5})
         out.append({"target": f"alert->110 p99 <= 2x bare start->activity ({phase[8:]})",
                     "value": f"{lat['p99']:.2f}x", "met": lat["p99"] <= 2.0})
+    lat = r["latency_burst"]["ratio"]
+    out.append({"target": "burst: alert->110 p99 <= 1.5x and p50 <= 1.3x bare (issue 19)",
+                "value": f"p99 {lat['p99']:.2f}x, p50 {lat['p50']:.2f}x",
+                "met": None if quick else (lat["p99"] <= 1.5 and lat["p50"] <= 1.3)})
+    idle = r["latency_idle"]["ratio"]
+    out.append({"target": "idle: alert->110 p99 <= 1.5x bare (issue 19)", "value": f"{idle['p99']:.2f}x",
+                "met": None if quick else idle["p99"] <= 1.5})
+    ft = r["first_task"]
+    out.append({"target": "C1 first workflow task <= 1.3x a bare first task, worker CPU",
+                "value": f"{ft['ratio']}x ({ft['worker_cpu_ms']['C1']} vs {ft['worker_cpu_ms']['bare']} ms)",
+                "met": None if quick or ft["ratio"] is None else ft["ratio"] <= 1.3})
+    so = r["scale_out"]
+    out.append({"target": "two worker processes: burst alert->110 (report)",
+                "value": f"p50 {so['ratio_to_one_worker']['p50']:.2f}x, p99 {so['ratio_to_one_worker']['p99']:.2f}x of one worker; "
+                         f"vs bare p99 {so['vs_bare_burst']['p99']:.2f}x", "met": None})
     deg = r["latency_degraded"]["ratio"]
     out.append({"target": "alert->110 p99 with every other channel failing <= 1.1x healthy",
                 "value": f"{deg['p99']:.2f}x (p50 {deg['p50']:.2f}x)", "met": None if quick else deg["p99"] <= 1.1})
@@ -494,6 +589,14 @@ def table(r: dict[str, Any]) -> str:
         f"{deg['healthy_alert_to_110_ms']['p99']:>9.1f}{deg['degraded_alert_to_110_ms']['p50']:>10.1f}"
         f"{deg['degraded_alert_to_110_ms']['p99']:>9.1f}{deg['ratio']['p50']:>11.2f}{deg['ratio']['p99']:>7.2f}"
     )
+    so = r["scale_out"]
+    lines.append(
+        f"{'burst, two worker processes':<34}{'':>10}{'':>9}{so['alert_to_110_ms']['p50']:>10.1f}"
+        f"{so['alert_to_110_ms']['p99']:>9.1f}{so['vs_bare_burst']['p50']:>11.2f}{so['vs_bare_burst']['p99']:>7.2f}"
+    )
+    ft = r["first_task"]
+    lines += ["", f"first workflow task, worker CPU: bare {ft['worker_cpu_ms']['bare']} ms, C1 {ft['worker_cpu_ms']['C1']} ms "
+                  f"({ft['ratio']}x, {ft['n']} each)"]
     lines += ["", (f"{'open incidents held':<20}{'server RSS':>11}{'SQLite':>9}{'start RPC p50':>14}"
                    f"{'110 p50':>9}{'bare p50':>10}{'fill':>8}")]
     for h in r["hold"]:

@@ -7,7 +7,8 @@ shipped) and the bare hello-world worker, in one process whose CPU and RSS the b
 ``{"max_cached_workflows": 2000}``; ``{"sandbox_passthrough": ["workflows"]}`` loads those modules
 once instead of in every workflow run's sandbox; ``{"sandbox": false}`` runs workflows unsandboxed
 (to measure the sandbox's cost, never for production). A third worker, on ``INCIDENT_QUEUE-degraded``,
-runs the same incidents with every delivery but 110/120 failing (the degraded phase). Prints ``ready``
+runs the same incidents with every delivery but 110/120 failing (the degraded phase); a fourth, on
+``INCIDENT_QUEUE-first-task``, runs workflows only (the first-task CPU phase). Prints ``ready``
 once the workers poll.
 """
 
@@ -83,6 +84,11 @@ async def main(argv: list[str]) -> None:
     notifier = acts[0].__self__
     notifier.drill_channel = DownExceptUrgent(notifier.drill_channel)
     degraded = build_worker(client, queue=f"{incident_queue}-degraded", activities=acts)
+    # The first-task phase's worker: workflows only (nobody runs their activities on this queue), so its
+    # CPU is the first workflow task of each workflow started there, bare or C1.
+    runner = {"workflow_runner": options["workflow_runner"]} if "workflow_runner" in options else {}
+    first_task = Worker(client, task_queue=f"{incident_queue}-first-task", workflows=[*ALL_WORKFLOWS, BenchHello],
+                        interceptors=incident.config().get("interceptors") or [], **runner)
     options.pop("workflow_runner", None)
     bare = Worker(client, task_queue=bare_queue, workflows=[BenchHello], activities=[noop], **options)
     stop = asyncio.Event()
@@ -90,7 +96,7 @@ async def main(argv: list[str]) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     runs = {asyncio.create_task(incident.run()): "incident", asyncio.create_task(bare.run()): "bare",
-            asyncio.create_task(degraded.run()): "degraded"}
+            asyncio.create_task(degraded.run()): "degraded", asyncio.create_task(first_task.run()): "first-task"}
     print("ready", flush=True)
     stopping = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([*runs, stopping], return_when=asyncio.FIRST_COMPLETED)
@@ -99,7 +105,7 @@ async def main(argv: list[str]) -> None:
             err = task.exception()
             print(f"bench worker: the {runs[task]} worker stopped: {err!r}", file=sys.stderr, flush=True)
             os._exit(3)
-    await asyncio.gather(incident.shutdown(), bare.shutdown(), degraded.shutdown())
+    await asyncio.gather(incident.shutdown(), bare.shutdown(), degraded.shutdown(), first_task.shutdown())
 
 
 if __name__ == "__main__":
