@@ -72,6 +72,8 @@ class DevServer:
     def command(self) -> list[str]:
         cmd = [temporal_cli(), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(self.port),
                "--log-level", "error", *dev_server_flags()]  # the incidents' search attributes
+        for kv in os.environ.get("TEMPORAL_DEV_DYNAMIC_CONFIG", "").split():
+            cmd += ["--dynamic-config-value", kv]
         if self.ui_port is None:
             cmd.append("--headless")
         else:
