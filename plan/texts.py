@@ -16,6 +16,7 @@ from plan.models import (
     SOURCE_ZH,
     Closed,
     Deadline,
+    DeadlineStatus,
     IncidentInput,
     Obligation,
     ObligationStatus,
