@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from activities import outbox_file
 from activities.contracts import NotifyRequest
 
 DEFAULT_OUTBOX = Path("var/outbox.jsonl")
@@ -89,50 +89,37 @@ class OutboxChannel:
 
     def _append_once(self, delivery: Delivery) -> bool:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps(
-            {
-                "idempotency_key": delivery.key,
-                "delivered_at": delivery.delivered_at,
-                "channel": self.name,
-                **delivery_fields(delivery),
-                "recipient_phone": delivery.address or delivery.recipient_phone,
-            },
-            ensure_ascii=False,
-        )
-        with open(self.path, "a+", encoding="utf-8") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                self._read_new_keys(fh)
-                if delivery.key in self._keys:
-                    return True
-                fh.seek(0, os.SEEK_END)
-                fh.write(line + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-                self._keys.add(delivery.key)
-                self._offset = fh.tell()
-                return False
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        record = {
+            "idempotency_key": delivery.key,
+            "delivered_at": delivery.delivered_at,
+            "channel": self.name,
+            **delivery_fields(delivery),
+            "recipient_phone": delivery.address or delivery.recipient_phone,
+        }
+        # Crash-safe appends (activities/outbox_file.py): one write per record, a torn tail quarantined.
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            size = outbox_file.repair_tail(fd, self.path)
+            self._read_new_keys(fd, size)
+            if delivery.key in self._keys:
+                return True
+            self._offset = outbox_file.append_record(fd, record)
+            self._keys.add(delivery.key)
+            return False
+        finally:
+            os.close(fd)  # releases the lock
 
-    def _read_new_keys(self, fh) -> None:
-        size = os.fstat(fh.fileno()).st_size
+    def _read_new_keys(self, fd: int, size: int) -> None:
         if size < self._offset:  # file replaced or truncated: start again
             self._keys.clear()
             self._offset = 0
-        fh.seek(self._offset)
-        for raw in fh:
-            if raw.endswith("\n"):
-                try:
-                    self._keys.add(json.loads(raw)["idempotency_key"])
-                except (ValueError, KeyError):
-                    pass  # a torn or foreign line never blocks delivery
-        self._offset = fh.tell()
+        for rec, end in outbox_file.iter_records(fd, self._offset):
+            if rec is not None and "idempotency_key" in rec:
+                self._keys.add(rec["idempotency_key"])  # a torn or foreign line never blocks delivery
+            self._offset = end
 
 
 def read_outbox(path: Path | str) -> list[dict]:
     """Every delivery in an outbox file, in the order written (for operators and tests)."""
-    p = Path(path)
-    if not p.exists():
-        return []
-    return [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return outbox_file.read_records(path)
