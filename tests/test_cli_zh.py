@@ -160,6 +160,7 @@ async def test_list_valued_set_takes_commas_brackets_and_repeated_flags(stack: S
                          "--set current_situation=平稳 --set measures_taken=[疏导] --set 'measures_taken=劝离,警戒' "
                          "--set measures_taken=调解")
     assert res.returncode == 0, res.stderr
+    await stack.api.report(wf, {"kind": "aftermath_done", "actor": "区司法局应急办公室", "summary": "善后处置完毕"})  # L-types end with the aftermath (000 §4.4)
     out = await asyncio.wait_for(stack.api.outcome(wf), 30)
     assert out.closed is not None and out.closed.measures_taken == ["疏导", "劝离", "警戒", "调解"]
     assert "疏导、劝离、警戒、调解" in out.written_report_zh
@@ -203,6 +204,7 @@ async def test_render_pdf_of_a_closed_incident_embeds_its_font(stack: Stack, tmp
     await stack.api.report(wf, {"kind": "mediation_outcome", "actor": "人民调解组", "outcome": "agreement",
                                 "summary": "已调解"})
     await stack.api.report(wf, {"kind": "closed", "actor": "北城司法所", **CLOSED})
+    await stack.api.report(wf, {"kind": "aftermath_done", "actor": "区司法局应急办公室", "summary": "善后处置完毕"})  # L-types end with the aftermath (000 §4.4)
     await asyncio.wait_for(stack.api.outcome(wf), 30)
     pdf = tmp_path / "书面报告.pdf"
     res = await stack.sh(f"python -m starter render {wf} --format pdf --out {pdf} "

@@ -86,6 +86,7 @@ async def test_an_incident_started_on_v1_finishes_on_v1_while_new_ones_run_v2(tm
                 await api.report(old, {"kind": "mediation_outcome", "actor": "人民调解组", "outcome": "agreement",
                                        "summary": "已调解"})
                 await api.report(old, {"kind": "closed", "actor": "北城司法所", **CLOSED})
+                await api.report(old, {"kind": "aftermath_done", "actor": "区司法局应急办公室", "summary": "善后处置完毕"})  # L-types end with the aftermath (000 §4.4)
                 out = await asyncio.wait_for(api.outcome(old), 60)
                 assert out.written_report_zh
                 assert await task_builds(client, old) == {"v1"}
