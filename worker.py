@@ -31,6 +31,7 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities import build_activities
+from activities.watch import IncidentWatch
 from infra import logging as logs
 from infra import metrics
 from infra.codec import CodecConfigError
@@ -152,10 +153,15 @@ async def run_worker(client: Client | None = None, stop: asyncio.Event | None = 
     log.info("worker started", task_queue=worker.config()["task_queue"], namespace=client.namespace,
              payload_encryption=client.data_converter.payload_codec is not None,
              metrics=metrics.metrics_address(), build_id=deployment.build_id if deployment else None)
+    watch = IncidentWatch(client, activities[0].__self__)
     async with worker:
         if deployment is not None and promote_mode != "never":
             await promote(client, deployment, only_if_none=promote_mode == "if-none")
+        # incidents that end abnormally are reported by the worker, not by themselves (activities/watch.py)
+        watcher = asyncio.create_task(watch.run(stop)) if watch.interval.total_seconds() > 0 else None
         await stop.wait()
+        if watcher is not None:
+            await watcher
         log.info("worker stopping: finishing running tasks")
     log.info("worker stopped")
 

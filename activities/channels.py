@@ -24,6 +24,7 @@ from typing import Protocol
 
 from temporalio.api.common.v1 import Payload
 
+from activities import outbox_file
 from activities.contracts import NotifyRequest
 from infra.codec import CodecConfigError, EncryptionCodec
 
@@ -110,38 +111,31 @@ class OutboxChannel:
             **delivery_fields(delivery),
             "recipient_phone": delivery.address or delivery.recipient_phone,
         }
-        line = json.dumps(seal(record, self.codec) if isinstance(self.codec, EncryptionCodec) else record, ensure_ascii=False)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "a+", encoding="utf-8") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                self._read_new_keys(fh)
-                if delivery.key in self._keys:
-                    return True
-                fh.seek(0, os.SEEK_END)
-                fh.write(line + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-                self._keys.add(delivery.key)
-                self._offset = fh.tell()
-                return False
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        # Sealed at rest (message, name, phone encrypted with the payload keyring; file 0600) and crash-safe
+        # (activities/outbox_file.py): one write per record, a torn tail quarantined.
+        stored = seal(record, self.codec) if isinstance(self.codec, EncryptionCodec) else record
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.fchmod(fd, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            size = outbox_file.repair_tail(fd, self.path)
+            self._read_new_keys(fd, size)
+            if delivery.key in self._keys:
+                return True
+            self._offset = outbox_file.append_record(fd, stored)
+            self._keys.add(delivery.key)
+            return False
+        finally:
+            os.close(fd)  # releases the lock
 
-    def _read_new_keys(self, fh) -> None:
-        size = os.fstat(fh.fileno()).st_size
+    def _read_new_keys(self, fd: int, size: int) -> None:
         if size < self._offset:  # file replaced or truncated: start again
             self._keys.clear()
             self._offset = 0
-        fh.seek(self._offset)
-        for raw in fh:
-            if raw.endswith("\n"):
-                try:
-                    self._keys.add(json.loads(raw)["idempotency_key"])
-                except (ValueError, KeyError):
-                    pass  # a torn or foreign line never blocks delivery
-        self._offset = fh.tell()
+        for rec, end in outbox_file.iter_records(fd, self._offset):
+            if rec is not None and "idempotency_key" in rec:
+                self._keys.add(rec["idempotency_key"])  # a torn or foreign line never blocks delivery
+            self._offset = end
 
 
 SEALED_FIELDS = ("recipient_name_zh", "message_zh", "recipient_phone")
@@ -173,11 +167,8 @@ def unseal(record: dict, codec: EncryptionCodec | None) -> dict:
 
 
 def read_outbox(path: Path | str, codec: EncryptionCodec | None | object = _FROM_ENV) -> list[dict]:
-    """Every delivery in an outbox file, in the order written, messages decrypted (operators, tests)."""
-    p = Path(path)
-    if not p.exists():
-        return []
-    lines = [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """Every whole delivery in an outbox file, in the order written, messages decrypted (operators, tests)."""
+    lines = outbox_file.read_records(path)  # torn or foreign lines left out
     if codec is _FROM_ENV:
         from infra.codec import load_keyring
 

@@ -30,17 +30,24 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities import outbox_file
 from activities.channels import Channel, Delivery
 from activities.contracts import NotifyReceipt, NotifyRequest
 from activities.http import DELIVERY_REJECTED, DELIVERY_UNAVAILABLE
 from infra import metrics
-from plan.agencies import AGENCY_NAME_ZH, PER_INCIDENT, Directory
+from plan.agencies import AGENCY_NAME_ZH, PER_INCIDENT, Agency, Directory
 from plan.roster import ContactRoute, Roster, Target
 
 log = structlog.get_logger("activities.notify")
 
 UNKNOWN_RECIPIENT = "UnknownRecipient"
 BAD_RECIPIENT = "BadRecipient"
+
+
+def is_escalation(req: NotifyRequest) -> bool:
+    """A message to the emergency office, or an escalation (a missed deadline, a failed notification)."""
+    return (req.recipient is Agency.EMERGENCY_OFFICE or req.step.startswith("notify-failed")
+            or req.step.endswith("-missed") or req.step.startswith("watch"))
 
 
 class DrillLeak(ValueError):
@@ -71,6 +78,14 @@ class Notifier:
         self.roster = roster
         self.channels: dict[str, Channel] = {"outbox": channel, **dict(channels or {})}
         self.clock = clock or (lambda: datetime.now(UTC))
+
+    def _fallback(self, record: dict) -> None:
+        """The escalation fallback record, its message sealed like the outbox's (personal data at rest)."""
+        from activities.channels import seal
+        from infra.codec import EncryptionCodec
+
+        codec = getattr(self.channel, "codec", None)
+        outbox_file.write_fallback(seal(record, codec) if isinstance(codec, EncryptionCodec) else record)
 
     def _per_incident(self, req: NotifyRequest) -> tuple[str, str]:
         if not req.recipient_phone:
@@ -133,6 +148,30 @@ class Notifier:
             out.append((ch, t, ack))
         return name_zh, phone, out
 
+    async def deliver_direct(self, req: NotifyRequest) -> bool:
+        """Deliver outside any activity (the watcher, ``activities/watch.py``): every route of the
+        recipient; True when all were served. A failure goes to the escalation fallback, never raises."""
+        try:
+            name_zh, phone, routes = self._route(req)
+            now = datetime.now(UTC)
+            results = await asyncio.gather(
+                *(ch.deliver(Delivery(req, name_zh, phone, now.isoformat(),
+                                      address=t.route.address if t else None, target_id=t.target_id if t else ""))
+                  for ch, t, _ in routes),
+                return_exceptions=True,
+            )
+            failed = [ch.name for (ch, _, _), r in zip(routes, results, strict=True) if isinstance(r, BaseException)]
+        except Exception as err:  # routing itself failed (directory, roster)
+            failed = [type(err).__name__]
+        if failed:
+            self._fallback({
+                "idempotency_key": req.idempotency_key, "workflow_id": req.workflow_id, "step": req.step,
+                "recipient": req.recipient.value, "drill": req.drill, "at": datetime.now(UTC).isoformat(),
+                "failed": failed, "message_zh": req.message_zh,
+            })
+            return False
+        return True
+
     @activity.defn(name="notify")
     async def notify(self, req: NotifyRequest) -> NotifyReceipt:
         info = activity.info()
@@ -182,6 +221,14 @@ class Notifier:
                 transient=[lbl for lbl, _ in transient],
                 permanent=[lbl for lbl, _ in permanent],
             )
+            if is_escalation(req) and info.attempt == 1:
+                # The emergency office's own channel failed (or an escalation did): a second path that
+                # shares nothing with it, at once (activities/outbox_file.py, docs/operations.md).
+                self._fallback({
+                    "idempotency_key": req.idempotency_key, "workflow_id": req.workflow_id, "step": req.step,
+                    "recipient": req.recipient.value, "drill": req.drill, "at": now.isoformat(),
+                    "failed": [lbl for lbl, _ in permanent + transient], "message_zh": req.message_zh,
+                })
             if len(routes) == 1:  # one route: its own error, type and retry advice unchanged
                 raise (permanent + transient)[0][1]
             summary = "; ".join(f"{lbl}: {getattr(e, 'message', None) or type(e).__name__}" for lbl, e in permanent + transient)

@@ -147,6 +147,8 @@ def load_directory(path: Path | str = DEFAULT_DIRECTORY_PATH) -> Directory:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise DirectoryError(f"{path}: directory file not found") from None
+    except UnicodeDecodeError as err:
+        raise DirectoryError(f"{path}: not UTF-8 text (byte {err.start}); save it as UTF-8") from None
     except json.JSONDecodeError as err:
         raise DirectoryError(f"{path}: line {err.lineno}: invalid JSON: {err.msg}") from None
     try:

@@ -7,13 +7,20 @@ current situation, measures taken, commander's contact) as fields, not free text
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
+import unicodedata
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
+    StrictBool,
     ConfigDict,
     Field,
     TypeAdapter,
@@ -26,9 +33,35 @@ from plan.ids import alert_id_problem
 
 from plan.agencies import Agency
 
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
-ShortText = Annotated[str, Field(min_length=1, max_length=200)]
-Phone = Annotated[str, Field(pattern=r"^[0-9+\-]{3,20}$")]
+
+
+# --------------------------------------------------------------------------- text checks (issue 13)
+
+#: Control characters (but tab, newline, carriage return), zero-width characters and bidirectional
+#: overrides/isolates: refused in every name and free text (they hide or reorder what an officer reads).
+_HIDDEN_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def _no_hidden_chars(v: str) -> str:
+    m = _HIDDEN_CHARS.search(v)
+    if m:
+        raise ValueError(f"contains the invisible or control character U+{ord(m.group()):04X}; remove it")
+    return v
+
+
+def _nfkc(v: object) -> object:
+    """Full-width digits and signs (１２３, ＋) become ASCII before the pattern is checked."""
+    return unicodedata.normalize("NFKC", v).strip() if isinstance(v, str) else v
+
+
+Text = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_no_hidden_chars)]
+ShortText = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_hidden_chars)]
+FreeText = Annotated[str, AfterValidator(_no_hidden_chars)]
+"""Optional free text (its length is set per field)."""
+Phone = Annotated[str, BeforeValidator(_nfkc), Field(pattern=r"^[0-9+\-]{3,20}$")]
+IdNumber = Annotated[str, BeforeValidator(_nfkc), Field(pattern=r"^[0-9]{17}[0-9Xx]$")]
+"""A resident ID number (GB 11643): 18 ASCII characters after NFKC; its check digit is verified by
+:func:`id_number_problem` at the doors (not here: a running incident's recorded input must replay)."""
 
 
 class _Model(BaseModel):
@@ -84,7 +117,7 @@ class Person(_Model):
 
     name: ShortText
     phone: Phone
-    unit: str = Field(default="", max_length=200)
+    unit: FreeText = Field(default="", max_length=200)
 
 
 class Jurisdiction(_Model):
@@ -106,10 +139,10 @@ class Subject(_Model):
     """The community-correction subject (社区矫正对象). Personal data: never in ids, logs, attributes."""
 
     name: ShortText
-    id_number: str = Field(pattern=r"^\d{17}[\dXx]$")
+    id_number: IdNumber
     phone: Phone | None = None
-    address: str | None = Field(default=None, max_length=200)
-    correction_category: str = Field(default="", max_length=50)
+    address: FreeText | None = Field(default=None, max_length=200)
+    correction_category: FreeText = Field(default="", max_length=50)
     """管制 / 缓刑 / 假释 / 暂予监外执行."""
     family: list[FamilyContact] = Field(default_factory=list, max_length=10)
 
@@ -148,9 +181,9 @@ class EpidemicCase(_Model):
     """001 §4(9): which scenario, and for 情形三 where the subject is."""
 
     scenario: EpidemicScenario
-    away_place: str | None = Field(default=None, min_length=1, max_length=200)
+    away_place: FreeText | None = Field(default=None, min_length=1, max_length=200)
     """情形三: where the subject is while away (外出地)."""
-    away_epidemic_department: str | None = Field(default=None, min_length=1, max_length=200)
+    away_epidemic_department: FreeText | None = Field(default=None, min_length=1, max_length=200)
     """情形三: the epidemic department of the place where the subject is (当地疫情防控部门), by name."""
     away_epidemic_phone: Phone | None = None
     """情形三: its duty number; without one the justice office contacts it by hand (``notified_by_hand``)."""
@@ -202,7 +235,7 @@ class IncidentInput(_Model):
     jurisdiction: Jurisdiction
     description: Text
     """经过: the course of events so far."""
-    current_situation: str = Field(default="", max_length=2000)
+    current_situation: FreeText = Field(default="", max_length=2000)
     """目前形势."""
     measures_taken: list[ShortText] = Field(default_factory=list, max_length=50)
     """已采取的措施."""
@@ -213,13 +246,13 @@ class IncidentInput(_Model):
     dispatch: DispatchInstruction | None = None
     other_counties: list[ShortText] = Field(default_factory=list, max_length=20)
     """Other counties involved: their judicial bureaus are notified (001 §5(1))."""
-    major: bool = False
+    major: StrictBool = False
     """特别重大及重大突发事件: the leadership group leads (000 §2.1)."""
-    drill: bool = False
+    drill: StrictBool = False
     """演练 (000 §6.2, 001 §7(2)): runs the real workflow, never reaches a real agency."""
-    casualties: bool = False
+    casualties: StrictBool = False
     """如有人员伤亡 (001 §4(1)): known at the start, so 120 is called at once."""
-    at_justice_office: bool = False
+    at_justice_office: StrictBool = False
     """001 §4(8): the violence happened at a justice office (司法所办公场所内)."""
     epidemic: EpidemicCase | None = None
     """001 §4(9): required for C9."""
@@ -278,7 +311,7 @@ class _Report(_Model):
     """When it happened; defaults to when the workflow received it."""
     report_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:\-]{1,80}$")
     """Optional id: a report sent twice with the same id is recorded once."""
-    note: str = Field(default="", max_length=2000)
+    note: FreeText = Field(default="", max_length=2000)
 
 
 class Dispatched(_Report):
@@ -339,9 +372,9 @@ class SearchResult(_Report):
     """001 §4(4): outcome of the justice office's search."""
 
     kind: Literal["search_result"]
-    found: bool
+    found: StrictBool
     methods: list[SearchMethod] = Field(min_length=1)
-    risk_of_serious_incident: bool = False
+    risk_of_serious_incident: StrictBool = False
     """可能发生 001 §4(1)(2)(3) 所列情形, known at this search: the same as a ``risk`` report sent with it."""
 
 
@@ -377,7 +410,7 @@ class SubjectFound(_Report):
     """001 §4(4): whereabouts found after the section was told."""
 
     kind: Literal["subject_found"]
-    urgent: bool = False
+    urgent: StrictBool = False
     """情形紧急: the subject is brought back at once instead of ordered to report."""
 
 
@@ -445,9 +478,9 @@ class Release(_Report):
 
     kind: Literal["release"]
     action: ReleaseAction
-    content: str = Field(default="", max_length=2000)
+    content: FreeText = Field(default="", max_length=2000)
     """The text to publish (action ``draft``)."""
-    department: str = Field(default="", max_length=200)
+    department: FreeText = Field(default="", max_length=200)
     """The functional department that reviewed it (``approve`` / ``reject``)."""
 
     @model_validator(mode="after")
@@ -505,11 +538,11 @@ class Persuasion(_Report):
     """001 §4(2)(5)(8)(10): the subject was told to leave / to stop; did they comply?"""
 
     kind: Literal["persuasion"]
-    complied: bool
-    call_police: bool = True
+    complied: StrictBool
+    call_police: StrictBool = True
     """001 §4(2)(5) say the section *may* (可以) call 110 when the subject refuses to leave: false records
     that it decided not to (e.g. the police are already on site). 001 §4(8)(10) say it must (应当)."""
-    equipment_used: bool = False
+    equipment_used: StrictBool = False
     """001 §4(8): 事态紧急的,可通过执勤执法装备制止暴力行为."""
 
 
@@ -517,7 +550,7 @@ class Handled(_Report):
     """001 §4: on-site handling over (事件处置后 / 处置完毕), before punishment is decided."""
 
     kind: Literal["handled"]
-    crime_suspected: bool = False
+    crime_suspected: StrictBool = False
     """001 §4(1): 对涉嫌实施犯罪的社区矫正对象,配合公安机关开展犯罪侦查和调查取证工作."""
     claims: list[Text] = Field(default_factory=list, max_length=20)
     """001 §4(3): the subject's lawful and reasonable claims (合法合理诉求), each studied and answered
@@ -570,7 +603,7 @@ class DeathVerification(_Report):
     """001 §4(6): family, guardian, guarantor contacted; is the death verified (核实死亡真实性)?"""
 
     kind: Literal["death_verification"]
-    verified: bool
+    verified: StrictBool
 
 
 class ActivityStopped(_Report):
@@ -590,8 +623,8 @@ class CasualtyOutcome(_Report):
     """001 §4(7): outcome of treatment; did the subject die? Taken once the site inspection is reported."""
 
     kind: Literal["casualty_outcome"]
-    subject_died: bool
-    site_inspected: bool | None = None
+    subject_died: StrictBool
+    site_inspected: StrictBool | None = None
     """Superseded by the ``site_inspection`` report (kept so that older senders are not refused)."""
     summary: Text
 
@@ -612,8 +645,8 @@ class DailyContact(_Report):
     """001 §4(9) 情形三: the justice office's daily contact with the subject away."""
 
     kind: Literal["daily_contact"]
-    reached: bool
-    health: str = Field(default="", max_length=500)
+    reached: StrictBool
+    health: FreeText = Field(default="", max_length=500)
 
 
 class Cleared(_Report):
@@ -637,7 +670,7 @@ class ComplaintResult(_Report):
     """000 §1.4(2): outcome of the investigation of a complaint about a lawyer."""
 
     kind: Literal["complaint_result"]
-    substantiated: bool
+    substantiated: StrictBool
     findings: Text
     action: Text
     """处理措施, e.g. (ours) 责令退还违规收取的费用并移送律师协会."""
@@ -647,7 +680,7 @@ class AidDecision(_Report):
     """000 §1.4(3): legal aid granted or refused (a refusal states its reason)."""
 
     kind: Literal["aid_decision"]
-    granted: bool
+    granted: StrictBool
     reason: Text
 
 
@@ -934,6 +967,8 @@ class CarriedState(_Model):
     release: str
     release_content: str
     clause_state: dict[str, int | str | bool]
+    report_hashes: dict[str, str] = Field(default_factory=dict)
+    """report_id -> fingerprint of the report first sent with it (:func:`report_fingerprint`)."""
 
 
 class Continued(_Model):
@@ -959,3 +994,84 @@ def describe_validation_error(err: ValidationError, limit: int = 5) -> str:
     if more > 0:
         parts.append(f"... and {more} more")
     return "; ".join(parts)
+
+
+# --------------------------------------------------------------------------- the doors' checks (issue 13)
+# Separate functions, not model validators: they depend on the clock, or are stricter than inputs
+# already recorded in running incidents' histories (which must replay unchanged). The SDK door and the
+# CLI call them; the workflow calls them on a new incident (``workflow.patched``) against workflow.now().
+
+MAX_FUTURE = timedelta(minutes=5)
+"""How far in the future a stated time may lie (clock skew between the officer's device and ours)."""
+MAX_AGE = timedelta(days=365)
+"""How long ago an incident may have occurred (or the centre have given its instruction) when it is
+started: an older time is a typo (1970, a wrong year), never an incident to handle now."""
+MAX_REPORT_BYTES = 64 * 1024
+"""Largest report (JSON, UTF-8) taken through any door; the field limits keep real reports far below."""
+MAX_INCIDENT_BYTES = 256 * 1024
+"""Largest incident input (JSON, UTF-8) taken through any door."""
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def id_check_digit(first17: str) -> str:
+    """GB 11643-1999 check digit (ISO 7064 MOD 11-2) of the first 17 digits of a resident ID number."""
+    return "10X98765432"[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+
+
+def id_number_problem(id_number: str) -> str | None:
+    """Why a resident ID number is not valid (its check digit), or None; never echoes the number."""
+    if len(id_number) != 18 or not id_number[:17].isascii() or not id_number[:17].isdigit():
+        return "not 17 digits and a check digit"
+    if id_check_digit(id_number[:17]) != id_number[17].upper():
+        return "the check digit (GB 11643) does not match; check the number"
+    return None
+
+
+def _time_problem(name: str, t: datetime, now: datetime, check_age: bool) -> str | None:
+    if t > now + MAX_FUTURE:
+        return f"{name}: lies in the future (more than {int(MAX_FUTURE.total_seconds() // 60)} minutes ahead)"
+    if check_age and t < now - MAX_AGE:
+        return f"{name}: more than {MAX_AGE.days} days ago; check the year"
+    return None
+
+
+def incident_problems(inp: IncidentInput, now: datetime, *, check_age: bool = True) -> list[str]:
+    """What the doors refuse in an otherwise well-formed incident: times out of bounds (``occurred_at``,
+    ``dispatch.at``), a dispatch before the occurrence, a resident ID number whose check digit fails.
+
+    ``check_age=False`` (the workflow): only the future bound, since a workflow's clock only moves
+    forward from the start (the age bound is the doors')."""
+    problems = []
+    for name, t in (("occurred_at", inp.occurred_at), ("dispatch.at", inp.dispatch.at if inp.dispatch else None)):
+        if t is not None:
+            p = _time_problem(name, t, now, check_age)
+            if p:
+                problems.append(p)
+    if inp.dispatch and inp.dispatch.at and inp.dispatch.at < inp.occurred_at:
+        problems.append("dispatch.at: the centre's instruction cannot precede occurred_at")
+    if inp.subject is not None:
+        p = id_number_problem(inp.subject.id_number)
+        if p:
+            problems.append(f"subject.id_number: {p}")
+    return problems
+
+
+def report_fingerprint(report: BaseModel) -> str:
+    """A report's content, canonical and hashed (its ``report_id`` left out): a resend with the same id
+    has the same fingerprint; another report reusing the id does not (refused, as payment APIs refuse a
+    reused idempotency key)."""
+    body = report.model_dump(mode="json", exclude={"report_id"})
+    text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def json_size(value: Any) -> int:
+    """Bytes of ``value`` as compact UTF-8 JSON (what a door measures against its limit)."""
+    if isinstance(value, BaseModel):
+        return len(value.model_dump_json().encode())
+    if isinstance(value, bytes):
+        return len(value)
+    if isinstance(value, str):
+        return len(value.encode())
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str).encode())

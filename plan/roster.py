@@ -341,6 +341,8 @@ def read_json(path: Path, error: type[DirectoryError] = RosterError) -> tuple[st
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise error(f"{path}: file not found") from None
+    except UnicodeDecodeError as err:
+        raise error(f"{path}: not UTF-8 text (byte {err.start}); save it as UTF-8") from None
     except OSError as err:
         raise error(f"{path}: cannot read: {err.strerror}") from None
     try:

@@ -9,13 +9,16 @@
     status = await client.status(started.workflow_id)
 
 Input is validated here before anything reaches Temporal, and again inside the workflow.
-Workflow ids carry the incident type and the centre's alert id (or a random suffix), never
-personal data. Starting twice with the same alert id returns the incident already started.
+Workflow ids carry the incident type and the centre's alert id (or, for a direct request, a hash of
+its content, so a retried start finds the same incident), never personal data. Starting twice with the
+same alert id returns the incident already started; an alert id already used by an incident of another
+type, or one whose incident ended abnormally (terminated, failed, timed out), is refused with the reason.
 """
 
 from __future__ import annotations
 
-import secrets
+import asyncio
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from collections.abc import Awaitable
@@ -25,9 +28,12 @@ import structlog
 from pydantic import ValidationError
 from temporalio.client import (
     Client,
+    WorkflowExecutionStatus,
     WorkflowHandle,
+    WorkflowHistoryEventFilterType,
     WorkflowUpdateFailedError,
 )
+from temporalio.api.enums.v1 import EventType
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError
@@ -38,6 +44,8 @@ from infra.settings import connect, task_queue
 from plan.ids import workflow_id_problem
 from plan.models import (
     FLOW_ZH,
+    MAX_INCIDENT_BYTES,
+    MAX_REPORT_BYTES,
     REPORT_ADAPTER,
     AccountabilityRecord,
     IncidentInput,
@@ -45,7 +53,11 @@ from plan.models import (
     IncidentStatus,
     Report,
     ReportReceipt,
+    IncidentType,
     describe_validation_error,
+    incident_problems,
+    json_size,
+    report_fingerprint,
 )
 from workflows import INCIDENT_WORKFLOWS, workflow_type_name
 
@@ -91,6 +103,26 @@ async def _decoded(awaitable: Awaitable[T]) -> T:
         raise
 
 
+class IncidentEnded(ValueError):
+    """The incident's run ended abnormally (terminated, failed, timed out, cancelled): it is not open,
+    whatever its last recorded state says. ``status`` is the execution status name, ``reason`` the
+    server's (termination reason, failure message)."""
+
+    def __init__(self, workflow_id: str, status: str, reason: str) -> None:
+        self.workflow_id, self.status, self.reason = workflow_id, status, reason
+        super().__init__(f"incident {workflow_id}: {status.lower().replace('_', ' ')}"
+                         + (f" ({reason})" if reason else "") + "; it is no longer handled")
+
+
+#: Execution statuses of an incident that ended without completing its plan.
+ABNORMAL = frozenset({
+    WorkflowExecutionStatus.TERMINATED,
+    WorkflowExecutionStatus.FAILED,
+    WorkflowExecutionStatus.TIMED_OUT,
+    WorkflowExecutionStatus.CANCELED,
+})
+
+
 @dataclass(frozen=True)
 class Started:
     workflow_id: str
@@ -101,17 +133,29 @@ class Started:
 
 def parse_incident(data: IncidentInput | dict[str, Any] | str | bytes) -> IncidentInput:
     """Validate incident input from a model, a dict or JSON text; InvalidInput names the fields."""
+    size = json_size(data)
+    if size > MAX_INCIDENT_BYTES:
+        raise InvalidInput(f"invalid incident input: {size} bytes, over the limit of {MAX_INCIDENT_BYTES} bytes")
     if isinstance(data, IncidentInput):
-        return data
-    try:
-        if isinstance(data, (str, bytes)):
-            return IncidentInput.model_validate_json(data)
-        return IncidentInput.model_validate(data)
-    except ValidationError as err:
-        raise InvalidInput(f"invalid incident input: {describe_validation_error(err)}") from None
+        incident = data
+    else:
+        try:
+            if isinstance(data, (str, bytes)):
+                incident = IncidentInput.model_validate_json(data)
+            else:
+                incident = IncidentInput.model_validate(data)
+        except ValidationError as err:
+            raise InvalidInput(f"invalid incident input: {describe_validation_error(err)}") from None
+    problems = incident_problems(incident, datetime.now(UTC))
+    if problems:
+        raise InvalidInput("invalid incident input: " + "; ".join(problems))
+    return incident
 
 
 def parse_report(data: Report | dict[str, Any] | str | bytes) -> Report:
+    size = json_size(data)
+    if size > MAX_REPORT_BYTES:
+        raise InvalidInput(f"invalid report: {size} bytes, over the limit of {MAX_REPORT_BYTES} bytes")
     if not isinstance(data, (dict, str, bytes)):
         return data
     try:
@@ -123,10 +167,10 @@ def parse_report(data: Report | dict[str, Any] | str | bytes) -> Report:
 
 
 def incident_workflow_id(incident: IncidentInput) -> str:
-    """``incident-C4-<alert id>``, or ``incident-C4-<UTC time>-<random>`` for a direct request."""
-    suffix = incident.alert_id or (
-        datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
-    )
+    """``incident-C4-<alert id>``, or ``incident-C4-h<hash of the input>`` for a direct request: the
+    same request sent again (a retry) finds the same incident instead of starting a second one. The
+    hash is of the whole canonical input, so it reveals nothing about the personal data in it."""
+    suffix = incident.alert_id or "h" + hashlib.sha256(incident.model_dump_json().encode()).hexdigest()[:20]
     return f"incident-{incident.incident_type.value}-{suffix}"
 
 
@@ -204,11 +248,16 @@ class IncidentClient:
             "static_summary": summary_zh(incident),
             "static_details": details_zh(incident),
         }
+        if incident.alert_id and workflow_id is None:
+            await self._one_alert_one_incident(incident)
         if await self.attributes_registered():
             options["search_attributes"] = search_attributes_of(incident)
         try:
             handle = await self.client.start_workflow(wf_type, incident, **options)
         except WorkflowAlreadyStartedError:
+            # The id is taken by a closed run (REJECT_DUPLICATE): completed is the idempotent case; an
+            # incident that ended abnormally is not silently "already started".
+            await self._raise_if_ended(wf_id)
             return Started(wf_id, wf_type, already_started=True)
         resp = getattr(handle, "_start_workflow_response", None)
         existed = resp is not None and not getattr(resp, "started", True)
@@ -230,15 +279,71 @@ class IncidentClient:
                 )
         return self._attributes_registered
 
+    async def _one_alert_one_incident(self, incident: IncidentInput) -> None:
+        """An alert id already used by an incident of another type is refused, naming it."""
+        assert incident.alert_id is not None
+        others = [t for t in IncidentType if t is not incident.incident_type]
+        ids = [f"incident-{t.value}-{incident.alert_id}" for t in others]
+
+        async def exists(wf_id: str) -> bool:
+            try:
+                await self.handle(wf_id).describe()
+                return True
+            except RPCError:
+                return False
+
+        found = await asyncio.gather(*(exists(i) for i in ids))
+        for wf_id, hit in zip(ids, found):
+            if hit:
+                raise InvalidInput(
+                    f"invalid incident input: alert_id: already used by incident {wf_id} of another type; "
+                    "one alert is one incident (report to that incident, or use the alert's own id)"
+                )
+
+    async def ended_abnormally(self, workflow_id: str) -> IncidentEnded | None:
+        """The incident's run ended terminated, failed, timed out or cancelled: how, with the server's
+        reason (from the closing event); None while it runs or once it completed."""
+        handle = self.handle(workflow_id)
+        desc = await handle.describe()
+        if desc.status not in ABNORMAL:
+            return None
+        reason = ""
+        try:
+            async for event in handle.fetch_history_events(
+                event_filter_type=WorkflowHistoryEventFilterType.CLOSE_EVENT
+            ):
+                if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
+                    reason = event.workflow_execution_terminated_event_attributes.reason
+                elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
+                    reason = event.workflow_execution_failed_event_attributes.failure.message
+                elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
+                    reason = "execution timeout"
+        except RPCError:
+            pass
+        assert desc.status is not None
+        return IncidentEnded(workflow_id, desc.status.name, reason)
+
+    async def _raise_if_ended(self, workflow_id: str) -> None:
+        try:
+            ended = await self.ended_abnormally(workflow_id)
+        except RPCError:
+            return
+        if ended is not None:
+            raise ended
+
     def handle(self, workflow_id: str) -> WorkflowHandle[Any, Any]:
         return self.client.get_workflow_handle(workflow_id)
 
     async def report(self, workflow_id: str, data: Report | dict[str, Any] | str) -> ReportReceipt:
         """Send a progress report as an update: a refusal raises ReportRefused with the reason."""
         report = parse_report(data)
+        # The update id follows the report id and content: a retried call (a timeout, a lost answer) is
+        # the same update to Temporal, deduplicated there as well as by the incident; another report
+        # reusing the id is another update, which the incident refuses naming the first report.
+        update_id = f"report-{report.report_id}-{report_fingerprint(report)[:12]}" if report.report_id else None
         try:
             return await _decoded(self.handle(workflow_id).execute_update(
-                "submit_report", report, result_type=ReportReceipt
+                "submit_report", report, result_type=ReportReceipt, id=update_id
             ))
         except WorkflowUpdateFailedError as err:
             cause = err.cause
@@ -267,6 +372,9 @@ class IncidentClient:
         return f"incident {workflow_id}: {err.message}"
 
     async def status(self, workflow_id: str) -> IncidentStatus:
+        """The incident's status; an incident whose run ended abnormally raises :class:`IncidentEnded`
+        (its last recorded state would still say "open", with deadlines nobody watches)."""
+        await self._raise_if_ended(workflow_id)
         return await _decoded(self.handle(workflow_id).query("status", result_type=IncidentStatus))
 
     async def accountability(self, workflow_id: str) -> AccountabilityRecord:

@@ -66,7 +66,9 @@ from plan.labels import (
 from plan.texts import accountability_summary, fmt_time
 from starter.render import FontMissing
 from starter.api import (
+    ABNORMAL,
     IncidentClient,
+    IncidentEnded,
     InvalidInput,
     ReportRefused,
     parse_incident,
@@ -76,6 +78,7 @@ from workflows import INCIDENT_WORKFLOWS, workflow_type_name
 from workflows.drill import DRILL_WORKFLOW_TYPE
 
 ROOT = Path(__file__).resolve().parent.parent
+ABNORMAL_NAMES = frozenset(s.name for s in ABNORMAL)
 
 
 class CliError(Exception):
@@ -275,10 +278,7 @@ async def _run(args: argparse.Namespace) -> int:
         return 0
 
     if args.command == "start":
-        try:
-            text = Path(args.file).read_text(encoding="utf-8")
-        except OSError as err:
-            raise CliError(f"{args.file}:无法读取({err.strerror})") from None
+        text = read_utf8(args.file)
         try:
             json.loads(text)
         except json.JSONDecodeError as err:
@@ -303,7 +303,7 @@ async def _run(args: argparse.Namespace) -> int:
             print(receipt.message_zh)
         return 0
     if args.command == "status":
-        st = await client.status(args.workflow_id)
+        st = await status_or_ended(client, args)
         print(st.model_dump_json(indent=2) if args.json else render_status(st))
         return 0
     if args.command in OPERATOR_COMMANDS:
@@ -420,6 +420,9 @@ def main(argv: list[str] | None = None) -> int:
     except InvalidInput as err:
         print(f"错误:{_invalid_zh(str(err))}", file=sys.stderr)
         return 2
+    except IncidentEnded as err:
+        print(f"错误:{ended_zh(err)}", file=sys.stderr)
+        return 3
     except CliError as err:
         print(f"错误:{err}", file=sys.stderr)
         return err.code
@@ -445,6 +448,24 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def read_utf8(path: str | Path) -> str:
+    """A file an officer names, as UTF-8 text; one clear line naming the file otherwise."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise CliError(f"{path}:不是 UTF-8 编码的文本(第 {err.start} 字节;GBK 等编码请另存为 UTF-8)") from None
+    except OSError as err:
+        raise CliError(f"{path}:无法读取({err.strerror})") from None
+
+
+def ended_zh(err: IncidentEnded) -> str:
+    """What an officer reads about an incident whose run ended abnormally (with the server's reason)."""
+    state = EXECUTION_STATUS_ZH.get(err.status, err.status)
+    why = f",原因:{err.reason}" if err.reason else ""
+    return (f"事件 {err.workflow_id} 已异常结束({state}{why}),系统不再跟踪其时限和通知;"
+            "请立即人工处置并报告区司法局应急办公室")
 
 
 def _invalid_zh(message: str) -> str:
@@ -483,6 +504,18 @@ def list_query(args: argparse.Namespace) -> str:
         raise CliError(str(err)) from None
 
 
+async def status_or_ended(client: IncidentClient, args: argparse.Namespace) -> IncidentStatus:
+    """The status, or (an incident ended abnormally) the truth: ``--json`` prints
+    ``{"workflow_id", "execution_status", "reason"}``; both exit 3."""
+    try:
+        return await client.status(args.workflow_id)
+    except IncidentEnded as err:
+        if args.json:
+            print(json.dumps({"workflow_id": err.workflow_id, "execution_status": err.status,
+                              "reason": err.reason}, ensure_ascii=False, indent=2))
+        raise
+
+
 async def cmd_list(client: IncidentClient, args: argparse.Namespace) -> int:
     """Incidents matching the filters, newest first, read page by page with progress."""
     query = list_query(args)
@@ -498,6 +531,7 @@ async def cmd_list(client: IncidentClient, args: argparse.Namespace) -> int:
                 "workflow_id": wf.id,
                 "workflow_type": wf.workflow_type,
                 "execution_status": wf.status.name if wf.status else "",
+                "ended_abnormally": wf.status in ABNORMAL,
                 **{k.name: _jsonable(attrs.get(k)) for k in sa.ALL_KEYS},
             })
             if len(rows) % args.page_size == 0:
@@ -517,7 +551,9 @@ async def cmd_list(client: IncidentClient, args: argparse.Namespace) -> int:
         phase, flow = r["IncidentPhase"], r["IncidentFlow"]
         table.append([
             r["workflow_id"], f"{r['IncidentType'] or '-'} {titles.get(r['IncidentType'] or '', '')}",
-            PHASE_ZH[IncidentPhase(phase)] if phase in set(IncidentPhase) else (phase or "-"),
+            # an incident whose run ended abnormally is not "处置中", whatever its last attribute says
+            EXECUTION_STATUS_ZH[r["execution_status"]] if r["execution_status"] in ABNORMAL_NAMES
+            else PHASE_ZH[IncidentPhase(phase)] if phase in set(IncidentPhase) else (phase or "-"),
             FLOW_ZH[Flow(flow)] if flow in set(Flow) else (flow or "-"),
             f"{r['IncidentCounty'] or ''}{r['IncidentJusticeOffice'] or ''}" or "-",
             fmt_time(datetime.fromisoformat(occurred)) if occurred else "-",
@@ -534,7 +570,7 @@ def _jsonable(value: Any) -> Any:
 
 async def cmd_show(client: IncidentClient, args: argparse.Namespace) -> int:
     """One incident: state, deadlines as countdowns (剩余 / 已超时), timeline."""
-    st = await client.status(args.workflow_id)
+    st = await status_or_ended(client, args)
     print(st.model_dump_json(indent=2) if args.json else render_status(st, countdowns=True))
     return 0
 
@@ -633,13 +669,13 @@ def drill_plan(args: argparse.Namespace) -> Any:
     except ValueError:
         raise CliError(f"--type:{args.type!r} 不是事件类型(可选:{_TYPE_CHOICES};见 catalogue)") from None
     example = ROOT / "examples" / (f"{t.value}-S1.json" if t is IncidentType.C9 else f"{t.value}.json")
-    incident = parse_incident((Path(args.input) if args.input else example).read_text(encoding="utf-8"))
+    incident = parse_incident(read_utf8(Path(args.input) if args.input else example))
     if incident.incident_type is not t:
         raise CliError(f"--input:其中的 incident_type 为 {incident.incident_type.value},与 --type {t.value} 不符")
     script: list[DrillStep] = []
     if args.script:
         try:
-            raw = json.loads(Path(args.script).read_text(encoding="utf-8"))
+            raw = json.loads(read_utf8(args.script))
             script = [DrillStep.model_validate(s) for s in raw]
         except (OSError, ValueError) as err:
             raise CliError(f"--script:{err}") from None

@@ -40,14 +40,14 @@ from starter.api import IncidentClient
 # The example subject's personal data (examples/C4.json): none of it may be stored in plain text.
 PERSONAL = {
     "subject name": "李明轩",
-    "ID number": "33100319900101123X",
+    "ID number": "331003199001011236",
     "address": "黄岩区东城街道永宁路 88 号",
     "subject phone": "13700000002",
     "family name": "李秀英",
     "family phone": "13700000003",
 }
 # A control incident sent without encryption: the same scans must find its data (they can fail).
-CONTROL = {"name": "赵控制", "id_number": "110101199001011234", "phone": "13600000009", "address": "控制区测试路 1 号"}
+CONTROL = {"name": "赵控制", "id_number": "110101199001011237", "phone": "13600000009", "address": "控制区测试路 1 号"}
 
 
 def keyring(*specs: tuple[str, str], active: str | None = None) -> KeyRing:
@@ -70,13 +70,13 @@ def test_sm4_gcm_matches_rfc8998_vector():
 @pytest.mark.parametrize("cipher", [AES_256_GCM, SM4_GCM])
 async def test_round_trip_hides_the_plaintext_and_names_the_key(cipher):
     codec = EncryptionCodec(keyring(("k1", cipher)))
-    [enc] = await codec.encode([payload("李明轩 33100319900101123X")])
+    [enc] = await codec.encode([payload("李明轩 331003199001011236")])
     assert enc.metadata["encoding"] == ENCODING
     assert enc.metadata["encryption-key-id"] == b"k1" and enc.metadata["encryption-cipher"] == cipher.encode()
-    assert "李明轩".encode() not in enc.data and b"33100319900101123X" not in enc.data
+    assert "李明轩".encode() not in enc.data and b"331003199001011236" not in enc.data
     [dec] = await codec.decode([enc])
-    assert json.loads(dec.data) == "李明轩 33100319900101123X"
-    [enc2] = await codec.encode([payload("李明轩 33100319900101123X")])
+    assert json.loads(dec.data) == "李明轩 331003199001011236"
+    [enc2] = await codec.encode([payload("李明轩 331003199001011236")])
     assert enc2.data != enc.data  # a fresh nonce each time
 
 

@@ -42,8 +42,8 @@ async def test_linkage_incident_aftermath_reported_until_done(harness: Harness):
     assert st.phase.value == "handled"
     await refused(harness, wf, "aid_decision", "handling is over", granted=False, reason="x")
     await harness.report(wf, "progress", current_situation="受援人已与律师见面,案件进入诉讼程序")
-    st = await harness.until(wf, lambda st: any(s.startswith("aftermath-") and s != "aftermath-done"
-                                                for s, _ in notifications(st.timeline)))
+    st = await harness.until(wf, lambda st: sum(s.startswith("aftermath-") and s != "aftermath-done"
+                                                for s, _ in notifications(st.timeline)) == 2)
     step = next(s for s, _ in notifications(st.timeline) if s.startswith("aftermath-"))
     assert recipients(st.timeline, step) == {"emergency_office", "command_centre"}
     assert "善后处置情况:受援人已与律师见面" in text_to(st.timeline, step, "command_centre")

@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
     from plan.agencies import AGENCY_NAME_ZH, Agency
     from plan.models import (
         COMMAND_GROUP_ZH,
+        MAX_REPORT_BYTES,
         COMMON_REPORT_KINDS,
         REPORT_ADAPTER,
         AccountabilityRecord,
@@ -82,6 +83,8 @@ with workflow.unsafe.imports_passed_through():
         Review,
         TimelineEntry,
         describe_validation_error,
+        incident_problems,
+        report_fingerprint,
     )
     from plan.policy import DEFAULT_POLICY, DeadlinePolicy
 
@@ -217,6 +220,8 @@ class IncidentWorkflow:
         self._reports: list[Report] = []
         self._consumed: set[int] = set()
         self._report_ids: dict[str, int] = {}
+        self._report_hashes: dict[str, str] = {}
+        """report_id -> fingerprint of the report first sent with it (a reuse with other content is refused)."""
         self._dispatch: DispatchInstruction | None = None
         self._arrived = False
         self._feedback_sent = False
@@ -259,6 +264,14 @@ class IncidentWorkflow:
                 extra={"incident_type": self.TYPE.value, "step": "input"},
             )
             raise self._input_error
+        if not self.resumed:
+            # Times out of bounds, a resident ID number whose check digit fails: refused at the doors,
+            # and here for a raw start (``temporal workflow start``). Asked only when there is a problem,
+            # so that a recorded history without one replays unchanged, and one recorded before this
+            # check (no marker) replays as it ran.
+            problems = incident_problems(self.incident, workflow.now(), check_age=False)
+            if problems and workflow.patched("incident-problems-refused"):
+                raise _invalid("invalid incident input: " + "; ".join(problems))
         self._running = True
         for d in self._deadlines.values():
             if d.status is DeadlineStatus.PENDING:
@@ -525,6 +538,7 @@ class IncidentWorkflow:
             release=self._release,
             release_content=self._release_content,
             clause_state=self.clause_state,
+            report_hashes=self._report_hashes,
         )
 
     def _restore(self, c: CarriedState) -> None:
@@ -535,6 +549,7 @@ class IncidentWorkflow:
         self._reports = [REPORT_ADAPTER.validate_python(r) for r in c.reports]
         self._consumed = set(c.consumed)
         self._report_ids = dict(c.report_ids)
+        self._report_hashes = dict(c.report_hashes)
         self._dispatch = c.dispatch
         self._arrived = c.arrived
         self._feedback_sent = c.feedback_sent
@@ -1149,6 +1164,14 @@ class IncidentWorkflow:
         return self._reports[i]
 
     def _parse_report(self, raw: RawValue) -> Report:
+        size = len(raw.payload.data)
+        if size > MAX_REPORT_BYTES:
+            # Refused before it is parsed: nothing of it is kept in the incident's state.
+            raise ApplicationError(
+                f"invalid report: {size} bytes, over the limit of {MAX_REPORT_BYTES} bytes",
+                type=INVALID_REPORT,
+                non_retryable=True,
+            )
         try:
             value = decode_raw(raw)
         except Exception:
@@ -1212,6 +1235,12 @@ class IncidentWorkflow:
             where = ", ".join(self._related) or "the handed-over incident (starting)"
             return f"this incident was handed over; send reports to {where}"
         if report.report_id and report.report_id in self._report_ids:
+            first = self._report_hashes.get(report.report_id)
+            if first is not None and first != report_fingerprint(report):
+                seq = self._report_ids[report.report_id]
+                first_kind = self._timeline[seq - 1].step if 0 < seq <= len(self._timeline) else "?"
+                return (f"report_id: '{report.report_id}' was already used by report #{seq} ({first_kind}) "
+                        "with other content; give this report its own report_id")
             return None  # a resend: accepted once, acknowledged again
         kind = report.kind
         if kind not in COMMON_REPORT_KINDS and kind not in self.CLAUSE_REPORTS:
@@ -1313,6 +1342,7 @@ class IncidentWorkflow:
         seq = entry.seq
         if report.report_id:
             self._report_ids[report.report_id] = seq
+            self._report_hashes[report.report_id] = report_fingerprint(report)
         self._reports.append(report)
         workflow.logger.info(
             "report accepted", extra={"incident_type": self.TYPE.value, "step": report.kind}
