@@ -42,13 +42,13 @@ from starter.api import IncidentClient, ReportRefused
 pytestmark = pytest.mark.devserver
 
 SUBJECTS = {  # fictitious people, one per door
-    "cli": {"name": "张晓雨", "id_number": "330103199203034521", "phone": "13711110001",
+    "cli": {"name": "张晓雨", "id_number": "330103199203034529", "phone": "13711110001",
             "address": "黄岩区北城街道青年路 12 号", "family": [{"name": "张国强", "relation": "父亲", "phone": "13711110002"}]},
-    "sdk": {"name": "李明轩", "id_number": "33100319900101123X", "phone": "13700000002",
+    "sdk": {"name": "李明轩", "id_number": "331003199001011236", "phone": "13700000002",
             "address": "黄岩区东城街道永宁路 88 号", "family": [{"name": "李秀英", "relation": "母亲", "phone": "13700000003"}]},
-    "temporal": {"name": "王慧敏", "id_number": "330104198805056622", "phone": "13722220001",
+    "temporal": {"name": "王慧敏", "id_number": "330104198805056620", "phone": "13722220001",
                  "address": "黄岩区西城街道劳动路 5 号", "family": [{"name": "王建军", "relation": "哥哥", "phone": "13722220002"}]},
-    "no keys": {"name": "赵无钥", "id_number": "330105199107078833", "phone": "13733330001",
+    "no keys": {"name": "赵无钥", "id_number": "330105199107078831", "phone": "13733330001",
                 "address": "黄岩区南城街道测试路 3 号", "family": []},
 }
 
@@ -123,7 +123,7 @@ async def test_no_personal_data_anywhere_after_each_door_and_a_start_without_key
                                       "current_situation": "正在联系李秀英(13700000003)"})
         await api.report(wfs["sdk"], {"kind": "search_result", "actor": "东城司法所", "found": False, "methods": ["phone"]})
         with pytest.raises(ReportRefused):  # refused: its failure message is stored encrypted
-            await api.report(wfs["sdk"], {"kind": "closed", "actor": "x", "result": "李明轩 33100319900101123X",
+            await api.report(wfs["sdk"], {"kind": "closed", "actor": "x", "result": "李明轩 331003199001011236",
                                           "current_situation": "x", "measures_taken": ["y"]})
         # door 3: the temporal CLI through the codec server
         wfs["temporal"] = f"incident-C4-TCLI-{uuid.uuid4().hex[:6]}"
