@@ -182,6 +182,16 @@ def steps(timeline: list[TimelineEntry]) -> list[str]:
     return out
 
 
+def issued_steps(timeline: list[TimelineEntry]) -> list[str]:
+    """Notification steps in the order issued, each once, delivered or not yet (for checks made while
+    deliveries are still in flight)."""
+    out: list[str] = []
+    for e in timeline:
+        if e.kind is EntryKind.NOTIFICATION_ISSUED and e.step and (not out or out[-1] != e.step):
+            out.append(e.step)
+    return out
+
+
 def recipients(timeline: list[TimelineEntry], step: str) -> set[str]:
     return {r for s, r in notifications(timeline) if s == step}
 

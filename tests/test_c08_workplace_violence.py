@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Harness, decisions, obligation, recipients, refused, steps, text_to
+from conftest import Harness, decisions, issued_steps, obligation, recipients, refused, steps, text_to
 
 from plan.models import ObligationStatus
 
@@ -61,7 +61,7 @@ async def test_not_heeded_with_equipment_at_justice_office(harness: Harness):
     await harness.report(wf, "arrived")
     await harness.report(wf, "persuasion", complied=False, equipment_used=True)
     st = await harness.until_step(wf, "alarm-110")
-    assert "phone-report-section" not in steps(st.timeline)  # 在处置后: only once handled
+    assert "phone-report-section" not in issued_steps(st.timeline)  # 在处置后: only once handled
     assert st.waiting_for == ["handled"]
     out = await _finish(harness, wf, decision="提请撤销缓刑")
     tl = out.timeline
