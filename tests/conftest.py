@@ -230,15 +230,20 @@ TIMEOUT = timedelta(seconds=30)
 
 
 @contextlib.asynccontextmanager
-async def dev_server_with_worker(tmp: Path, queue: str, **worker_options: Any) -> AsyncIterator[tuple[Any, Any]]:
+async def dev_server_with_worker(
+    tmp: Path, queue: str, *, keys_file: Path | None = None, **worker_options: Any
+) -> AsyncIterator[tuple[Any, Any]]:
     """A real `temporal server start-dev` (attributes registered) and a worker on ``queue``, for a
-    module-scoped fixture: yields (server, client)."""
+    module-scoped fixture: yields (server, client). ``keys_file``: payloads encrypted with those keys,
+    as deployed (the worker refuses plain payloads); otherwise plain, as this suite's default."""
     from devstack import DevServer, free_port
-    from infra.settings import connect
+    from infra.settings import connect, data_converter
 
     server = DevServer(port=free_port(), ui_port=None, db_file=tmp / "temporal.db").start()
     try:
-        client = await connect(target_host=server.address)
+        converter = ({"data_converter": data_converter({"EMERGENCY_CODEC_KEYS_FILE": str(keys_file)}, worker=True)}
+                     if keys_file else {})
+        client = await connect(target_host=server.address, **converter)
         async with build_worker(client, queue=queue, outbox=tmp / "outbox.jsonl", drill_outbox=tmp / "drill.jsonl",
                                 **worker_options):
             yield server, client

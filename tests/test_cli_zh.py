@@ -39,12 +39,12 @@ def sh(script: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 
 
 class Stack:
-    def __init__(self, server: DevServer, client) -> None:
+    def __init__(self, server: DevServer, client, keys: Path) -> None:
         self.server = server
         self.api = IncidentClient(client, QUEUE)
-        # The stack here runs unencrypted (tests/conftest.py), so the shell says so too; the encrypted
-        # door as ./dev.sh up ships it is tests/test_security.py's and tests/test_browser.py's.
-        self.env = {"TEMPORAL_ADDRESS": server.address, "TEMPORAL_TASK_QUEUE": QUEUE, "EMERGENCY_INSECURE_PLAINTEXT": "1"}
+        # Only what the README says to set: the address, the queue and the key file (encrypted stack).
+        self.env = {"TEMPORAL_ADDRESS": server.address, "TEMPORAL_TASK_QUEUE": QUEUE,
+                    "EMERGENCY_CODEC_KEYS_FILE": str(keys)}
 
     async def sh(self, script: str, **env: str) -> subprocess.CompletedProcess[str]:
         return await asyncio.to_thread(sh, script, {**self.env, **env})
@@ -52,17 +52,18 @@ class Stack:
 
 @pytest_asyncio.fixture(scope="module")
 async def stack(tmp_path_factory) -> AsyncIterator[Stack]:
-    async with dev_server_with_worker(tmp_path_factory.mktemp("cli-zh"), QUEUE) as (server, client):
-        yield Stack(server, client)
+    tmp = tmp_path_factory.mktemp("cli-zh")
+    keys = tmp / "codec-keys.json"  # encrypted, as ./dev.sh up ships it; the shell is given the key file
+    subprocess.run([sys.executable, "-m", "infra.codec", "new-key", "--file", str(keys)], check=True, capture_output=True)
+    async with dev_server_with_worker(tmp, QUEUE, keys_file=keys) as (server, client):
+        yield Stack(server, client, keys)
 
 
 def one_line_error(res: subprocess.CompletedProcess[str]) -> str:
     assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
-    # the plain-text stack's warning line (EMERGENCY_INSECURE_PLAINTEXT) is not part of the answer
-    err = "".join(ln for ln in res.stderr.splitlines(keepends=True) if not ln.startswith("WARNING: EMERGENCY_INSECURE"))
-    assert "Traceback" not in err and err.count("\n") == 1, res.stderr
-    assert err.startswith("错误:"), res.stderr
-    return err
+    assert "Traceback" not in res.stderr and res.stderr.count("\n") == 1, res.stderr
+    assert res.stderr.startswith("错误:"), res.stderr
+    return res.stderr
 
 
 # ---------------------------------------------------------------- without a server

@@ -497,17 +497,47 @@ class IncidentWorkflow:
         workflow.logger.info(
             "incident closed", extra={"incident_type": self.TYPE.value, "step": "closed"}
         )
+        return self.outcome(written_report_zh=report, closed=closed, review_report_zh=review_zh)
+
+    def outcome(
+        self, *, written_report_zh: str, closed: Closed | None, review_report_zh: str = "",
+        related: list[str] | None = None,
+    ) -> IncidentOutcome:
+        """This incident's result: the written report(s) with its own deadlines, timeline and record."""
         return IncidentOutcome(
             workflow_id=workflow.info().workflow_id,
             incident_type=self.TYPE,
-            written_report_zh=report,
+            written_report_zh=written_report_zh,
             deadlines=list(self._deadlines.values()),
             timeline=list(self._timeline),
             closed=closed,
-            review_report_zh=review_zh,
+            review_report_zh=review_report_zh,
             accountability=self.accountability(),
-            related=list(self._related),
+            related=list(self._related) if related is None else related,
         )
+
+    # ------------------------------------------------------------------ an incident that hands over (000 §1.4(4))
+
+    @property
+    def input_valid(self) -> bool:
+        return self._input_error is None
+
+    def open_only(self) -> None:
+        """Start an incident whose handling is handed over: the information report (000 §4.2) and
+        nothing else; the incident that takes over holds the deadlines and the clause."""
+        self._running = True
+        self._open()
+
+    def relate(self, workflow_id: str) -> None:
+        """Record an incident this one is linked to (handed over to or from), shown in its details."""
+        self._related.append(workflow_id)
+        self._refresh_details()
+
+    async def end(self) -> None:
+        """Closed: deadline watchers stopped, deliveries and handlers finished, the details say so."""
+        self._phase = IncidentPhase.CLOSED
+        await self._drain()
+        self._refresh_details()
 
     async def _drain(self) -> None:
         """Stop deadline watchers, finish spawned work and running handlers before completing."""
@@ -1052,6 +1082,18 @@ class IncidentWorkflow:
                 required=False,
                 ack_for=deadline.id,
             )
+        await self._watch(deadline)
+
+    def deadline_by_id(self, deadline_id: str) -> Deadline | None:
+        return self._deadlines.get(deadline_id)
+
+    def pending_deadlines(self, prefix: str) -> list[Deadline]:
+        """Deadlines still pending whose id starts with ``prefix`` (e.g. the days of 001 §4(9) 情形三)."""
+        return [d for d in self._deadlines.values() if d.id.startswith(prefix) and d.status is DeadlineStatus.PENDING]
+
+    async def await_deadline(self, deadline: Deadline) -> None:
+        """Wait for a deadline started with ``watch=False`` (reminders, then escalation when missed);
+        the caller goes on once it is met or escalated."""
         await self._watch(deadline)
 
     def cancel_deadline(self, deadline_id: str, reason_zh: str) -> None:

@@ -41,7 +41,6 @@ with workflow.unsafe.imports_passed_through():
         EPIDEMIC_SCENARIO_ZH,
         Cleared,
         DailyContact,
-        DeadlineStatus,
         EpidemicScenario,
         IncidentOutcome,
         IncidentType,
@@ -169,7 +168,7 @@ class Epidemic(IncidentWorkflow):
         while not self.reports_of(Cleared):
             day = int(self.clause_state["day"]) + 1
             due = anchor + day * self.POLICY.daily_contact
-            deadline = self._deadlines.get(f"daily-contact-{day}") or self.start_deadline(
+            deadline = self.deadline_by_id(f"daily-contact-{day}") or self.start_deadline(
                 f"daily-contact-{day}",
                 f"第{day}日联系外出人员",
                 c,
@@ -177,7 +176,7 @@ class Epidemic(IncidentWorkflow):
                 escalate_to=(Agency.CORRECTION_SECTION,),
                 watch=False,
             )
-            await self._watch(deadline)  # met by a daily_contact report, or escalated when missed
+            await self.await_deadline(deadline)  # met by a daily_contact report, or escalated when missed
             remaining = due - workflow.now()
             if remaining.total_seconds() > 0 and not self.reports_of(Cleared):
                 try:
@@ -198,11 +197,7 @@ class Epidemic(IncidentWorkflow):
         if self.scenario is not EpidemicScenario.S3:
             return
         # A day's contact counts for that day only: a day that passed without contact stays missed.
-        pending = [
-            d
-            for d in self._deadlines.values()
-            if d.id.startswith("daily-contact-") and d.status is DeadlineStatus.PENDING
-        ]
+        pending = self.pending_deadlines("daily-contact-")
         if isinstance(report, DailyContact):
             for d in pending:
                 self.fulfil(d.id, report.actor)

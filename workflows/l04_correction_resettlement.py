@@ -39,7 +39,6 @@ with workflow.unsafe.imports_passed_through():
     from plan.models import (
         FLOW_ZH,
         IncidentOutcome,
-        IncidentPhase,
         IncidentType,
         L4Person,
         Resettlement,
@@ -91,10 +90,9 @@ class CorrectionOrResettlement(IncidentWorkflow):
         return l4 is not None and l4.person is L4Person.CORRECTION_SUBJECT
 
     async def handle(self) -> IncidentOutcome:
-        if self._input_error is not None or not self.delegated():
+        if not self.input_valid or not self.delegated():
             return await super().handle()  # released prisoner: an ordinary incident
-        self._running = True
-        self._open()  # 000 §4.2 information report (no level-report: this is not a C type)
+        self.open_only()  # 000 §4.2 information report (no level-report: this is not a C type)
         return await self._hand_over()
 
     # ------------------------------------------------------------------ released prisoner
@@ -161,8 +159,7 @@ class CorrectionOrResettlement(IncidentWorkflow):
             )
         except WorkflowAlreadyStartedError:
             return await self._hand_over_failed(child_id, ctype, "同编号的移交事件已存在")
-        self._related.append(child_id)
-        self._refresh_details()
+        self.relate(child_id)
         try:
             out = await child
         except ChildWorkflowError as err:
@@ -170,20 +167,9 @@ class CorrectionOrResettlement(IncidentWorkflow):
             reason = getattr(cause, "message", "") or type(cause).__name__
             return await self._hand_over_failed(child_id, ctype, reason)
         self.decide(f"移交事件已办结:{child_id}已按{child_clause}处置完毕", child_clause)
-        self._phase = IncidentPhase.CLOSED
-        await self._drain()
-        self._refresh_details()
-        return IncidentOutcome(
-            workflow_id=parent_id,
-            incident_type=self.TYPE,
-            written_report_zh=out.written_report_zh,
-            deadlines=list(self._deadlines.values()),
-            timeline=list(self._timeline),
-            closed=out.closed,
-            review_report_zh=out.review_report_zh,
-            accountability=self.accountability(),
-            related=[child_id],
-        )
+        await self.end()
+        return self.outcome(written_report_zh=out.written_report_zh, closed=out.closed,
+                            review_report_zh=out.review_report_zh, related=[child_id])
 
     async def _hand_over_failed(self, child_id: str, ctype: IncidentType, reason: str) -> IncidentOutcome:
         """The handed-over incident did not complete: recorded, the emergency office told, then fail."""
@@ -197,9 +183,7 @@ class CorrectionOrResettlement(IncidentWorkflow):
             step="hand-over-failed",
             clause="000 §2.2",
         )
-        self._phase = IncidentPhase.CLOSED
-        await self._drain()
-        self._refresh_details()
+        await self.end()
         raise ApplicationError(
             f"hand-over failed: incident {child_id} did not complete ({reason})",
             type=HAND_OVER_FAILED,
