@@ -19,6 +19,7 @@ def build_activities(
     roster_path: Path | str | None = None,
     channels_path: Path | str | None = None,
     clock=None,
+    archive: Path | str | None = None,
 ) -> list:
     """Every activity the worker registers, configured from arguments or the environment.
 
@@ -26,7 +27,8 @@ def build_activities(
     (default ``var/outbox.jsonl``), ``EMERGENCY_DRILL_OUTBOX`` (default ``var/drill-outbox.jsonl``),
     ``EMERGENCY_CHANNELS`` (webhook / SMS / e-mail channels, e.g. ``config/channels.example.json``;
     default none) and ``EMERGENCY_ROSTER`` (routes and duty roster, e.g. ``config/roster.json``;
-    default none: every notification goes to the outbox). Invalid configuration raises
+    default none: every notification goes to the outbox), ``EMERGENCY_ARCHIVE_DIR`` (long incidents'
+    archived records, default ``var/archive``: ``activities/archive.py``). Invalid configuration raises
     :class:`~plan.agencies.DirectoryError` naming the file, line, field and problem.
     """
     from activities.channel_config import load_channels
@@ -56,4 +58,6 @@ def build_activities(
         )
     except DrillLeak as err:
         raise RosterError(str(err)) from None
-    return [notifier.notify]
+    from activities.archive import Archive
+
+    return [notifier.notify, Archive(archive).archive]

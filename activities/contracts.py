@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -49,3 +50,20 @@ class NotifyReceipt(BaseModel):
     ack_expected: bool = False
     """The channel's receiver confirms receipt by calling back (回执): the workflow waits for it. False for
     channels that cannot (the local outbox, drill sinks)."""
+
+
+class ArchiveRequest(BaseModel):
+    """Records of an incident moved out of its state before it continues as new (issue 13): older
+    timeline entries, discharged obligations and settled per-notification deadlines. Idempotent on
+    (workflow id, run)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    workflow_id: str
+    incident_type: str
+    run: int
+    first_seq: int
+    """Timeline seq of the first entry archived by this run."""
+    timeline: list[dict[str, Any]] = Field(default_factory=list)
+    obligations: list[dict[str, Any]] = Field(default_factory=list)
+    deadlines: list[dict[str, Any]] = Field(default_factory=list)

@@ -878,6 +878,8 @@ class AccountabilityRecord(_Model):
     missing: int
     pending: int
     overdue: int = 0
+    archived: int = 0
+    """Obligations and deadlines of a long incident moved to the archive; their outcomes are in the counts."""
 
 
 class IncidentPhase(StrEnum):
@@ -912,6 +914,9 @@ class IncidentStatus(_Model):
     """Workflow ids of incidents handed over to (L4 → C-type) or from."""
     run: int = 1
     """Which run of a long incident this is (continue-as-new keeps each history bounded)."""
+    archived: int = 0
+    """Timeline entries not in this answer: moved to the archive by earlier runs (``python -m starter
+    archive ID``) or older than the most recent 1,000 this answer holds."""
 
 
 class ReportReceipt(_Model):

@@ -71,6 +71,19 @@ class IncidentState(BaseModel):
     """Idempotency key of a notification (or its re-send) -> the acknowledgement deadline it answers."""
     clause: dict[str, Any] = Field(default_factory=dict)
     """The clause's own part, in its JSON form (validated by the clause's ``ClauseState`` model)."""
+    catch_up: bool = False
+    """Set on the state a run carries into the next: that run re-reads the carried reports through the
+    clause (``respond``) to stand where this one stood, with nothing sent or recorded twice."""
+    in_flight: list[dict[str, Any]] = Field(default_factory=list)
+    """Notifications issued but not yet delivered when the run continued as new: issued again by the next
+    run with the same idempotency key (receivers deduplicate)."""
+    archived_register: dict[str, int] = Field(default_factory=dict)
+    """Obligations and deadlines moved to the archive, counted by outcome (001 §7(4) stays whole)."""
+    inbox: list[dict[str, Any]] = Field(default_factory=list)
+    """Signalled reports received and not yet judged when the run continued as new (a flood): the next
+    run judges them first, in order."""
+    course_omitted: int = 0
+    """Situations left out of ``course`` beyond its bound (the written report says how many)."""
 
     @classmethod
     def from_legacy(cls, c: CarriedState) -> IncidentState:

@@ -21,7 +21,7 @@ import asyncio
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import structlog
@@ -219,6 +219,25 @@ def search_attributes_of(incident: IncidentInput) -> sa.TypedSearchAttributes:
     )
 
 
+CONTINUING_RETRY_SECONDS = 30.0
+"""How long a report is retried while the incident's run is continuing as new (the server answers
+"workflow is closing" for that moment: workflows/mechanics/continuation.py)."""
+
+
+async def _while_continuing(send: Callable[[], Awaitable[T]]) -> T:
+    """``send()``, retried while the incident is between two runs; any other error goes to the caller."""
+    delay, waited = 0.05, 0.0
+    while True:
+        try:
+            return await send()
+        except RPCError as err:
+            if "workflow is closing" not in (err.message or "") or waited >= CONTINUING_RETRY_SECONDS:
+                raise
+        await asyncio.sleep(delay)
+        waited += delay
+        delay = min(delay * 2, 1.0)
+
+
 class IncidentClient:
     """Start incidents, send progress reports, read status: the typed SDK door."""
 
@@ -342,9 +361,9 @@ class IncidentClient:
         # reusing the id is another update, which the incident refuses naming the first report.
         update_id = f"report-{report.report_id}-{report_fingerprint(report)[:12]}" if report.report_id else None
         try:
-            return await _decoded(self.handle(workflow_id).execute_update(
+            return await _while_continuing(lambda: _decoded(self.handle(workflow_id).execute_update(
                 "submit_report", report, result_type=ReportReceipt, id=update_id
-            ))
+            )))
         except WorkflowUpdateFailedError as err:
             cause = err.cause
             reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
@@ -356,7 +375,7 @@ class IncidentClient:
         """Send a progress report fire-and-forget; a refusal lands on the incident's timeline."""
         report = parse_report(data)
         try:
-            await self.handle(workflow_id).signal("report", report)
+            await _while_continuing(lambda: self.handle(workflow_id).signal("report", report))
         except RPCError as err:
             raise ReportRefused(await self._not_running(workflow_id, err)) from None
 

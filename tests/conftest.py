@@ -40,7 +40,8 @@ async def session_worker(env: WorkflowEnvironment, tmp_path_factory) -> AsyncIte
     tmp = tmp_path_factory.mktemp("worker")
     queue = "test-queue"
     outbox = tmp / "outbox.jsonl"
-    worker = build_worker(env.client, queue=queue, outbox=outbox, drill_outbox=tmp / "drill-outbox.jsonl")
+    worker = build_worker(env.client, queue=queue, outbox=outbox, drill_outbox=tmp / "drill-outbox.jsonl",
+                          archive=tmp / "archive")
     async with worker:
         yield queue, outbox
 

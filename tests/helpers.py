@@ -218,6 +218,7 @@ async def dev_server_with_worker(
                      if keys_file else {})
         client = await connect(target_host=server.address, **converter)
         async with build_worker(client, queue=queue, outbox=tmp / "outbox.jsonl", drill_outbox=tmp / "drill.jsonl",
+                                archive=tmp / "archive",
                                 **worker_options):
             yield server, client
     finally:

@@ -11,6 +11,7 @@ reports, release, leadership); the plans' shared procedures are under ``workflow
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar, overload
@@ -60,6 +61,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.mechanics.accountability import BY_HAND, Register
 from workflows.mechanics.acknowledgements import ACK, Acknowledgements
+from workflows.mechanics.continuation import archive_and_bound, continue_due
 from workflows.mechanics.deadlines import ESCALATE_TO, Deadlines, deadline_kind
 from workflows.mechanics.inputs import INVALID_INPUT, INVALID_REPORT, decode_raw, invalid_input, parse_input
 from workflows.mechanics.leadership import Leadership
@@ -71,6 +73,16 @@ from workflows.procedures.correction import Correction
 from workflows.procedures.linkage import Linkage
 
 __all__ = ["ACK", "INVALID_INPUT", "INVALID_REPORT", "Delivery", "IncidentWorkflow", "deadline_kind"]
+
+INBOX_PATCH = "report-inbox"
+"""Signalled reports go through the inbox (a history recorded before it judges them in the handler)."""
+STATUS_TIMELINE = 1000
+"""Timeline entries the ``status`` query returns (the most recent; ``archived`` counts the others)."""
+QUERY_TIMELINE = 4000
+"""Timeline entries the ``timeline`` query returns (a query answer is bounded by the server's 2 MB)."""
+SIGNALS_PER_TASK = 200
+CARRY_INBOX = 2000
+"""Signalled reports judged in one workflow task (the rest in the next, after a 1 ms timer)."""
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 """How far in the future an officer's stated time may be (clock skew)."""
@@ -126,6 +138,14 @@ class IncidentWorkflow:
         )
         self.deadlines.notifier = self.acks.notifier = self.notifier
         self.reports = Reports(s, self.timeline, self.CLAUSE, self.CLAUSE_REPORTS)
+        self._inbox: deque[RawValue | dict[str, Any]] = deque()
+        """Signalled reports not yet judged (see ``report_signal``)."""
+        self._updates = 0
+        """Updates this run has taken (Temporal limits them per run: ``mechanics/continuation.py``)."""
+        self.reports.continue_due = self._continue_due
+        self.reports.continue_as_new = self.continue_as_new
+        # A run continued by the one before re-reads the carried reports through the clause first.
+        self.timeline.muted, s.catch_up = s.catch_up, False
         self.publication = Publication(s, self.timeline)
         self.leadership = Leadership(s, self.timeline, self.deadlines, self.notifier, p, self.ask)
         self.linkage = Linkage(
@@ -196,6 +216,10 @@ class IncidentWorkflow:
             if problems and workflow.patched("incident-problems-refused"):
                 raise invalid_input("invalid incident input: " + "; ".join(problems))
         self.deadlines.start_watching()
+        self.notifier.spawn_daemon(self._pump())
+        if self.state.in_flight:  # what the run before had on its way: issued again, same keys
+            self.notifier.reissue(self.state.in_flight)
+            self.state.in_flight = []
         if not self.resumed:
             self.first_response()
             self._open()
@@ -274,9 +298,10 @@ class IncidentWorkflow:
             await self.linkage.aftermath()
         # A release under way is finished (published or withdrawn), every notification delivered or
         # failed, then the acknowledgements they await come in or are escalated (each bounded).
-        await workflow.wait_condition(lambda: not self.publication.under_way())
-        await workflow.wait_condition(self.deliveries_settled)
-        await workflow.wait_condition(lambda: not self.acks.awaited())
+        self.timeline.muted = False
+        await self._wait(lambda: not self.publication.under_way())
+        await self._wait(self.deliveries_settled)
+        await self._wait(lambda: not self.acks.awaited())
         s.phase = IncidentPhase.CLOSED
         await self._drain()
         self.deadlines.expire_unsettled()
@@ -305,6 +330,7 @@ class IncidentWorkflow:
         """Start an incident whose handling is handed over (000 §1.4(4)): the information report
         (000 §4.2) and nothing else; the incident that takes over holds the deadlines and the clause."""
         self.deadlines.running = True
+        self.notifier.spawn_daemon(self._pump())
         self._open()
 
     def relate(self, workflow_id: str) -> None:
@@ -320,18 +346,39 @@ class IncidentWorkflow:
 
     async def _drain(self) -> None:
         await self.deadlines.stop()
-        await workflow.wait_condition(lambda: self.notifier.settled() and workflow.all_handlers_finished())
+        await workflow.wait_condition(
+            lambda: not self._inbox and self.notifier.settled() and workflow.all_handlers_finished())
         self.notifier.forget_finished()
 
+    def _continue_due(self) -> bool:
+        return continue_due(self._updates)
+
+    async def _wait(self, condition: Callable[[], bool]) -> None:
+        """Wait for ``condition``; continue as new first if the run reaches a limit meanwhile."""
+        await workflow.wait_condition(lambda: condition() or self._continue_due())
+        if not condition():
+            await self.continue_as_new()
+
     async def continue_as_new(self) -> None:
-        """The next run of this incident with the whole state, keeping each history bounded. Spawned
-        work and running handlers finish first; the next run restarts the deadline watchers."""
-        await workflow.wait_condition(lambda: self.notifier.settled() and workflow.all_handlers_finished())
+        """The next run of this incident with the whole state, keeping each history bounded
+        (``mechanics/continuation.py``): watchers stopped, what need not be carried archived, running
+        handlers finished; the next run catches up, restarts the watchers and issues again what was
+        still in flight."""
         await self.deadlines.stop()
+        await archive_and_bound(self.state, self.TYPE.value)
+        # A flood still arriving: at most CARRY_INBOX reports go along unjudged (the pump judges the rest
+        # first, SIGNALS_PER_TASK a task), so the next run's argument stays far below the 2 MB a payload takes.
+        await workflow.wait_condition(lambda: len(self._inbox) <= CARRY_INBOX and workflow.all_handlers_finished())
+        s = self.state
+        self._carry_inbox()
         workflow.logger.info(
-            "continuing as new", extra={"incident_type": self.TYPE.value, "step": f"run-{self.state.run + 1}"}
+            "continuing as new", extra={"incident_type": self.TYPE.value, "step": f"run-{s.run + 1}"}
         )
-        carried = self.state.model_copy(update={"run": self.state.run + 1, "clause": self.clause_state.model_dump(mode="json")})
+        carried = s.model_copy(update={
+            "run": s.run + 1, "clause": self.clause_state.model_dump(mode="json"), "catch_up": True,
+            "consumed": set(), "awaiting": [], "standing": [], "in_flight": self.notifier.in_flight(),
+            "inbox": s.inbox,
+        })
         workflow.continue_as_new(Continued(input=self.incident, state=carried))
 
     # ------------------------------------------------------------------ the public mechanics a clause calls
@@ -394,6 +441,7 @@ class IncidentWorkflow:
         """A duty due every ``period`` (one deadline per period, met by a ``report``), until an
         ``until`` report; yields each period that ended (``mechanics/deadlines.py``)."""
         kind, stop = model_kind(report), model_kind(until)
+        self.timeline.muted = False  # a continued run has caught up: the duty goes on, live
         self.state.standing, self.state.awaiting = [kind], [stop]
         try:
             async for n in self.deadlines.recurring(
@@ -615,6 +663,8 @@ class IncidentWorkflow:
         be judged against it. A report that arrives while the clause is acting on the previous one (or
         before it first takes a step) waits for this, within the same workflow task."""
         s = self.state
+        if self.timeline.muted:
+            return False  # a continued run is catching up: the reports wait until it stands where it stood
         return (self.inp is None or s.phase is not IncidentPhase.OPEN or s.clause_done or bool(s.awaiting)
                 or bool(s.standing) or self.delegated())
 
@@ -625,10 +675,54 @@ class IncidentWorkflow:
     @workflow.signal(name="report")
     async def report_signal(self, raw: RawValue) -> None:
         """A progress report sent fire-and-forget (``temporal workflow signal --name report``); a
-        refused report is never dropped silently: the refusal and its reason go to the timeline."""
-        await self._settle()
+        refused report is never dropped silently: the refusal and its reason go to the timeline.
+
+        Taken into the inbox and judged by :meth:`_pump`, a bounded number per workflow task: thousands
+        of signals delivered in one task (a worker back after an outage, a flood) never hold a task past
+        its deadlock and timeout limits (issue 13)."""
+        if workflow.patched(INBOX_PATCH):
+            self._inbox.append(raw)
+            return
+        await self._settle()  # a history recorded before the inbox: judged here, as it ran
+        self._judge_signal(raw)
+
+    async def _pump(self) -> None:
+        """Judge the signalled reports in the inbox, in order, :data:`SIGNALS_PER_TASK` per workflow task."""
+        self._inbox.extend(self.state.inbox)  # what the run before could not judge, first, in order
+        self.state.inbox = []
+        while True:
+            await workflow.wait_condition(lambda: bool(self._inbox))
+            judged = 0
+            while self._inbox:
+                if judged >= SIGNALS_PER_TASK:
+                    await workflow.sleep(timedelta(milliseconds=1), summary="报告分批处理")  # this task ends here
+                    judged = 0
+                await self._settle()
+                self._judge_signal(self._inbox.popleft())
+                judged += 1
+
+    def _carry_inbox(self) -> None:
+        """Continue-as-new during a flood: what is not yet judged goes to the next run (decoded, each
+        within the report size limit; an oversized one is refused here, nothing of it carried)."""
+        while self._inbox:
+            item = self._inbox.popleft()
+            if not isinstance(item, RawValue):
+                self.state.inbox.append(item)
+                continue
+            try:
+                report = self.reports.parse(item)  # size, JSON, schema
+            except ApplicationError as err:
+                self._refuse(err.message)
+                continue
+            self.state.inbox.append(report.model_dump(mode="json", exclude_unset=True))
+
+    def _judge_signal(self, item: RawValue | dict[str, Any]) -> None:
         try:
-            report = self._parse_report(raw)
+            report = self._parse_report(item) if isinstance(item, RawValue) else self.reports.parse_value(item)
+            if not isinstance(item, RawValue):
+                reason = self._check(report)
+                if reason:
+                    raise ApplicationError(f"report refused: {reason}", type=INVALID_REPORT, non_retryable=True)
         except ApplicationError as err:
             self._refuse(err.message)
             return
@@ -637,6 +731,7 @@ class IncidentWorkflow:
     @workflow.update(name="submit_report")
     async def submit_report(self, raw: RawValue) -> ReportReceipt:
         """A progress report whose refusal returns the reason to the sender."""
+        self._updates += 1
         await self._settle()
         return self._accept(self._parse_report(raw))
 
@@ -686,9 +781,9 @@ class IncidentWorkflow:
         return IncidentStatus(
             workflow_id=workflow.info().workflow_id, incident_type=self.TYPE, title_zh=self.TITLE_ZH,
             clause=self.CLAUSE, flow=self.inp.flow, drill=self.inp.drill, phase=s.phase,
-            waiting_for=self._all_waiting(), deadlines=self.deadlines.all(), timeline=list(s.timeline),
+            waiting_for=self._all_waiting(), deadlines=self.deadlines.all(), timeline=s.timeline[-STATUS_TIMELINE:],
             plan_active=s.plan_active, command=dict(s.command), release=s.release, related=list(s.related),
-            run=s.run,
+            run=s.run, archived=s.archived + max(0, len(s.timeline) - STATUS_TIMELINE),
         )
 
     @workflow.query(name="deadlines")
@@ -697,7 +792,8 @@ class IncidentWorkflow:
 
     @workflow.query(name="timeline")
     def timeline_query(self) -> list[TimelineEntry]:
-        return list(self.state.timeline)
+        """The timeline this run holds (older entries of a long incident: ``python -m starter archive``)."""
+        return self.state.timeline[-QUERY_TIMELINE:]
 
     @workflow.query(name="accountability")
     def accountability_query(self) -> AccountabilityRecord:

@@ -99,13 +99,16 @@ class Register:
             items.append(o)
         items.sort(key=lambda o: o.due_at)
         count = {st: sum(1 for o in items if o.status is st) for st in ObligationStatus}
+        arch = s.archived_register
+        missed = arch.get("missed", 0) + arch.get(ObligationStatus.MISSING.value, 0)
         return AccountabilityRecord(
             workflow_id=workflow_id,
             incident_type=incident_type,
             obligations=items,
-            on_time=count[ObligationStatus.ON_TIME],
-            late=count[ObligationStatus.LATE],
-            missing=count[ObligationStatus.MISSING],
+            on_time=count[ObligationStatus.ON_TIME] + arch.get(ObligationStatus.ON_TIME.value, 0),
+            late=count[ObligationStatus.LATE] + arch.get(ObligationStatus.LATE.value, 0),
+            missing=count[ObligationStatus.MISSING] + (missed if closed else 0),
             pending=count[ObligationStatus.PENDING],
-            overdue=count[ObligationStatus.OVERDUE],
+            overdue=count[ObligationStatus.OVERDUE] + (0 if closed else missed),
+            archived=sum(arch.values()),
         )

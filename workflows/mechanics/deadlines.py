@@ -71,6 +71,9 @@ class Deadlines:
         watch: bool = True,
     ) -> Deadline:
         """An obligation with a due time. ``watch=False``: the caller awaits :meth:`wait` itself."""
+        existing = self.state.deadlines.get(deadline_id)
+        if existing is not None and self.timeline.muted:
+            return existing  # a continued run catching up: set by an earlier run, watched already
         deadline = Deadline(
             id=deadline_id, title_zh=title_zh, clause=clause, due_at=due_at,
             reminders=list(reminders), escalate_to=list(escalate_to),

@@ -10,6 +10,8 @@ the officers' reports, never the delivery of a message.
 from __future__ import annotations
 
 import asyncio
+import re
+from collections import deque
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -38,6 +40,37 @@ R = TypeVar("R")
 URGENT_RECIPIENTS = frozenset({Agency.POLICE_110, Agency.MEDICAL_120})
 URGENT_PRIORITY = Priority(priority_key=1)
 
+MAX_IN_FLIGHT = 400
+"""Notification activities one incident has running at a time (the server refuses a workflow task that
+would leave more than 2,000 pending). Beyond it notifications wait their turn in the workflow, in order;
+110 and 120 never wait. A relay of progress that is still waiting takes the next progress reports into
+the same message (``merge``), so a flood of reports never floods the emergency office."""
+MAX_MERGED_LINES = 20
+
+
+class _Waiting:
+    """A notification waiting for a slot (see :data:`MAX_IN_FLIGHT`)."""
+
+    __slots__ = ("req", "required", "ack_for", "fulfils", "future", "merge_key", "lines", "more")
+
+    def __init__(self, req: NotifyRequest, required: bool, ack_for: str | None, fulfils: str | None,
+                 future: asyncio.Future[bool], merge_key: str | None) -> None:
+        self.req, self.required, self.ack_for, self.fulfils = req, required, ack_for, fulfils
+        self.future, self.merge_key = future, merge_key
+        self.lines = 0
+        self.more = 0
+
+    def add(self, line: str) -> None:
+        """Another report's fact joins this message (bounded: the rest are counted)."""
+        if self.lines < MAX_MERGED_LINES:
+            self.lines += 1
+            text = f"{self.req.message_zh}\n【后续进展】{line}"
+        else:
+            self.more += 1
+            base = self.req.message_zh.split("\n(另有")[0]
+            text = f"{base}\n(另有{self.more}条后续进展,见事件记录)"
+        self.req = self.req.model_copy(update={"message_zh": text[:8000]})
+
 
 class Delivery:
     """A notification issued by :meth:`Notifier.notify`: its activity is already scheduled.
@@ -48,7 +81,7 @@ class Delivery:
 
     __slots__ = ("_task",)
 
-    def __init__(self, task: asyncio.Task[bool]) -> None:
+    def __init__(self, task: asyncio.Future[bool]) -> None:
         self._task = task
 
     @property
@@ -83,7 +116,13 @@ class Notifier:
         self.incident_type = incident_type
         self.title_zh = title_zh
         self.incident = incident
-        self._work: list[asyncio.Task[Any]] = []
+        self._work: list[asyncio.Future[Any]] = []
+        self._pending: dict[str, dict[str, Any]] = {}
+        """Notifications issued and not yet delivered or failed, by idempotency key (carried on continue-as-new)."""
+        self._daemons: list[asyncio.Task[Any]] = []
+        self._running = 0
+        self._waiting: deque[_Waiting] = deque()
+        self._mergeable: dict[str, _Waiting] = {}
 
     def notify(
         self,
@@ -95,6 +134,8 @@ class Notifier:
         phone: str | None = None,
         required: bool = True,
         ack_for: str | None = None,
+        fulfils: str | None = None,
+        merge: str | None = None,
     ) -> Delivery:
         """Issue one notification now; the caller goes on at once.
 
@@ -104,9 +145,26 @@ class Notifier:
         recipient in ``policy.ack_required`` a required notification also awaits the recipient's
         acknowledgement (回执); ``ack_for`` marks a re-send. A notification that cannot be delivered
         within the budget is recorded as failed and the emergency office is told to notify by hand.
+        ``fulfils``: the deadline its delivery meets (the 24 h feedback of 000 §3(3)). ``merge``: the
+        fact this message adds, for a relay that may join a message of the same relay still waiting.
         """
+        if self.timeline.muted:  # a continued run catching up: issued by an earlier run already
+            done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+            done.set_result(True)
+            return Delivery(done)
         info = workflow.info()
         key = f"{step}/{recipient.value}"
+        merge_key = f"{re.sub(r'-[0-9]+$', '', step)}/{recipient.value}" if merge is not None else None
+        carrier = self._mergeable.get(merge_key) if merge_key else None
+        if carrier is not None and merge is not None:
+            # Its facts ride on a message of the same relay still waiting for a slot (already required).
+            carrier.add(merge)
+            self._pending[carrier.req.idempotency_key]["request"] = carrier.req.model_dump(mode="json")
+            self.timeline.record(
+                EntryKind.NOTIFICATION_ISSUED, f"发出通知:{AGENCY_NAME_ZH[recipient]}(并入待发的{carrier.req.step})",
+                clause=clause, recipient=recipient, step=step,
+            )
+            return Delivery(carrier.future)
         if required:
             self.register.require(
                 key, f"通知{AGENCY_NAME_ZH[recipient]}", clause, workflow.now() + self.policy.immediate, recipient
@@ -128,14 +186,59 @@ class Notifier:
             EntryKind.NOTIFICATION_ISSUED, f"发出通知:{AGENCY_NAME_ZH[recipient]}",
             clause=clause, recipient=recipient, step=step,
         )
-        task = asyncio.ensure_future(self._deliver(req, required=required, ack_for=ack_for))
-        self._work.append(task)
-        return Delivery(task)
+        return Delivery(self._issue(req, required=required, ack_for=ack_for, fulfils=fulfils, merge_key=merge_key))
 
-    def notify_all(self, recipients: list[Agency], message: Any, *, step: str, clause: str) -> list[Delivery]:
+    def _issue(self, req: NotifyRequest, *, required: bool, ack_for: str | None, fulfils: str | None,
+               merge_key: str | None = None) -> asyncio.Future[bool]:
+        self._pending[req.idempotency_key] = {"request": req.model_dump(mode="json"), "required": required,
+                                               "ack_for": ack_for, "fulfils": fulfils}
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        item = _Waiting(req, required, ack_for, fulfils, future, merge_key)
+        self._work.append(future)
+        if req.recipient in URGENT_RECIPIENTS or self._running < MAX_IN_FLIGHT:
+            self._start(item)
+        else:
+            self._waiting.append(item)
+            if merge_key:
+                self._mergeable[merge_key] = item
+        return future
+
+    def _start(self, item: _Waiting) -> None:
+        if item.merge_key and self._mergeable.get(item.merge_key) is item:
+            del self._mergeable[item.merge_key]
+        self._running += 1
+        task = asyncio.ensure_future(
+            self._deliver(item.req, required=item.required, ack_for=item.ack_for, fulfils=item.fulfils))
+
+        def landed(t: asyncio.Task[bool]) -> None:
+            self._running -= 1
+            if t.cancelled():
+                item.future.cancel()
+            elif t.exception() is not None:
+                item.future.set_exception(t.exception())  # type: ignore[arg-type]
+            else:
+                item.future.set_result(t.result())
+            while self._waiting and self._running < MAX_IN_FLIGHT:
+                self._start(self._waiting.popleft())
+
+        task.add_done_callback(landed)
+
+    def in_flight(self) -> list[dict[str, Any]]:
+        """What is still on its way, for the next run to issue again (continue-as-new)."""
+        return list(self._pending.values())
+
+    def reissue(self, carried: list[dict[str, Any]]) -> None:
+        """Issue again what an earlier run had in flight, under the same idempotency keys (the issue is
+        on the timeline already; receivers deduplicate by key)."""
+        for item in carried:
+            self._issue(NotifyRequest.model_validate(item["request"]), required=bool(item["required"]),
+                        ack_for=item.get("ack_for"), fulfils=item.get("fulfils"))
+
+    def notify_all(self, recipients: list[Agency], message: Any, *, step: str, clause: str,
+                   merge: str | None = None) -> list[Delivery]:
         """Several recipients at the same time (the plan's 同时); ``message(to)`` builds each text."""
         return [
-            self.notify(to, message(to) if callable(message) else message, step=step, clause=clause)
+            self.notify(to, message(to) if callable(message) else message, step=step, clause=clause, merge=merge)
             for to in recipients
         ]
 
@@ -149,11 +252,24 @@ class Notifier:
         self._work.append(task)
         return task
 
+    def spawn_daemon(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Work that lives as long as the run (the report pump); nothing waits for it to finish."""
+        self._daemons.append(asyncio.ensure_future(coro))
+
     def forget_finished(self) -> None:
         self._work.clear()
 
-    async def _deliver(self, req: NotifyRequest, *, required: bool, ack_for: str | None) -> bool:
+    async def _deliver(self, req: NotifyRequest, *, required: bool, ack_for: str | None, fulfils: str | None) -> bool:
         """Run one ``notify`` activity to its end and record what became of it."""
+        try:
+            delivered = await self._run(req, required=required, ack_for=ack_for)
+        finally:
+            self._pending.pop(req.idempotency_key, None)
+        if delivered and fulfils is not None:
+            self.deadlines.fulfil(fulfils, "系统")
+        return delivered
+
+    async def _run(self, req: NotifyRequest, *, required: bool, ack_for: str | None) -> bool:
         recipient, step, clause, message_zh = req.recipient, req.step, req.clause, req.message_zh
         key = f"{step}/{recipient.value}"
         try:

@@ -55,6 +55,15 @@ REPORT_CLAUSE = {
 }
 
 
+#: Kinds kept in ``state.reports`` besides the clause's own: what a mechanic takes with ``next`` or
+#: reads with ``of``. The others (progress, feedback, ...) act when they arrive and are kept on the
+#: timeline only, so a flood of them never grows what continue-as-new carries.
+KEPT_KINDS = frozenset({"closed", "review", "aftermath_done"})
+MAX_PER_KIND = 200
+"""Reports of one kept kind one incident takes (far beyond any clause's need; the bound keeps the carried
+state small whatever a sender does)."""
+
+
 def model_kind(model: type[Any]) -> str:
     """The ``kind`` a report model takes (its discriminator's one value)."""
     return str(get_args(model.model_fields["kind"].annotation)[0])
@@ -68,6 +77,10 @@ class Reports:
         self.timeline = timeline
         self.clause = clause
         self.clause_kinds = clause_kinds
+        self.continue_due: Callable[[], bool] = lambda: False
+        """Set by the owner: the run should continue as new (``mechanics/continuation.py``)."""
+        self.continue_as_new: Callable[[], Any] | None = None
+        """Set by the owner: continues as new from the clause's wait (never returns)."""
 
     # ------------------------------------------------------------------ parse and check
 
@@ -81,6 +94,15 @@ class Reports:
             value = decode_raw(raw)
         except Exception:
             raise invalid_report("invalid report: not JSON") from None
+        if not isinstance(value, dict):
+            raise invalid_report("invalid report: expected a JSON object with a 'kind' field")
+        try:
+            return REPORT_ADAPTER.validate_python(value)
+        except ValidationError as err:
+            raise invalid_report(f"invalid report: {describe_validation_error(err)}") from None
+
+    def parse_value(self, value: Any) -> Report:
+        """A report from a decoded value (a carried inbox), as :meth:`parse` does."""
         if not isinstance(value, dict):
             raise invalid_report("invalid report: expected a JSON object with a 'kind' field")
         try:
@@ -106,7 +128,12 @@ class Reports:
     def kind_problem(self, report: Report, type_id: str, title_zh: str) -> str | None:
         if report.kind not in COMMON_REPORT_KINDS and report.kind not in self.clause_kinds:
             return f"kind: '{report.kind}' does not apply to {type_id} ({title_zh})"
+        if self._kept(report.kind) and sum(1 for r in self.state.reports if r.kind == report.kind) >= MAX_PER_KIND:
+            return f"{report.kind}: this incident has taken {MAX_PER_KIND} of them, the most it takes"
         return None
+
+    def _kept(self, kind: str) -> bool:
+        return kind in self.clause_kinds or kind in KEPT_KINDS
 
     def time_problem(self, report: Report, occurred_at: datetime, tolerance: timedelta) -> str | None:
         if report.at is None:
@@ -136,7 +163,8 @@ class Reports:
         if report.report_id:
             s.report_ids[report.report_id] = entry.seq
             s.report_hashes[report.report_id] = report_fingerprint(report)
-        s.reports.append(report)
+        if self._kept(report.kind):
+            s.reports.append(report)
         if report.kind in s.awaiting:
             s.awaiting = []  # the waiter takes it; what the clause awaits next, it records then
         return entry.seq
@@ -165,8 +193,11 @@ class Reports:
             return None
 
         if find() is None:
+            self.timeline.muted = False  # a continued run has caught up: from here on, live
             s.awaiting = [model_kind(k) for k in kinds]
-            await workflow.wait_condition(lambda: find() is not None)
+            await workflow.wait_condition(lambda: find() is not None or self.continue_due())
+            if find() is None and self.continue_as_new is not None:
+                await self.continue_as_new()
         s.awaiting = []
         i = find()
         assert i is not None

@@ -33,6 +33,9 @@ class Timeline:
         self.clause = clause
         self.live = live
         """False for an incident whose input was invalid: nothing is shown or upserted."""
+        self.muted = False
+        """True while a continued run catches up (``mechanics/continuation.py``): the carried timeline
+        already holds what the clause re-reads, so nothing is recorded or sent twice."""
 
     def record(
         self,
@@ -45,6 +48,9 @@ class Timeline:
         step: str | None = None,
     ) -> TimelineEntry:
         s = self.state
+        if self.muted:
+            return TimelineEntry(seq=0, at=workflow.now(), kind=kind, actor=actor, clause=clause, text_zh=text_zh,
+                                 recipient=recipient, step=step)
         entry = TimelineEntry(
             seq=s.archived + len(s.timeline) + 1,
             at=workflow.now(),
@@ -61,6 +67,8 @@ class Timeline:
 
     def decide(self, text_zh: str, clause: str, *, actor: str = "系统") -> None:
         """Record a decision or a step the plan prescribes (no message sent)."""
+        if self.muted:
+            return
         self.record(EntryKind.DECISION, text_zh, clause=clause, actor=actor)
         self.state.course.append(text_zh)
 

@@ -75,6 +75,7 @@ class Correction:
             self.ask(f"处置工作进展:{report.current_situation}", "知悉"),
             step=f"progress-up-{seq}",
             clause="001 §5(1)",
+            merge=report.current_situation,
         )
 
     def review_up(self, review_zh: str) -> None:

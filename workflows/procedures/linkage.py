@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from plan.state import IncidentState
 
 from workflows.mechanics.deadlines import Deadlines
-from workflows.mechanics.notifier import Delivery, Notifier
+from workflows.mechanics.notifier import Notifier
 from workflows.mechanics.reports import Reports
 from workflows.mechanics.timeline import Timeline
 
@@ -150,6 +150,7 @@ class Linkage:
             ),
             step=f"progress-office-{seq}",
             clause="000 §2.2(6)",
+            merge=report.current_situation,
         )
         if self.incident().flow is Flow.URGENT:
             self.notifier.notify(
@@ -157,6 +158,7 @@ class Linkage:
                 self.ask(f"处置进展:{report.current_situation}", "知悉(紧急处置流程处置过程中及时反馈)"),
                 step=f"progress-relay-{seq}",
                 clause="000 §4.3(1)",
+                merge=report.current_situation,
             )
 
     def aftermath_progress(self, report: Progress, seq: int) -> None:
@@ -166,23 +168,20 @@ class Linkage:
             self.ask(f"善后处置情况:{report.current_situation}", "知悉"),
             step=f"aftermath-{seq}",
             clause="000 §4.4",
+            merge=report.current_situation,
         )
 
     def feed_back(self, situation: str, result: str, *, step: str) -> None:
         """000 §3(3): handling situation and result fed back to the command centre; the 24 h deadline
         is met when this message is delivered (the only place a delivery's result is read)."""
         self.state.feedback_sent = True
-        delivery = self.notifier.notify(
+        self.notifier.notify(
             Agency.COMMAND_CENTRE,
             self.ask(f"处置情况:{situation};处置结果:{result}", "知悉(处置情况和结果反馈)"),
             step=step,
             clause="000 §3(3)",
+            fulfils=FEEDBACK,
         )
-        self.notifier.spawn(self._fulfil_on_delivery(delivery, FEEDBACK))
-
-    async def _fulfil_on_delivery(self, delivery: Delivery, deadline_id: str) -> None:
-        if await delivery.delivered():
-            self.deadlines.fulfil(deadline_id, "系统")
 
     # ------------------------------------------------------------------ end of handling
 
