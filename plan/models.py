@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from plan.ids import alert_id_problem
+from plan.labels import ZhEnum
 
 from plan.agencies import Agency
 
@@ -92,24 +93,18 @@ class IncidentType(StrEnum):
         return self.value.startswith("C")
 
 
-class Flow(StrEnum):
+class Flow(ZhEnum):
     """000 §4.3: 紧急处置流程 / 一般处置流程."""
 
-    URGENT = "urgent"
-    GENERAL = "general"
+    URGENT = "urgent", "紧急处置流程"
+    GENERAL = "general", "一般处置流程"
 
 
-FLOW_ZH = {Flow.URGENT: "紧急处置流程", Flow.GENERAL: "一般处置流程"}
-
-
-class Source(StrEnum):
+class Source(ZhEnum):
     """000 §3(1)(2): an alert from the command centre, or a citizen's direct request."""
 
-    COMMAND_CENTRE = "command_centre"
-    CITIZEN_REQUEST = "citizen_request"
-
-
-SOURCE_ZH = {Source.COMMAND_CENTRE: "区社会应急联动指挥中心警情", Source.CITIZEN_REQUEST: "群众直接求助"}
+    COMMAND_CENTRE = "command_centre", "区社会应急联动指挥中心警情"
+    CITIZEN_REQUEST = "citizen_request", "群众直接求助"
 
 
 class Person(_Model):
@@ -156,25 +151,17 @@ class DispatchInstruction(_Model):
     designated_person: ShortText
 
 
-class EpidemicScenario(StrEnum):
+class EpidemicScenario(ZhEnum):
     """001 §4(9): the four scenarios (情形一…情形四)."""
 
-    S1 = "S1"
+    S1 = "S1", "情形一:在社区矫正工作场所内被通知为健康码“红黄码”人员"
     """情形一: red/yellow code at a correction workplace."""
-    S2 = "S2"
+    S2 = "S2", "情形二:在全市辖区内被通知为健康码“红黄码”人员"
     """情形二: red/yellow code within the city."""
-    S3 = "S3"
+    S3 = "S3", "情形三:在外出期间被通知为健康码“红黄码”人员"
     """情形三: red/yellow code while away (外出期间)."""
-    S4 = "S4"
+    S4 = "S4", "情形四:被通知为密接、次密接、确诊人员"
     """情形四: close contact, secondary contact or confirmed case."""
-
-
-EPIDEMIC_SCENARIO_ZH = {
-    EpidemicScenario.S1: "情形一:在社区矫正工作场所内被通知为健康码“红黄码”人员",
-    EpidemicScenario.S2: "情形二:在全市辖区内被通知为健康码“红黄码”人员",
-    EpidemicScenario.S3: "情形三:在外出期间被通知为健康码“红黄码”人员",
-    EpidemicScenario.S4: "情形四:被通知为密接、次密接、确诊人员",
-}
 
 
 class EpidemicCase(_Model):
@@ -353,19 +340,12 @@ class Closed(_Report):
     measures_taken: list[ShortText] = Field(min_length=1, max_length=50)
 
 
-class SearchMethod(StrEnum):
+class SearchMethod(ZhEnum):
     """001 §4(4): 通讯联络、信息化核查、实地查访."""
 
-    PHONE = "phone"
-    INFORMATION_SYSTEM = "information_system"
-    FIELD_VISIT = "field_visit"
-
-
-SEARCH_METHOD_ZH = {
-    SearchMethod.PHONE: "通讯联络",
-    SearchMethod.INFORMATION_SYSTEM: "信息化核查",
-    SearchMethod.FIELD_VISIT: "实地查访",
-}
+    PHONE = "phone", "通讯联络"
+    INFORMATION_SYSTEM = "information_system", "信息化核查"
+    FIELD_VISIT = "field_visit", "实地查访"
 
 
 class SearchResult(_Report):
@@ -378,22 +358,15 @@ class SearchResult(_Report):
     """可能发生 001 §4(1)(2)(3) 所列情形, known at this search: the same as a ``risk`` report sent with it."""
 
 
-class RiskSituation(StrEnum):
+class RiskSituation(ZhEnum):
     """001 §4(4) 可能发生上述(一)、(二)、(三)项所列情形."""
 
-    C1 = "C1"
+    C1 = "C1", "(一)实施行凶等犯罪或以要挟为目的的自杀自残"
     """(一) 行凶、杀人、放火、抢劫、绑架等犯罪, or coercive suicide, self-immolation, self-harm."""
-    C2 = "C2"
+    C2 = "C2", "(二)非法组织或参与群体性事件"
     """(二) 非法组织或参与群体性事件."""
-    C3 = "C3"
+    C3 = "C3", "(三)参与非正常上访"
     """(三) 参与非正常上访."""
-
-
-RISK_SITUATION_ZH = {
-    RiskSituation.C1: "(一)实施行凶等犯罪或以要挟为目的的自杀自残",
-    RiskSituation.C2: "(二)非法组织或参与群体性事件",
-    RiskSituation.C3: "(三)参与非正常上访",
-}
 
 
 class Risk(_Report):
@@ -437,23 +410,14 @@ class PlanDecision(_Report):
     decision: PlanDecisionKind
 
 
-class CommandGroup(StrEnum):
+class CommandGroup(ZhEnum):
     """001 §3(4): the five specialised groups an on-site command may set up."""
 
-    ONSITE_HANDLING = "onsite_handling"
-    ORDER = "order"
-    MEDICAL = "medical"
-    LOGISTICS = "logistics"
-    INFORMATION = "information"
-
-
-COMMAND_GROUP_ZH = {
-    CommandGroup.ONSITE_HANDLING: "现场处置组",
-    CommandGroup.ORDER: "秩序维护组",
-    CommandGroup.MEDICAL: "医疗救治组",
-    CommandGroup.LOGISTICS: "后勤保障组",
-    CommandGroup.INFORMATION: "信息综合组",
-}
+    ONSITE_HANDLING = "onsite_handling", "现场处置组"
+    ORDER = "order", "秩序维护组"
+    MEDICAL = "medical", "医疗救治组"
+    LOGISTICS = "logistics", "后勤保障组"
+    INFORMATION = "information", "信息综合组"
 
 
 class CommandSet(_Report):
@@ -691,17 +655,10 @@ class Resettlement(_Report):
     measures: list[ShortText] = Field(min_length=1, max_length=50)
 
 
-class MediationOutcomeKind(StrEnum):
-    AGREEMENT = "agreement"
-    NO_AGREEMENT = "no_agreement"
-    REFERRED = "referred"
-
-
-MEDIATION_OUTCOME_ZH = {
-    MediationOutcomeKind.AGREEMENT: "达成调解协议",
-    MediationOutcomeKind.NO_AGREEMENT: "未达成调解协议",
-    MediationOutcomeKind.REFERRED: "移交有关部门处理",
-}
+class MediationOutcomeKind(ZhEnum):
+    AGREEMENT = "agreement", "达成调解协议"
+    NO_AGREEMENT = "no_agreement", "未达成调解协议"
+    REFERRED = "referred", "移交有关部门处理"
 
 
 class LegalSupportRequested(_Report):
@@ -779,22 +736,22 @@ COMMON_REPORT_KINDS = frozenset(
 # --------------------------------------------------------------------------- record
 
 
-class EntryKind(StrEnum):
-    INCIDENT = "incident"
-    NOTIFICATION_ISSUED = "notification_issued"
+class EntryKind(ZhEnum):
+    INCIDENT = "incident", "接报"
+    NOTIFICATION_ISSUED = "notification_issued", "发出通知"
     """A notification issued: its activity is scheduled (delivery is recorded when it lands)."""
-    NOTIFICATION = "notification"
+    NOTIFICATION = "notification", "通知"
     """A notification delivered."""
-    NOTIFICATION_FAILED = "notification_failed"
-    REPORT = "report"
-    REFUSED = "refused"
-    DEADLINE_SET = "deadline_set"
-    DEADLINE_MET = "deadline_met"
-    DEADLINE_MISSED = "deadline_missed"
-    DEADLINE_LATE = "deadline_late"
-    REMINDER = "reminder"
-    DECISION = "decision"
-    ACKNOWLEDGED = "acknowledged"
+    NOTIFICATION_FAILED = "notification_failed", "通知失败"
+    REPORT = "report", "报告"
+    REFUSED = "refused", "报告未受理"
+    DEADLINE_SET = "deadline_set", "设定时限"
+    DEADLINE_MET = "deadline_met", "时限完成"
+    DEADLINE_MISSED = "deadline_missed", "时限超时"
+    DEADLINE_LATE = "deadline_late", "超时后完成"
+    REMINDER = "reminder", "时限提醒"
+    DECISION = "decision", "决定"
+    ACKNOWLEDGED = "acknowledged", "回执"
 
 
 class TimelineEntry(_Model):
@@ -810,13 +767,13 @@ class TimelineEntry(_Model):
     step: str | None = None
 
 
-class DeadlineStatus(StrEnum):
-    PENDING = "pending"
-    MET = "met"
-    MISSED = "missed"
-    LATE = "late"
+class DeadlineStatus(ZhEnum):
+    PENDING = "pending", "未到期"
+    MET = "met", "按时完成"
+    MISSED = "missed", "超时未完成"
+    LATE = "late", "超时后完成"
     """Missed, then fulfilled after the due time."""
-    CANCELLED = "cancelled"
+    CANCELLED = "cancelled", "已撤销"
 
 
 class Deadline(_Model):
@@ -835,18 +792,18 @@ class Deadline(_Model):
     """Who is told when the deadline is missed."""
 
 
-class ObligationStatus(StrEnum):
+class ObligationStatus(ZhEnum):
     """001 §7(4): what the bureau is held to (迟报、漏报)."""
 
-    ON_TIME = "on_time"
-    LATE = "late"
+    ON_TIME = "on_time", "按时"
+    LATE = "late", "迟报"
     """迟报: done, but received after the due time."""
-    OVERDUE = "overdue"
+    OVERDUE = "overdue", "超时未报"
     """超时未报: not done, the due time has passed, and the incident is still open."""
-    MISSING = "missing"
+    MISSING = "missing", "漏报"
     """漏报: never done when the incident closed."""
-    PENDING = "pending"
-    NOT_REQUIRED = "not_required"
+    PENDING = "pending", "待报"
+    NOT_REQUIRED = "not_required", "不再适用"
     """The obligation lapsed because the situation that required it ended (e.g. the subject was cleared)."""
 
 
@@ -880,12 +837,12 @@ class AccountabilityRecord(_Model):
     overdue: int = 0
 
 
-class IncidentPhase(StrEnum):
-    OPEN = "open"
+class IncidentPhase(ZhEnum):
+    OPEN = "open", "处置中"
     """Handling (处置中)."""
-    HANDLED = "handled"
+    HANDLED = "handled", "处置完毕,待事后总结"
     """Handling over, written report sent; the post-incident review (001 §5(2)) is awaited."""
-    CLOSED = "closed"
+    CLOSED = "closed", "已办结"
 
 
 class IncidentStatus(_Model):

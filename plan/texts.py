@@ -9,11 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
-from plan.agencies import AGENCY_NAME_ZH, Agency
-from plan.labels import DEADLINE_STATUS_ZH, IN_FLIGHT_ZH, OBLIGATION_STATUS_ZH  # noqa: F401 (re-exported)
+from plan.agencies import Agency
+from plan.labels import IN_FLIGHT_ZH
 from plan.models import (
-    FLOW_ZH,
-    SOURCE_ZH,
     Closed,
     Deadline,
     DeadlineStatus,
@@ -70,7 +68,7 @@ def information_report(inp: IncidentInput, title_zh: str, to: Agency) -> str:
         asked = "知悉,并及时向区社会应急联动指挥中心反馈处置情况"
     who = subject_ref(inp)
     return (
-        f"{header(inp, title_zh)}。【信息报告】来源:{SOURCE_ZH[inp.source]};处置流程:{FLOW_ZH[inp.flow]}。"
+        f"{header(inp, title_zh)}。【信息报告】来源:{inp.source.zh};处置流程:{inp.flow.zh}。"
         f"时间:{fmt_time(inp.occurred_at)};地点:{inp.place};"
         f"经过:{(who + ',') if who else ''}{inp.description};"
         f"目前形势:{inp.current_situation or '待报'};已采取的措施:{measures};"
@@ -97,7 +95,7 @@ def notification_failed(
     inp: IncidentInput, title_zh: str, recipient: Agency, clause: str, step: str
 ) -> str:
     return (
-        f"{header(inp, title_zh)}。【通知失败】系统未能通知{AGENCY_NAME_ZH[recipient]}(依据{clause})。"
+        f"{header(inp, title_zh)}。【通知失败】系统未能通知{recipient.zh}(依据{clause})。"
         f"请值班人员立即改用电话等方式人工通知,并报告 notified_by_hand(step={step},"
         f"recipient={recipient.value})登记补报。"
     )
@@ -160,7 +158,7 @@ def written_report(
         "",
         "区社会应急联动指挥中心:",
         "",
-        f"一、事件类型:{title_zh}(依据{clause});处置流程:{FLOW_ZH[inp.flow]};来源:{SOURCE_ZH[inp.source]}。",
+        f"一、事件类型:{title_zh}(依据{clause});处置流程:{inp.flow.zh};来源:{inp.source.zh}。",
         f"二、发生时间:{fmt_time(inp.occurred_at)}。",
         f"三、发生地点:{inp.place}({inp.jurisdiction.county}{inp.jurisdiction.justice_office})。",
         f"四、事件经过:{inp.description}",
@@ -174,7 +172,7 @@ def written_report(
     ]
     lines += [
         f"    {d.title_zh}(依据{d.clause}):"
-        f"{IN_FLIGHT_ZH if d.status is DeadlineStatus.PENDING and d.id in in_flight else DEADLINE_STATUS_ZH[d.status]},"
+        f"{IN_FLIGHT_ZH if d.status is DeadlineStatus.PENDING and d.id in in_flight else d.status.zh},"
         f"时限{fmt_time(d.due_at)}"
         for d in deadlines
     ]

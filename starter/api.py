@@ -43,7 +43,6 @@ from infra.codec import ENV_KEYS_FILE, CodecConfigError, PayloadDecryptError
 from infra.settings import connect, task_queue
 from plan.ids import workflow_id_problem
 from plan.models import (
-    FLOW_ZH,
     MAX_INCIDENT_BYTES,
     MAX_REPORT_BYTES,
     REPORT_ADAPTER,
@@ -180,14 +179,13 @@ def summary_zh(incident: IncidentInput) -> str:
     drill = "【演练】" if incident.drill else ""
     return (
         f"{drill}{incident.incident_type.value} {wf.TITLE_ZH} · {incident.jurisdiction.county}"
-        f"{incident.jurisdiction.justice_office} · {FLOW_ZH[incident.flow]}"
+        f"{incident.jurisdiction.justice_office} · {incident.flow.zh}"
     )
 
 
 def details_zh(incident: IncidentInput) -> str:
     """The incident's fixed details in the Temporal UI (Markdown; no personal data: no names,
     phones, addresses, not even the place, which may be a subject's home)."""
-    from plan.models import SOURCE_ZH
     from plan.texts import fmt_time
 
     wf = INCIDENT_WORKFLOWS[incident.incident_type]
@@ -195,9 +193,9 @@ def details_zh(incident: IncidentInput) -> str:
         f"**{'【演练】' if incident.drill else ''}{wf.TITLE_ZH}**",
         f"事件类型:{incident.incident_type.value}(依据 {wf.CLAUSE})",
         f"辖区:{incident.jurisdiction.county}{incident.jurisdiction.justice_office}",
-        f"处置流程:{FLOW_ZH[incident.flow]}",
+        f"处置流程:{incident.flow.zh}",
         f"发生时间:{fmt_time(incident.occurred_at)}",
-        f"来源:{SOURCE_ZH[incident.source]}",
+        f"来源:{incident.source.zh}",
     ]
     if incident.major:
         lines.append("重大突发事件:由领导小组决定启动预案(000 §2.1)")

@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ValidationError
 
     from plan import texts
-    from plan.agencies import AGENCY_NAME_ZH, Agency
+    from plan.agencies import Agency
     from plan.models import (
         AccountabilityRecord,
         Acknowledgement,
@@ -31,7 +31,6 @@ with workflow.unsafe.imports_passed_through():
         Arrived,
         Closed,
         CommandSet,
-        COMMAND_GROUP_ZH,
         Deadline,
         DeadlineStatus,
         Dispatched,
@@ -223,7 +222,7 @@ class IncidentWorkflow:
         inp = self.incident
         self.record(
             EntryKind.INCIDENT,
-            f"事件受理:{self.TITLE_ZH};{texts.SOURCE_ZH[inp.source]};{texts.FLOW_ZH[inp.flow]}"
+            f"事件受理:{self.TITLE_ZH};{inp.source.zh};{inp.flow.zh}"
             + (";重大突发事件" if inp.major else "") + (";演练" if inp.drill else ""),
             clause="000 §3(1)(2)",
             actor=inp.reporter.unit or "报告人",
@@ -567,10 +566,10 @@ class IncidentWorkflow:
             self.leadership.decided(report, seq)
         elif isinstance(report, CommandSet):
             self.state.command = {"现场指挥部": report.commander}
-            self.state.command.update({COMMAND_GROUP_ZH[g]: who for g, who in report.groups.items()})
+            self.state.command.update({g.zh: who for g, who in report.groups.items()})
             self.decide(f"设立现场指挥部,现场指挥:{report.commander}", "001 §3(3)", actor=report.actor)
             for g, who in report.groups.items():
-                self.decide(f"{COMMAND_GROUP_ZH[g]}:{who}", "001 §3(4)", actor=report.actor)
+                self.decide(f"{g.zh}:{who}", "001 §3(4)", actor=report.actor)
         elif isinstance(report, Closed):
             self.state.phase = IncidentPhase.HANDLED  # from now on only after-handling reports are taken
         elif isinstance(report, Release):
@@ -588,7 +587,7 @@ class IncidentWorkflow:
         obligation = self.register.get(key)
         self.record(
             EntryKind.NOTIFICATION,
-            f"已人工通知{AGENCY_NAME_ZH[report.recipient]}(补报 {report.step})",
+            f"已人工通知{report.recipient.zh}(补报 {report.step})",
             clause=obligation.clause if obligation else "001 §7(4)",
             actor=report.actor,
             recipient=report.recipient,

@@ -40,7 +40,6 @@ with workflow.unsafe.imports_passed_through():
 
     from plan.agencies import Agency
     from plan.models import (
-        EPIDEMIC_SCENARIO_ZH,
         Cleared,
         DailyContact,
         EpidemicScenario,
@@ -238,7 +237,7 @@ class Epidemic(IncidentWorkflow):
         self.notify(
             Agency.HIGHER_CORRECTION_AGENCY,
             self.ask(
-                f"【书面报告】{EPIDEMIC_SCENARIO_ZH[self.scenario]};排查结果:{screening.result};"
+                f"【书面报告】{self.scenario.zh};排查结果:{screening.result};"
                 f"情况已基本明确:{cleared.summary}",
                 "知悉",
             ),
@@ -257,5 +256,5 @@ class Epidemic(IncidentWorkflow):
             EpidemicScenario.S4: {"screening_result", "cleared"},
         }[s]
         if report.kind in self.CLAUSE_REPORTS and report.kind not in allowed:
-            return f"{report.kind}: does not apply to scenario {s.value} ({EPIDEMIC_SCENARIO_ZH[s]})"
+            return f"{report.kind}: does not apply to scenario {s.value} ({s.zh})"
         return None

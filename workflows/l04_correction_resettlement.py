@@ -37,7 +37,6 @@ from workflows.base import IncidentWorkflow
 with workflow.unsafe.imports_passed_through():
     from plan.agencies import Agency
     from plan.models import (
-        FLOW_ZH,
         IncidentOutcome,
         IncidentType,
         L4Person,
@@ -149,7 +148,7 @@ class CorrectionOrResettlement(IncidentWorkflow):
                 parent_close_policy=ParentClosePolicy.ABANDON,
                 static_summary=(
                     f"{drill}{ctype.value} 由L4移交({child_clause}) · "
-                    f"{inp.jurisdiction.county}{inp.jurisdiction.justice_office} · {FLOW_ZH[inp.flow]}"
+                    f"{inp.jurisdiction.county}{inp.jurisdiction.justice_office} · {inp.flow.zh}"
                 ),
             )
         except WorkflowAlreadyStartedError:

@@ -16,7 +16,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from plan import texts
-    from plan.agencies import AGENCY_NAME_ZH, Agency
+    from plan.agencies import Agency
     from plan.models import Acknowledgement, Deadline, DeadlineStatus, EntryKind
     from plan.policy import DeadlinePolicy
     from plan.state import IncidentState
@@ -45,7 +45,7 @@ class Acknowledgements:
         p = self.policy
         deadline = self.deadlines.start(
             f"{ACK}{step}/{recipient.value}",
-            f"{AGENCY_NAME_ZH[recipient]}回执",
+            f"{recipient.zh}回执",
             clause,
             workflow.now() + p.ack_timeout * (p.ack_renotify + 1),
             escalate_to=ESCALATE_TO,

@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.contracts import NotifyReceipt, NotifyRequest
     from activities.notify import BAD_RECIPIENT, UNKNOWN_RECIPIENT
     from plan import texts
-    from plan.agencies import AGENCY_NAME_ZH, Agency
+    from plan.agencies import Agency
     from plan.models import EntryKind, IncidentInput
     from plan.policy import DeadlinePolicy
 
@@ -109,7 +109,7 @@ class Notifier:
         key = f"{step}/{recipient.value}"
         if required:
             self.register.require(
-                key, f"通知{AGENCY_NAME_ZH[recipient]}", clause, workflow.now() + self.policy.immediate, recipient
+                key, f"通知{recipient.zh}", clause, workflow.now() + self.policy.immediate, recipient
             )
         inp = self.incident()
         req = NotifyRequest(
@@ -125,7 +125,7 @@ class Notifier:
             jurisdiction=(inp.jurisdiction.justice_office, inp.jurisdiction.county),
         )
         self.timeline.record(
-            EntryKind.NOTIFICATION_ISSUED, f"发出通知:{AGENCY_NAME_ZH[recipient]}",
+            EntryKind.NOTIFICATION_ISSUED, f"发出通知:{recipient.zh}",
             clause=clause, recipient=recipient, step=step,
         )
         task = asyncio.ensure_future(self._deliver(req, required=required, ack_for=ack_for))
@@ -170,7 +170,7 @@ class Notifier:
                     maximum_interval=timedelta(seconds=30),
                     non_retryable_error_types=[UNKNOWN_RECIPIENT, BAD_RECIPIENT],
                 ),
-                summary=f"通知{AGENCY_NAME_ZH[recipient]}",
+                summary=f"通知{recipient.zh}",
                 # A call to the police or the ambulance goes ahead of other notifications waiting in
                 # the queue (a city-wide burst of incidents): the worst failure is a late 110 call.
                 priority=URGENT_PRIORITY if recipient in URGENT_RECIPIENTS else Priority.default,
@@ -199,7 +199,7 @@ class Notifier:
         cause = err.cause
         reason = cause.message if isinstance(cause, ApplicationError) else type(cause).__name__
         self.timeline.record(
-            EntryKind.NOTIFICATION_FAILED, f"通知{AGENCY_NAME_ZH[recipient]}失败:{reason}",
+            EntryKind.NOTIFICATION_FAILED, f"通知{recipient.zh}失败:{reason}",
             clause=clause, recipient=recipient, step=step,
         )
         workflow.logger.error(
@@ -210,7 +210,7 @@ class Notifier:
         if required and obligation is not None:
             # The obligation stays open: the duty officer must notify by hand and record it
             # (``notified_by_hand``) before it falls due, or it is escalated (001 §7(4) 漏报).
-            self.deadlines.start(f"{BY_HAND}{key}", f"人工补报:通知{AGENCY_NAME_ZH[recipient]}", clause, obligation.due_at)
+            self.deadlines.start(f"{BY_HAND}{key}", f"人工补报:通知{recipient.zh}", clause, obligation.due_at)
         if recipient is not Agency.EMERGENCY_OFFICE and not step.startswith("notify-failed"):
             self.notify(
                 Agency.EMERGENCY_OFFICE,

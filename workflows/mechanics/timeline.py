@@ -17,13 +17,6 @@ with workflow.unsafe.imports_passed_through():
     from plan.models import DeadlineStatus, EntryKind, IncidentPhase, TimelineEntry
     from plan.state import IncidentState
 
-PHASE_ZH = {
-    IncidentPhase.OPEN: "处置中",
-    IncidentPhase.HANDLED: "处置完毕,待事后总结",
-    IncidentPhase.CLOSED: "已办结",
-}
-
-
 class Timeline:
     """Appends to ``state.timeline``; each entry refreshes the details."""
 
@@ -76,7 +69,7 @@ class Timeline:
         s = self.state
         pending = [d for d in s.deadlines.values() if d.status is DeadlineStatus.PENDING]
         overdue = [d for d in s.deadlines.values() if d.status is DeadlineStatus.MISSED]
-        lines = [f"**{self.title_zh}**({self.clause})", f"状态:{PHASE_ZH[s.phase]}"]
+        lines = [f"**{self.title_zh}**({self.clause})", f"状态:{s.phase.zh}"]
         if s.plan_active:
             lines.append("领导小组已启动预案")
         lines += [f"待办时限:{d.title_zh},{texts.fmt_time(d.due_at)} 到期" for d in pending]
