@@ -1,10 +1,10 @@
 """The typed door for other services (the command-centre platform) and for the officers' CLI.
 
     from starter.api import IncidentClient
-    from plan.models import IncidentInput
+    from plan.models import INCIDENT_INPUT_ADAPTER
 
     client = await IncidentClient.connect()           # same environment settings as the worker
-    started = await client.start(IncidentInput.model_validate_json(text))
+    started = await client.start(INCIDENT_INPUT_ADAPTER.validate_json(text))
     receipt = await client.report(started.workflow_id, {"kind": "arrived", "actor": "东城司法所"})
     status = await client.status(started.workflow_id)
 
@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 import structlog
 from pydantic import ValidationError
+from pydantic_core import from_json
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -45,15 +46,19 @@ from plan.ids import workflow_id_problem
 from plan.models import (
     MAX_INCIDENT_BYTES,
     MAX_REPORT_BYTES,
+    INCIDENT_INPUT_ADAPTER,
     REPORT_ADAPTER,
     AccountabilityRecord,
+    IncidentBase,
     IncidentInput,
     IncidentOutcome,
     IncidentStatus,
     Report,
     ReportReceipt,
     IncidentType,
+    canonical_json,
     describe_validation_error,
+    fields_not_taken,
     incident_problems,
     json_size,
     report_fingerprint,
@@ -135,17 +140,19 @@ def parse_incident(data: IncidentInput | dict[str, Any] | str | bytes) -> Incide
     size = json_size(data)
     if size > MAX_INCIDENT_BYTES:
         raise InvalidInput(f"invalid incident input: {size} bytes, over the limit of {MAX_INCIDENT_BYTES} bytes")
-    if isinstance(data, IncidentInput):
+    raw: Any = None
+    if isinstance(data, IncidentBase):
         incident = data
     else:
         try:
             if isinstance(data, (str, bytes)):
-                incident = IncidentInput.model_validate_json(data)
-            else:
-                incident = IncidentInput.model_validate(data)
+                raw = from_json(data)
+            incident = INCIDENT_INPUT_ADAPTER.validate_python(data if raw is None else raw)
         except ValidationError as err:
             raise InvalidInput(f"invalid incident input: {describe_validation_error(err)}") from None
-    problems = incident_problems(incident, datetime.now(UTC))
+        except ValueError as err:  # not JSON
+            raise InvalidInput(f"invalid incident input: (whole input): Invalid JSON: {err}") from None
+    problems = fields_not_taken(data if raw is None else raw) + incident_problems(incident, datetime.now(UTC))
     if problems:
         raise InvalidInput("invalid incident input: " + "; ".join(problems))
     return incident
@@ -169,7 +176,7 @@ def incident_workflow_id(incident: IncidentInput) -> str:
     """``incident-C4-<alert id>``, or ``incident-C4-h<hash of the input>`` for a direct request: the
     same request sent again (a retry) finds the same incident instead of starting a second one. The
     hash is of the whole canonical input, so it reveals nothing about the personal data in it."""
-    suffix = incident.alert_id or "h" + hashlib.sha256(incident.model_dump_json().encode()).hexdigest()[:20]
+    suffix = incident.alert_id or "h" + hashlib.sha256(canonical_json(incident)).hexdigest()[:20]
     return f"incident-{incident.incident_type.value}-{suffix}"
 
 

@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from plan.models import (
         Cleared,
         DailyContact,
+        EpidemicInput,
         EpidemicScenario,
         IncidentOutcome,
         IncidentType,
@@ -49,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         Report,
         ScreeningResult,
         TransferDone,
+        variant,
     )
 
 CLAUSE = "001 §4(9)"
@@ -89,8 +91,7 @@ class Epidemic(IncidentWorkflow):
 
     @property
     def scenario(self) -> EpidemicScenario:
-        assert self.incident.epidemic is not None  # the input validator requires it for C9
-        return self.incident.epidemic.scenario
+        return variant(self.incident, EpidemicInput).epidemic.scenario
 
     @property
     def clause(self) -> str:
@@ -146,8 +147,8 @@ class Epidemic(IncidentWorkflow):
 
     async def _while_away(self) -> None:
         c = self.clause
-        epidemic = self.incident.epidemic
-        assert epidemic is not None and epidemic.away_place
+        epidemic = variant(self.incident, EpidemicInput).epidemic
+        assert epidemic.away_place  # EpidemicCase requires it for S3
         if not self.resumed:
             self.decide("立即与外出人员取得联系,了解情况", c)
             # 并与当地疫情防控部门取得联系: the department of the place where the subject is, directly.

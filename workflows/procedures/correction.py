@@ -17,7 +17,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from plan import texts
     from plan.agencies import Agency
-    from plan.models import IncidentInput, IncidentType, Persuasion, Progress, Punishment, Report
+    from plan.models import CorrectionBase, IncidentInput, IncidentType, Persuasion, Progress, Punishment, Report, variant
     from plan.policy import DeadlinePolicy
 
 from workflows.mechanics.accountability import Register
@@ -60,7 +60,7 @@ class Correction:
             )
 
     def notify_other_counties(self) -> None:
-        for i, county in enumerate(self.incident().other_counties):
+        for i, county in enumerate(variant(self.incident(), CorrectionBase).other_counties):
             self.notifier.notify(
                 Agency.OTHER_COUNTY_BUREAU,
                 self.ask(texts.other_county_fact(county), texts.other_county_asked(county)),
