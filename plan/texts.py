@@ -192,7 +192,8 @@ def written_report(
 # write on the timeline and send; the clause modules keep their own clause texts.
 
 SYSTEM = "系统"
-"""The actor of what the workflow does by itself (a timeline entry, a delivery discharging an obligation)."""
+"""The actor of what the workflow does by itself (a timeline entry, a delivery discharging an
+obligation, 001 §7(4))."""
 
 REPORTER = "报告人"
 """000 §3(1)(2): the actor of the incident's receipt when the reporter names no unit."""
@@ -241,7 +242,7 @@ def command_group(group_zh: str, who: str) -> str:
 
 
 def report_accepted(seq: int) -> str:
-    """The receipt of an accepted report (``submit_report``)."""
+    """The receipt of an accepted report (``submit_report``; 001 §7(4) counts what it discharges)."""
     return f"报告已受理(第{seq}条记录)"
 
 
@@ -429,37 +430,37 @@ def release_published(content: str) -> str:
 
 
 def deadline_set(title_zh: str, due_at: datetime) -> str:
-    """A deadline the plan sets, on the timeline."""
+    """A deadline the plan sets (000 §3(3), §4.3; 001 §4, §7(4)), on the timeline."""
     return f"{title_zh}:应于 {fmt_time(due_at)} 前完成"
 
 
 def deadline_late(title_zh: str, due_at: datetime) -> str:
-    """A deadline fulfilled after its due time."""
+    """A deadline fulfilled after its due time (001 §7(4) 迟报)."""
     return f"{title_zh}:超时后完成(应于 {fmt_time(due_at)})"
 
 
 def deadline_met(title_zh: str) -> str:
-    """A deadline fulfilled in time."""
+    """A deadline fulfilled in time (001 §7(4))."""
     return f"{title_zh}:按时完成"
 
 
 def deadline_cancelled(title_zh: str, reason_zh: str) -> str:
-    """A deadline whose situation ended."""
+    """A deadline whose situation ended (no longer counted, 001 §7(4))."""
     return f"{title_zh}:{reason_zh},不再适用"
 
 
 def reminder_wait(title_zh: str) -> str:
-    """The timer summary (Web UI) of the wait before a reminder."""
+    """The timer summary (Web UI) of the wait before a reminder (001 §7(4): reported in time)."""
     return f"{title_zh}·提醒"
 
 
 def deadline_left(title_zh: str, left: timedelta) -> str:
-    """A reminder before the due time, on the timeline."""
+    """A reminder before the due time (001 §7(4): reported in time), on the timeline."""
     return f"{title_zh}:剩余{fmt_duration(left)}"
 
 
 def deadline_escalated(title_zh: str, due_at: datetime) -> str:
-    """A missed deadline, escalated (升级督办)."""
+    """A missed deadline, escalated (升级督办; 001 §7(4) 漏报 if never done)."""
     return f"{title_zh}:已于 {fmt_time(due_at)} 到期未完成,升级督办"
 
 
@@ -471,31 +472,32 @@ def day_ends(n: int) -> str:
 # ----- acknowledgements (workflows/mechanics/acknowledgements.py)
 
 ACK = "回执"
-"""A recipient's confirmation of receipt."""
+"""A recipient's confirmation of receipt (no clause: the notified agency confirms it was told,
+000 §4.2 报告 and 001 §5(1) 上报 being the duty to tell)."""
 
 
 def ack_deadline(recipient: Agency) -> str:
-    """The deadline of a recipient's acknowledgement."""
+    """The deadline of a recipient's acknowledgement (000 §4.2, 001 §5(1))."""
     return f"{recipient.zh}{ACK}"
 
 
 def ack_received(deadline_title_zh: str, by: str) -> str:
-    """An acknowledgement received (named by the deadline's title without its 回执)."""
+    """An acknowledgement received (000 §4.2, 001 §5(1)), named by the deadline's title without its 回执."""
     return f"收到回执:{deadline_title_zh.removesuffix(ACK)}({by})"
 
 
 def ack_wait(deadline_title_zh: str) -> str:
-    """The timer summary (Web UI) of the wait for an acknowledgement."""
+    """The timer summary (Web UI) of the wait for an acknowledgement (000 §4.2, 001 §5(1))."""
     return f"{deadline_title_zh}·等待"
 
 
 def ack_missing_renotify(deadline_title_zh: str, within: timedelta, n: int) -> str:
-    """No acknowledgement within the policy's time: the n-th re-send, on the timeline."""
+    """No acknowledgement within the policy's time (000 §4.2, 001 §5(1)): the n-th re-send, on the timeline."""
     return f"{deadline_title_zh}:{fmt_duration(within)}内未收到回执,第{n}次重新通知"
 
 
 def renotified(message_zh: str) -> str:
-    """A message re-sent for want of an acknowledgement."""
+    """A message re-sent for want of an acknowledgement (000 §4.2, 001 §5(1))."""
     return f"【重复通知】{message_zh}"
 
 
@@ -508,18 +510,19 @@ def notify_obligation(recipient: Agency) -> str:
 
 
 def notification_issued(recipient: Agency) -> str:
-    """A notification issued (its activity scheduled)."""
+    """A notification issued (its activity scheduled), for the clause that orders it."""
     return f"发出通知:{recipient.zh}"
 
 
 def delivered(recipient_name_zh: str, channel: str, attempt: int, message_zh: str) -> str:
-    """A notification delivered: to whom, by which channel, at which attempt, what it said."""
+    """A notification delivered (001 §7(4): what discharges the obligation): to whom, by which
+channel, at which attempt, what it said."""
     via = f"(渠道 {channel}" + (f",第{attempt}次尝试" if attempt > 1 else "") + ")"
     return f"已通知{recipient_name_zh}{via}:{message_zh}"
 
 
 def delivery_failed(recipient: Agency, reason: str) -> str:
-    """A notification that could not be delivered within its budget."""
+    """A notification that could not be delivered within its budget (001 §7(4): still owed)."""
     return f"通知{recipient.zh}失败:{reason}"
 
 
@@ -531,11 +534,12 @@ def by_hand_notification(recipient: Agency) -> str:
 # ----- reports received (workflows/mechanics/reports.py)
 
 RESENT_REPORT = "重复报告,已记录"
-"""The receipt of a report sent again with the same ``report_id`` (idempotent)."""
+"""The receipt of a report sent again with the same ``report_id`` (idempotent; counted once, 001 §7(4))."""
 
 
 def report_received(kind_zh: str, at: datetime | None, note: str | None) -> str:
-    """A report received, on the timeline: its kind, the time the officer stated, the note."""
+    """A report received (001 §7(4): what it discharges is judged by when it came), on the timeline:
+its kind, the time the officer stated, the note."""
     stated = f"(报告时间 {fmt_time(at)})" if at else ""
     return f"收到报告[{kind_zh}]{stated}{':' + note if note else ''}"
 
