@@ -35,7 +35,7 @@ from activities.channels import Channel, Delivery
 from activities.contracts import NotifyReceipt, NotifyRequest
 from activities.http import DELIVERY_REJECTED, DELIVERY_UNAVAILABLE
 from infra import metrics
-from plan.agencies import AGENCY_NAME_ZH, PER_INCIDENT, Agency, Directory
+from plan.agencies import PER_INCIDENT, Agency, Directory
 from plan.roster import ContactRoute, Roster, Target
 
 log = structlog.get_logger("activities.notify")
@@ -94,7 +94,7 @@ class Notifier:
                 type=BAD_RECIPIENT,
                 non_retryable=True,
             )
-        return AGENCY_NAME_ZH[req.recipient], req.recipient_phone
+        return req.recipient.zh, req.recipient_phone
 
     def _resolve(self, req: NotifyRequest) -> tuple[str, str]:
         if req.recipient in PER_INCIDENT or req.recipient_phone:

@@ -8,96 +8,67 @@ load, and a recipient that is missing from it is a configuration error, never a 
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from plan.labels import ZhEnum
 
-class Agency(StrEnum):
+
+class Agency(ZhEnum):  # .zh: the plan's own name of the recipient, used in every Chinese text
     """A recipient named by the plans. The value is the stable id used in keys, logs and config."""
 
-    POLICE_110 = "police_110"
+    POLICE_110 = "police_110", "公安“110”"
     """公安"110" (001 §4(1)(2)(5)(6)(8)(10))."""
-    POLICE_STATION = "police_station"
+    POLICE_STATION = "police_station", "执行地公安派出所"
     """执行地公安派出所 (001 §4(1)(4))."""
-    POLICE_ORGAN = "police_organ"
+    POLICE_ORGAN = "police_organ", "执行地公安机关"
     """执行地公安机关 (001 §4(4)(7))."""
-    MEDICAL_120 = "medical_120"
+    MEDICAL_120 = "medical_120", "急救中心“120”/医院"
     """120 / hospital (001 §4(1)(7))."""
-    FAMILY = "family"
+    FAMILY = "family", "社区矫正对象家属、监护人、保证人"
     """The subject's family, guardian, guarantor (001 §4(6)(7))."""
-    PARTY = "party"
+    PARTY = "party", "当事人"
     """The citizen concerned: a complainant (000 §1.4(2)) or a help-seeker (000 §1.4(3))."""
-    JUSTICE_OFFICE = "justice_office"
+    JUSTICE_OFFICE = "justice_office", "司法所"
     """司法所 handling the incident (000 §4.2, 001 §5(1))."""
-    CORRECTION_SECTION = "correction_section"
+    CORRECTION_SECTION = "correction_section", "区司法局社区矫正管理科"
     """区司法局社区矫正管理科 (001 §4, §5(1))."""
-    EMERGENCY_OFFICE = "emergency_office"
+    EMERGENCY_OFFICE = "emergency_office", "区司法局应急办公室"
     """区司法局应急办公室 (000 §2.2, §4.2)."""
-    LEADERSHIP_GROUP = "leadership_group"
+    LEADERSHIP_GROUP = "leadership_group", "区司法局应急联动指挥领导小组"
     """区司法局应急联动指挥领导小组 / 指挥部 (000 §2.1, 001 §3(1))."""
-    COMMAND_CENTRE = "command_centre"
+    COMMAND_CENTRE = "command_centre", "区社会应急联动指挥中心"
     """区社会应急联动指挥中心 (000 §3, §4.2, §4.3)."""
-    HIGHER_CORRECTION_AGENCY = "higher_correction_agency"
+    HIGHER_CORRECTION_AGENCY = "higher_correction_agency", "上一级社区矫正机构"
     """上一级社区矫正机构 (001 §4, §5(1))."""
-    PROCURATORATE = "procuratorate"
+    PROCURATORATE = "procuratorate", "执行地人民检察院"
     """执行地人民检察院 (001 §4)."""
-    PETITION_OFFICE = "petition_office"
+    PETITION_OFFICE = "petition_office", "同级信访部门"
     """同级信访部门 (001 §4(3))."""
-    DECIDING_AUTHORITY = "deciding_authority"
+    DECIDING_AUTHORITY = "deciding_authority", "原判法院或决定机关"
     """原判法院或决定机关 (001 §4(6)(7))."""
-    EPIDEMIC_DEPARTMENT = "epidemic_department"
+    EPIDEMIC_DEPARTMENT = "epidemic_department", "社区/疫情防控部门"
     """社区 / 疫情防控部门 (001 §4(9))."""
-    AWAY_EPIDEMIC_DEPARTMENT = "away_epidemic_department"
+    AWAY_EPIDEMIC_DEPARTMENT = "away_epidemic_department", "外出地当地疫情防控部门"
     """当地疫情防控部门 of the place where a subject away is (001 §4(9) 情形三); its number comes with
     the incident."""
-    OTHER_COUNTY_BUREAU = "other_county_bureau"
+    OTHER_COUNTY_BUREAU = "other_county_bureau", "相关县(市、区)司法行政机关"
     """相关县(市、区)司法行政机关 (001 §5(1))."""
-    MEDIATION_GROUP = "mediation_group"
+    MEDIATION_GROUP = "mediation_group", "人民调解组"
     """人民调解组 (000 §2.3)."""
-    LEGAL_SERVICE_GROUP = "legal_service_group"
+    LEGAL_SERVICE_GROUP = "legal_service_group", "法律服务组"
     """法律服务组 (000 §2.3)."""
-    LEGAL_AID_GROUP = "legal_aid_group"
+    LEGAL_AID_GROUP = "legal_aid_group", "法律援助组"
     """法律援助组 (000 §2.3)."""
-    CORRECTION_GROUP = "correction_group"
+    CORRECTION_GROUP = "correction_group", "社区矫正组"
     """社区矫正组 (000 §2.3)."""
-    DISTRICT_COMMITTEE_GOVERNMENT = "district_committee_government"
+    DISTRICT_COMMITTEE_GOVERNMENT = "district_committee_government", "区委、区政府"
     """区委、区政府 (000 §2.1)."""
-    POLITICAL_LEGAL_COMMITTEE = "political_legal_committee"
+    POLITICAL_LEGAL_COMMITTEE = "political_legal_committee", "区委政法委"
     """区委政法委 (000 §2.1)."""
-    CITY_JUSTICE_BUREAU = "city_justice_bureau"
+    CITY_JUSTICE_BUREAU = "city_justice_bureau", "市司法局"
     """市司法局 (000 §2.1, 001 §3(1))."""
-
-
-#: The plan's own name of each recipient, used in every Chinese text.
-AGENCY_NAME_ZH: dict[Agency, str] = {
-    Agency.POLICE_110: "公安“110”",
-    Agency.POLICE_STATION: "执行地公安派出所",
-    Agency.POLICE_ORGAN: "执行地公安机关",
-    Agency.MEDICAL_120: "急救中心“120”/医院",
-    Agency.FAMILY: "社区矫正对象家属、监护人、保证人",
-    Agency.PARTY: "当事人",
-    Agency.JUSTICE_OFFICE: "司法所",
-    Agency.CORRECTION_SECTION: "区司法局社区矫正管理科",
-    Agency.EMERGENCY_OFFICE: "区司法局应急办公室",
-    Agency.LEADERSHIP_GROUP: "区司法局应急联动指挥领导小组",
-    Agency.COMMAND_CENTRE: "区社会应急联动指挥中心",
-    Agency.HIGHER_CORRECTION_AGENCY: "上一级社区矫正机构",
-    Agency.PROCURATORATE: "执行地人民检察院",
-    Agency.PETITION_OFFICE: "同级信访部门",
-    Agency.DECIDING_AUTHORITY: "原判法院或决定机关",
-    Agency.EPIDEMIC_DEPARTMENT: "社区/疫情防控部门",
-    Agency.AWAY_EPIDEMIC_DEPARTMENT: "外出地当地疫情防控部门",
-    Agency.OTHER_COUNTY_BUREAU: "相关县(市、区)司法行政机关",
-    Agency.MEDIATION_GROUP: "人民调解组",
-    Agency.LEGAL_SERVICE_GROUP: "法律服务组",
-    Agency.LEGAL_AID_GROUP: "法律援助组",
-    Agency.CORRECTION_GROUP: "社区矫正组",
-    Agency.DISTRICT_COMMITTEE_GOVERNMENT: "区委、区政府",
-    Agency.POLITICAL_LEGAL_COMMITTEE: "区委政法委",
-    Agency.CITY_JUSTICE_BUREAU: "市司法局",
-}
 
 
 PER_INCIDENT = frozenset({Agency.FAMILY, Agency.PARTY, Agency.AWAY_EPIDEMIC_DEPARTMENT})

@@ -1,152 +1,138 @@
-"""The Chinese labels officers and agencies read: one mapping per enum or code, in the plans' terms.
+"""The Chinese labels officers and agencies read, in the plans' terms: each code carries its own.
 
-The CLI, the rendered reports and the notification texts (``plan/texts.py``) all take their labels
-from here (the flow, source, scenario, search-method, command-group and mediation labels live beside
-their enums in ``plan/models.py`` and are re-exported here). ``--json`` output keeps the English codes.
+Every enum an officer sees is a :class:`ZhEnum`: its members are declared with their label
+(``URGENT = "urgent", "紧急处置流程"``) and ``.zh`` gives it (``Flow.URGENT.zh``); the value stays the
+plain English code, so pydantic, JSON and the histories see the same strings as before. The enums of
+the plan data live with their models (``plan/models.py``: flow, source, phase, deadline and obligation
+status, timeline entry, scenario, search method, risk, command group, mediation outcome;
+``plan/agencies.py``: ``Agency``); the codes that are not model fields (report kinds, release states,
+Temporal's execution status, delivery channels) are below. ``ZhEnum.zh_of(code)`` labels a code that
+may be unknown (shown as it is). The CLI, the rendered reports and the notification texts
+(``plan/texts.py``) all take their labels from ``.zh``; ``--json`` output keeps the English codes.
 """
 
 from __future__ import annotations
 
 import re
-
-from plan.agencies import AGENCY_NAME_ZH
-from plan.models import (
-    COMMAND_GROUP_ZH,
-    EPIDEMIC_SCENARIO_ZH,
-    FLOW_ZH,
-    MEDIATION_OUTCOME_ZH,
-    SEARCH_METHOD_ZH,
-    SOURCE_ZH,
-    DeadlineStatus,
-    EntryKind,
-    IncidentPhase,
-    ObligationStatus,
-)
+from enum import StrEnum
+from typing import Self
 
 __all__ = [
-    "AGENCY_NAME_ZH", "CHANNEL_ZH", "COMMAND_GROUP_ZH", "DEADLINE_STATUS_ZH", "ENTRY_KIND_ZH", "EPIDEMIC_SCENARIO_ZH",
-    "EXECUTION_STATUS_ZH", "FLOW_ZH", "IN_FLIGHT_ZH", "MEDIATION_OUTCOME_ZH", "OBLIGATION_STATUS_ZH", "PHASE_ZH",
-    "RELEASE_STATE_ZH", "REPORT_KIND_ZH", "SEARCH_METHOD_ZH", "SOURCE_ZH", "clause_zh", "kind_zh",
+    "Channel", "ExecutionStatus", "IN_FLIGHT_ZH", "ReleaseState", "ReportKind", "ZhEnum", "clause_zh", "kind_zh",
     "channel_zh", "codes_in_text_zh", "numeral_zh", "refusal_zh", "waiting_zh",
 ]
 
-PHASE_ZH = {
-    IncidentPhase.OPEN: "处置中",
-    IncidentPhase.HANDLED: "处置完毕,待事后总结",
-    IncidentPhase.CLOSED: "已办结",
-}
 
-DEADLINE_STATUS_ZH = {
-    DeadlineStatus.PENDING: "未到期",
-    DeadlineStatus.MET: "按时完成",
-    DeadlineStatus.MISSED: "超时未完成",
-    DeadlineStatus.LATE: "超时后完成",
-    DeadlineStatus.CANCELLED: "已撤销",
-}
+class ZhEnum(StrEnum):
+    """A code with its Chinese label: ``URGENT = "urgent", "紧急处置流程"``. The member's value is the
+    code alone (``Flow("urgent")``, JSON ``"urgent"``); ``.zh`` is the label."""
+
+    _zh: str
+
+    def __new__(cls, value: str, zh: str = "") -> Self:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member._zh = zh
+        return member
+
+    @property
+    def zh(self) -> str:
+        """The Chinese label, as officers read it."""
+        return self._zh
+
+    @classmethod
+    def codes(cls) -> frozenset[str]:
+        """Every code of this enum."""
+        return frozenset(m.value for m in cls)
+
+    @classmethod
+    def zh_of(cls, code: str) -> str:
+        """The label of ``code``, or ``code`` itself when it is not one of this enum's codes."""
+        member = cls._value2member_map_.get(code)
+        return member.zh if isinstance(member, ZhEnum) else code
+
 
 IN_FLIGHT_ZH = "已发出,待送达"
 """A deadline whose fulfilling message is issued but not yet delivered (the feedback sent on closing)."""
 
-#: 001 §7(4): 迟报、漏报 (and 超时未报: overdue, not yet sent, the incident still open).
-OBLIGATION_STATUS_ZH = {
-    ObligationStatus.ON_TIME: "按时",
-    ObligationStatus.LATE: "迟报",
-    ObligationStatus.OVERDUE: "超时未报",
-    ObligationStatus.MISSING: "漏报",
-    ObligationStatus.PENDING: "待报",
-    ObligationStatus.NOT_REQUIRED: "不再适用",
-}
 
-ENTRY_KIND_ZH = {
-    EntryKind.INCIDENT: "接报",
-    EntryKind.NOTIFICATION_ISSUED: "发出通知",
-    EntryKind.NOTIFICATION: "通知",
-    EntryKind.NOTIFICATION_FAILED: "通知失败",
-    EntryKind.REPORT: "报告",
-    EntryKind.REFUSED: "报告未受理",
-    EntryKind.DEADLINE_SET: "设定时限",
-    EntryKind.DEADLINE_MET: "时限完成",
-    EntryKind.DEADLINE_MISSED: "时限超时",
-    EntryKind.DEADLINE_LATE: "超时后完成",
-    EntryKind.REMINDER: "时限提醒",
-    EntryKind.DECISION: "决定",
-    EntryKind.ACKNOWLEDGED: "回执",
-}
+class ReportKind(ZhEnum):
+    """Every report kind an officer sends (``plan/models.py`` ``Report``), and ``acknowledge`` (回执)."""
 
-#: Every report kind an officer sends (``plan/models.py`` ``Report``), and ``acknowledge`` (回执).
-REPORT_KIND_ZH = {
-    "dispatched": "指挥中心指令",
-    "arrived": "到场报告",
-    "progress": "处置进展",
-    "feedback": "处置情况反馈",
-    "closed": "处置完毕报告",
-    "search_result": "查找结果",
-    "subject_found": "查找到下落",
-    "punishment": "处罚决定",
-    "legal_support_requested": "法律服务需求",
-    "mediation_outcome": "调处结果",
-    "plan_decision": "预案启动或终止决定",
-    "command_set": "成立现场指挥部",
-    "release": "信息发布",
-    "review": "事后总结",
-    "notified_by_hand": "人工通知补报",
-    "casualties": "人员伤亡情况",
-    "persuasion": "劝离或制止结果",
-    "handled": "现场处置完毕",
-    "police_requested": "联系公安",
-    "death_verification": "核实死亡情况",
-    "casualty_outcome": "救治结果",
-    "transfer_done": "转运隔离完成",
-    "others_released": "其他人员解除留置",
-    "daily_contact": "每日联系情况",
-    "cleared": "情况基本明确",
-    "screening_result": "排查结果",
-    "complaint_result": "投诉调查结果",
-    "aid_decision": "法律援助决定",
-    "resettlement": "安置帮教措施",
-    "risk": "可能发生(一)(二)(三)项情形",
-    "claim_handled": "诉求研究处理结果",
-    "activity_stopped": "终止教育学习、公益活动",
-    "site_inspection": "现场设施安全检查",
-    "coordinate": "联系协调职能部门",
-    "aftermath_done": "善后处置完毕",
-    "acknowledge": "回执",
-}
+    DISPATCHED = "dispatched", "指挥中心指令"
+    ARRIVED = "arrived", "到场报告"
+    PROGRESS = "progress", "处置进展"
+    FEEDBACK = "feedback", "处置情况反馈"
+    CLOSED = "closed", "处置完毕报告"
+    SEARCH_RESULT = "search_result", "查找结果"
+    SUBJECT_FOUND = "subject_found", "查找到下落"
+    PUNISHMENT = "punishment", "处罚决定"
+    LEGAL_SUPPORT_REQUESTED = "legal_support_requested", "法律服务需求"
+    MEDIATION_OUTCOME = "mediation_outcome", "调处结果"
+    PLAN_DECISION = "plan_decision", "预案启动或终止决定"
+    COMMAND_SET = "command_set", "成立现场指挥部"
+    RELEASE = "release", "信息发布"
+    REVIEW = "review", "事后总结"
+    NOTIFIED_BY_HAND = "notified_by_hand", "人工通知补报"
+    CASUALTIES = "casualties", "人员伤亡情况"
+    PERSUASION = "persuasion", "劝离或制止结果"
+    HANDLED = "handled", "现场处置完毕"
+    POLICE_REQUESTED = "police_requested", "联系公安"
+    DEATH_VERIFICATION = "death_verification", "核实死亡情况"
+    CASUALTY_OUTCOME = "casualty_outcome", "救治结果"
+    TRANSFER_DONE = "transfer_done", "转运隔离完成"
+    OTHERS_RELEASED = "others_released", "其他人员解除留置"
+    DAILY_CONTACT = "daily_contact", "每日联系情况"
+    CLEARED = "cleared", "情况基本明确"
+    SCREENING_RESULT = "screening_result", "排查结果"
+    COMPLAINT_RESULT = "complaint_result", "投诉调查结果"
+    AID_DECISION = "aid_decision", "法律援助决定"
+    RESETTLEMENT = "resettlement", "安置帮教措施"
+    RISK = "risk", "可能发生(一)(二)(三)项情形"
+    CLAIM_HANDLED = "claim_handled", "诉求研究处理结果"
+    ACTIVITY_STOPPED = "activity_stopped", "终止教育学习、公益活动"
+    SITE_INSPECTION = "site_inspection", "现场设施安全检查"
+    COORDINATE = "coordinate", "联系协调职能部门"
+    AFTERMATH_DONE = "aftermath_done", "善后处置完毕"
+    ACKNOWLEDGE = "acknowledge", "回执"
 
-#: 001 §5(3): where an information release stands (``IncidentStatus.release``).
-RELEASE_STATE_ZH = {
-    "none": "无",
-    "drafted": "已起草,待职能部门审核",
-    "approved": "已审核,待发布",
-    "rejected": "审核未通过",
-    "published": "已发布",
-    "withdrawn": "已撤回",
-}
 
-#: Temporal's execution status, as ``python -m starter list`` shows it.
-EXECUTION_STATUS_ZH = {
-    "RUNNING": "运行中",
-    "COMPLETED": "已结束",
-    "FAILED": "失败",
-    "CANCELED": "已取消",
-    "TERMINATED": "已终止",
-    "CONTINUED_AS_NEW": "已续跑",
-    "TIMED_OUT": "已超时",
-}
+class ReleaseState(ZhEnum):
+    """001 §5(3): where an information release stands (``IncidentStatus.release``)."""
 
-#: Delivery channels (``activities/``), as a receipt names them: ``outbox``, ``sms+email``.
-CHANNEL_ZH = {
-    "outbox": "系统发件箱",
-    "drill-outbox": "演练发件箱",
-    "webhook": "接口推送",
-    "sms": "短信",
-    "email": "电子邮件",
-}
+    NONE = "none", "无"
+    DRAFTED = "drafted", "已起草,待职能部门审核"
+    APPROVED = "approved", "已审核,待发布"
+    REJECTED = "rejected", "审核未通过"
+    PUBLISHED = "published", "已发布"
+    WITHDRAWN = "withdrawn", "已撤回"
+
+
+class ExecutionStatus(ZhEnum):
+    """Temporal's execution status, as ``python -m starter list`` shows it."""
+
+    RUNNING = "RUNNING", "运行中"
+    COMPLETED = "COMPLETED", "已结束"
+    FAILED = "FAILED", "失败"
+    CANCELED = "CANCELED", "已取消"
+    TERMINATED = "TERMINATED", "已终止"
+    CONTINUED_AS_NEW = "CONTINUED_AS_NEW", "已续跑"
+    TIMED_OUT = "TIMED_OUT", "已超时"
+
+
+class Channel(ZhEnum):
+    """Delivery channels (``activities/``), as a receipt names them: ``outbox``, ``sms+email``."""
+
+    OUTBOX = "outbox", "系统发件箱"
+    DRILL_OUTBOX = "drill-outbox", "演练发件箱"
+    WEBHOOK = "webhook", "接口推送"
+    SMS = "sms", "短信"
+    EMAIL = "email", "电子邮件"
 
 
 def channel_zh(name: str) -> str:
     """``sms+email`` → 短信、电子邮件; a channel named in the roster file is shown as named."""
-    return "、".join(CHANNEL_ZH.get(part, part) for part in name.split("+"))
+    return "、".join(Channel.zh_of(part) for part in name.split("+"))
 
 
 def codes_in_text_zh(text: str) -> str:
@@ -168,7 +154,7 @@ _WAITING_DETAIL_ZH = {
 
 def kind_zh(kind: str) -> str:
     """``search_result`` → 查找结果; an unknown code is shown as it is."""
-    return REPORT_KIND_ZH.get(kind, kind)
+    return ReportKind.zh_of(kind)
 
 
 def waiting_zh(entry: str) -> str:
@@ -217,7 +203,7 @@ def refusal_zh(reason: str) -> str:
     if over:
         return f"报告未受理:事件已结束,不再受理报告({over.group(1)}:{over.group(2)})"
     m = _REFUSAL_PREFIX.match(reason)
-    if m and m.group(1) in REPORT_KIND_ZH:
+    if m and m.group(1) in ReportKind.codes():
         kind = m.group(1)
         return f"报告未受理({kind_zh(kind)} {kind}):{reason[m.end():]}"
     if m and m.group(1) in ("kind", "at", "step"):

@@ -13,8 +13,9 @@ import re
 import unicodedata
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self, TypeVar
 
+from pydantic_core import PydanticCustomError, to_json
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -25,11 +26,13 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from plan.ids import alert_id_problem
+from plan.labels import ZhEnum
 
 from plan.agencies import Agency
 
@@ -92,24 +95,18 @@ class IncidentType(StrEnum):
         return self.value.startswith("C")
 
 
-class Flow(StrEnum):
+class Flow(ZhEnum):
     """000 §4.3: 紧急处置流程 / 一般处置流程."""
 
-    URGENT = "urgent"
-    GENERAL = "general"
+    URGENT = "urgent", "紧急处置流程"
+    GENERAL = "general", "一般处置流程"
 
 
-FLOW_ZH = {Flow.URGENT: "紧急处置流程", Flow.GENERAL: "一般处置流程"}
-
-
-class Source(StrEnum):
+class Source(ZhEnum):
     """000 §3(1)(2): an alert from the command centre, or a citizen's direct request."""
 
-    COMMAND_CENTRE = "command_centre"
-    CITIZEN_REQUEST = "citizen_request"
-
-
-SOURCE_ZH = {Source.COMMAND_CENTRE: "区社会应急联动指挥中心警情", Source.CITIZEN_REQUEST: "群众直接求助"}
+    COMMAND_CENTRE = "command_centre", "区社会应急联动指挥中心警情"
+    CITIZEN_REQUEST = "citizen_request", "群众直接求助"
 
 
 class Person(_Model):
@@ -156,25 +153,17 @@ class DispatchInstruction(_Model):
     designated_person: ShortText
 
 
-class EpidemicScenario(StrEnum):
+class EpidemicScenario(ZhEnum):
     """001 §4(9): the four scenarios (情形一…情形四)."""
 
-    S1 = "S1"
+    S1 = "S1", "情形一:在社区矫正工作场所内被通知为健康码“红黄码”人员"
     """情形一: red/yellow code at a correction workplace."""
-    S2 = "S2"
+    S2 = "S2", "情形二:在全市辖区内被通知为健康码“红黄码”人员"
     """情形二: red/yellow code within the city."""
-    S3 = "S3"
+    S3 = "S3", "情形三:在外出期间被通知为健康码“红黄码”人员"
     """情形三: red/yellow code while away (外出期间)."""
-    S4 = "S4"
+    S4 = "S4", "情形四:被通知为密接、次密接、确诊人员"
     """情形四: close contact, secondary contact or confirmed case."""
-
-
-EPIDEMIC_SCENARIO_ZH = {
-    EpidemicScenario.S1: "情形一:在社区矫正工作场所内被通知为健康码“红黄码”人员",
-    EpidemicScenario.S2: "情形二:在全市辖区内被通知为健康码“红黄码”人员",
-    EpidemicScenario.S3: "情形三:在外出期间被通知为健康码“红黄码”人员",
-    EpidemicScenario.S4: "情形四:被通知为密接、次密接、确诊人员",
-}
 
 
 class EpidemicCase(_Model):
@@ -221,9 +210,54 @@ class L4Case(_Model):
 
 _PEOPLE = {"subject", "reporter", "commander", "complainant", "help_seeker"}
 
+CORRECTION_TYPES = tuple(t for t in IncidentType if t.is_correction)
+"""C1–C11."""
 
-class IncidentInput(_Model):
-    """What starts an incident (the 000 §4.2 information report, plus routing data)."""
+_TYPE_FIELDS = {
+    "complainant": (IncidentType.L2,),
+    "help_seeker": (IncidentType.L3,),
+    "l4": (IncidentType.L4,),
+    "other_counties": (*CORRECTION_TYPES, IncidentType.L4),
+    "casualties": (IncidentType.C1, IncidentType.L4),
+    "at_justice_office": (IncidentType.C8, IncidentType.L4),
+    "epidemic": (IncidentType.C9, IncidentType.L4),
+}
+"""The fields only some incident types take (the variants below), and which types."""
+
+_REFUSED_ELSEWHERE = {
+    "epidemic": "epidemic: only for C9, not {t}",
+    "l4": "l4: only for L4, not {t}",
+}
+"""The type-specific fields refused with a value on another type since the first release (our words)."""
+
+_FLAT_DEFAULTS: dict[str, Any] = {
+    "alert_id": None, "current_situation": "", "measures_taken": [], "subject": None, "dispatch": None,
+    "other_counties": [], "major": False, "drill": False, "casualties": False, "at_justice_office": False,
+    "epidemic": None, "complainant": None, "help_seeker": None, "l4": None, "handed_over_from": None,
+}
+"""Every optional field of the one flat model incident inputs were before the variants, with its
+default, in that model's order (``canonical_json``)."""
+
+
+def _is_default(name: str, value: Any) -> bool:
+    return value is None or value == _FLAT_DEFAULTS.get(name)
+
+
+def _required(field: str, why: str) -> Any:
+    """A variant's required field whose absence is refused in our words (``subject: required for ...``)."""
+
+    def check(value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            raise PydanticCustomError("missing", why.format(t=info.data.get("incident_type", "")))
+        return value
+
+    return field_validator(field, mode="before")(check)
+
+
+class IncidentBase(_Model):
+    """What starts an incident (the 000 §4.2 information report, plus routing data): the fields every
+    incident type takes. An input is one of the variants below, chosen by ``incident_type``
+    (:data:`IncidentInput`, :data:`INCIDENT_INPUT_ADAPTER`)."""
 
     incident_type: IncidentType
     alert_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.\-]{1,64}$")
@@ -243,60 +277,189 @@ class IncidentInput(_Model):
     commander: Person
     """应急指挥机构负责人 and contact (000 §4.2)."""
     subject: Subject | None = None
+    """The community-correction subject: required for C1–C11 (:class:`CorrectionInput`), and for L4
+    when the person is one."""
     dispatch: DispatchInstruction | None = None
-    other_counties: list[ShortText] = Field(default_factory=list, max_length=20)
-    """Other counties involved: their judicial bureaus are notified (001 §5(1))."""
     major: StrictBool = False
     """特别重大及重大突发事件: the leadership group leads (000 §2.1)."""
     drill: StrictBool = False
     """演练 (000 §6.2, 001 §7(2)): runs the real workflow, never reaches a real agency."""
-    casualties: StrictBool = False
-    """如有人员伤亡 (001 §4(1)): known at the start, so 120 is called at once."""
-    at_justice_office: StrictBool = False
-    """001 §4(8): the violence happened at a justice office (司法所办公场所内)."""
-    epidemic: EpidemicCase | None = None
-    """001 §4(9): required for C9."""
-    complainant: Person | None = None
-    """000 §1.4(2): who complained (told the outcome); omitted for an anonymous report."""
-    help_seeker: Person | None = None
-    """000 §1.4(3): who asks for legal aid (told the decision); required for L3."""
-    l4: L4Case | None = None
-    """000 §1.4(4): required for L4."""
     handed_over_from: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:/\-]{1,200}$")
     """Set by an L4 incident on the C-type it hands over to (its workflow id); not for operators."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _fields_of_the_type(cls, data: Any) -> Any:
+        """A field another type takes: refused with a value where it always was (``epidemic``,
+        ``l4``); otherwise dropped, as the one flat model of before ignored it (its recorded inputs,
+        which carry every field, must replay); the doors refuse a value (:func:`fields_not_taken`)."""
+        if not isinstance(data, dict):
+            return data
+        own = cls.model_fields
+        foreign = [k for k in data if k in _TYPE_FIELDS and k not in own]
+        if not foreign:
+            return data
+        for k in foreign:
+            if k in _REFUSED_ELSEWHERE and not _is_default(k, data[k]):
+                raise ValueError(_REFUSED_ELSEWHERE[k].format(t=data.get("incident_type")))
+        return {k: v for k, v in data.items() if k not in foreign}
+
     @model_validator(mode="after")
-    def _subject_for_correction_incidents(self) -> IncidentInput:
-        t = self.incident_type
+    def _checks(self) -> Self:
         if self.alert_id is not None:  # stored and shown in plain text: no personal data (plan/ids.py)
             problem = alert_id_problem(self.alert_id, self.model_dump(mode="json", include=_PEOPLE))
             if problem:
                 raise ValueError(f"alert_id: {problem}; use the command centre's alert number")
-        if t.is_correction and self.subject is None:
-            raise ValueError(f"subject: required for correction incident {t.value}")
-        if t is IncidentType.C9 and self.epidemic is None:
-            raise ValueError("epidemic: required for C9 (scenario S1–S4, 001 §4(9))")
-        if t is not IncidentType.C9 and self.epidemic is not None:
-            raise ValueError(f"epidemic: only for C9, not {t.value}")
-        if t is IncidentType.L3 and self.help_seeker is None:
-            raise ValueError("help_seeker: required for L3 (法律援助)")
-        if t is IncidentType.L4:
-            if self.l4 is None:
-                raise ValueError("l4: required for L4 (person, and correction_type for a correction subject)")
-            if self.l4.person is L4Person.RELEASED_PRISONER and self.subject is not None:
-                raise ValueError(
-                    "subject: a released prisoner is not a correction subject; describe the person in description"
-                )
-            if self.l4.person is L4Person.CORRECTION_SUBJECT:
-                if self.subject is None:
-                    raise ValueError("subject: required when l4.person is correction_subject")
-                if self.l4.correction_type is IncidentType.C9 and self.epidemic is None:
-                    raise ValueError("epidemic: required when l4.correction_type is C9")
-        elif self.l4 is not None:
-            raise ValueError(f"l4: only for L4, not {t.value}")
         if self.dispatch and self.dispatch.at and self.dispatch.at < self.occurred_at:
             raise ValueError("dispatch.at: the centre's instruction cannot precede occurred_at")
         return self
+
+
+class DisputeInput(IncidentBase):
+    """000 §1.4(1) 突发重大矛盾纠纷调处 (L1)."""
+
+    incident_type: Literal[IncidentType.L1]
+
+
+class LawyerComplaintInput(IncidentBase):
+    """000 §1.4(2) 律师违规接案、收费投诉举报 (L2)."""
+
+    incident_type: Literal[IncidentType.L2]
+    complainant: Person | None = None
+    """000 §1.4(2): who complained (told the outcome); omitted for an anonymous report."""
+
+
+class LegalAidInput(IncidentBase):
+    """000 §1.4(3) 法律援助 (L3)."""
+
+    incident_type: Literal[IncidentType.L3]
+    help_seeker: Person = Field(default=None, validate_default=True)
+    """000 §1.4(3): who asks for legal aid (told the decision)."""
+
+    _help_seeker_required = _required("help_seeker", "required for L3 (法律援助)")
+
+
+class CorrectionBase(IncidentBase):
+    """001 §4: the incidents of a community-correction subject."""
+
+    subject: Subject = Field(default=None, validate_default=True)
+    other_counties: list[ShortText] = Field(default_factory=list, max_length=20)
+    """Other counties involved: their judicial bureaus are notified (001 §5(1))."""
+
+    _subject_required = _required("subject", "required for correction incident {t}")
+
+
+
+class CorrectionInput(CorrectionBase):
+    """001 §4(2)–(7), (10), (11): a correction incident with no fields of its own."""
+
+    incident_type: Literal[
+        IncidentType.C2, IncidentType.C3, IncidentType.C4, IncidentType.C5, IncidentType.C6, IncidentType.C7,
+        IncidentType.C10, IncidentType.C11,
+    ]
+
+
+class ViolenceInput(CorrectionBase):
+    """001 §4(1) (C1)."""
+
+    incident_type: Literal[IncidentType.C1]
+    casualties: StrictBool = False
+    """如有人员伤亡 (001 §4(1)): known at the start, so 120 is called at once."""
+
+
+class WorkplaceViolenceInput(CorrectionBase):
+    """001 §4(8) (C8)."""
+
+    incident_type: Literal[IncidentType.C8]
+    at_justice_office: StrictBool = False
+    """001 §4(8): the violence happened at a justice office (司法所办公场所内)."""
+
+
+class EpidemicInput(CorrectionBase):
+    """001 §4(9) (C9)."""
+
+    incident_type: Literal[IncidentType.C9]
+    epidemic: EpidemicCase = Field(default=None, validate_default=True)
+    """001 §4(9): the scenario (S1–S4)."""
+
+    _epidemic_required = _required("epidemic", "required for C9 (scenario S1–S4, 001 §4(9))")
+
+
+class ResettlementInput(IncidentBase):
+    """000 §1.4(4) 社区矫正、刑释人员安置帮教突发情况 (L4): a correction subject's emergency is handed
+    over to its 001 §4 type, which takes the fields of that type from this input."""
+
+    incident_type: Literal[IncidentType.L4]
+    l4: L4Case = Field(default=None, validate_default=True)
+    """000 §1.4(4): whose emergency it is (and the 001 §4 type of a correction subject's)."""
+    other_counties: list[ShortText] = Field(default_factory=list, max_length=20)
+    casualties: StrictBool = False
+    at_justice_office: StrictBool = False
+    epidemic: EpidemicCase | None = None
+
+    _l4_required = _required("l4", "required for L4 (person, and correction_type for a correction subject)")
+
+    @model_validator(mode="after")
+    def _the_person(self) -> Self:
+        if self.l4.person is L4Person.RELEASED_PRISONER and self.subject is not None:
+            raise ValueError("subject: a released prisoner is not a correction subject; describe the person in description")
+        if self.l4.person is L4Person.CORRECTION_SUBJECT:
+            if self.subject is None:
+                raise ValueError("subject: required when l4.person is correction_subject")
+            if self.l4.correction_type is IncidentType.C9 and self.epidemic is None:
+                raise ValueError("epidemic: required when l4.correction_type is C9")
+        return self
+
+
+IncidentInput = Annotated[
+    DisputeInput | LawyerComplaintInput | LegalAidInput | ResettlementInput | ViolenceInput | CorrectionInput
+    | WorkplaceViolenceInput | EpidemicInput,
+    Field(discriminator="incident_type"),
+]
+"""What starts an incident: the variant of its ``incident_type``. The JSON is the same for every
+type (the fields of :class:`IncidentBase`) plus the fields the type takes."""
+
+INCIDENT_INPUT_ADAPTER: TypeAdapter[IncidentInput] = TypeAdapter(IncidentInput)
+"""Validates (``validate_python``, ``validate_json``) and dumps any incident input."""
+
+_V = TypeVar("_V", bound=IncidentBase)
+
+
+def variant(inp: IncidentBase, cls: type[_V]) -> _V:
+    """``inp`` as the variant ``cls`` its workflow takes (``parse_input`` refuses an input of another
+    type), typed: ``variant(self.incident, EpidemicInput).epidemic``."""
+    if not isinstance(inp, cls):
+        raise TypeError(f"{inp.incident_type.value} input is not a {cls.__name__}")
+    return inp
+
+
+def fields_not_taken(data: Any) -> list[str]:
+    """The doors' refusal of a field with a value that the incident's type does not take (e.g.
+    ``casualties`` on C2): the model drops such a field (recorded inputs must replay), the doors say so."""
+    if not isinstance(data, dict):
+        return []
+    t = data.get("incident_type")
+    problems = []
+    for name, types in _TYPE_FIELDS.items():
+        if name in data and name not in _REFUSED_ELSEWHERE and t not in types and not _is_default(name, data[name]):
+            taken_by = "C1–C11 and L4" if len(types) > 2 else " and ".join(x.value for x in types)
+            problems.append(f"{name}: only for {taken_by}, not {t}")
+    return problems
+
+
+_FLAT_ORDER = (
+    "incident_type", "alert_id", "flow", "source", "occurred_at", "place", "jurisdiction", "description",
+    "current_situation", "measures_taken", "reporter", "commander", "subject", "dispatch", "other_counties", "major",
+    "drill", "casualties", "at_justice_office", "epidemic", "complainant", "help_seeker", "l4", "handed_over_from",
+)
+
+
+def canonical_json(inp: IncidentBase) -> bytes:
+    """The input as the one flat model of before dumped it (every field in its order, defaults
+    included): what the workflow id of a direct request hashes, so a retry across versions finds the
+    same incident."""
+    data = inp.model_dump(mode="json")
+    return to_json({k: data.get(k, _FLAT_DEFAULTS.get(k)) for k in _FLAT_ORDER})
 
 
 # --------------------------------------------------------------------------- reports
@@ -353,19 +516,12 @@ class Closed(_Report):
     measures_taken: list[ShortText] = Field(min_length=1, max_length=50)
 
 
-class SearchMethod(StrEnum):
+class SearchMethod(ZhEnum):
     """001 §4(4): 通讯联络、信息化核查、实地查访."""
 
-    PHONE = "phone"
-    INFORMATION_SYSTEM = "information_system"
-    FIELD_VISIT = "field_visit"
-
-
-SEARCH_METHOD_ZH = {
-    SearchMethod.PHONE: "通讯联络",
-    SearchMethod.INFORMATION_SYSTEM: "信息化核查",
-    SearchMethod.FIELD_VISIT: "实地查访",
-}
+    PHONE = "phone", "通讯联络"
+    INFORMATION_SYSTEM = "information_system", "信息化核查"
+    FIELD_VISIT = "field_visit", "实地查访"
 
 
 class SearchResult(_Report):
@@ -378,22 +534,15 @@ class SearchResult(_Report):
     """可能发生 001 §4(1)(2)(3) 所列情形, known at this search: the same as a ``risk`` report sent with it."""
 
 
-class RiskSituation(StrEnum):
+class RiskSituation(ZhEnum):
     """001 §4(4) 可能发生上述(一)、(二)、(三)项所列情形."""
 
-    C1 = "C1"
+    C1 = "C1", "(一)实施行凶等犯罪或以要挟为目的的自杀自残"
     """(一) 行凶、杀人、放火、抢劫、绑架等犯罪, or coercive suicide, self-immolation, self-harm."""
-    C2 = "C2"
+    C2 = "C2", "(二)非法组织或参与群体性事件"
     """(二) 非法组织或参与群体性事件."""
-    C3 = "C3"
+    C3 = "C3", "(三)参与非正常上访"
     """(三) 参与非正常上访."""
-
-
-RISK_SITUATION_ZH = {
-    RiskSituation.C1: "(一)实施行凶等犯罪或以要挟为目的的自杀自残",
-    RiskSituation.C2: "(二)非法组织或参与群体性事件",
-    RiskSituation.C3: "(三)参与非正常上访",
-}
 
 
 class Risk(_Report):
@@ -437,23 +586,14 @@ class PlanDecision(_Report):
     decision: PlanDecisionKind
 
 
-class CommandGroup(StrEnum):
+class CommandGroup(ZhEnum):
     """001 §3(4): the five specialised groups an on-site command may set up."""
 
-    ONSITE_HANDLING = "onsite_handling"
-    ORDER = "order"
-    MEDICAL = "medical"
-    LOGISTICS = "logistics"
-    INFORMATION = "information"
-
-
-COMMAND_GROUP_ZH = {
-    CommandGroup.ONSITE_HANDLING: "现场处置组",
-    CommandGroup.ORDER: "秩序维护组",
-    CommandGroup.MEDICAL: "医疗救治组",
-    CommandGroup.LOGISTICS: "后勤保障组",
-    CommandGroup.INFORMATION: "信息综合组",
-}
+    ONSITE_HANDLING = "onsite_handling", "现场处置组"
+    ORDER = "order", "秩序维护组"
+    MEDICAL = "medical", "医疗救治组"
+    LOGISTICS = "logistics", "后勤保障组"
+    INFORMATION = "information", "信息综合组"
 
 
 class CommandSet(_Report):
@@ -691,17 +831,10 @@ class Resettlement(_Report):
     measures: list[ShortText] = Field(min_length=1, max_length=50)
 
 
-class MediationOutcomeKind(StrEnum):
-    AGREEMENT = "agreement"
-    NO_AGREEMENT = "no_agreement"
-    REFERRED = "referred"
-
-
-MEDIATION_OUTCOME_ZH = {
-    MediationOutcomeKind.AGREEMENT: "达成调解协议",
-    MediationOutcomeKind.NO_AGREEMENT: "未达成调解协议",
-    MediationOutcomeKind.REFERRED: "移交有关部门处理",
-}
+class MediationOutcomeKind(ZhEnum):
+    AGREEMENT = "agreement", "达成调解协议"
+    NO_AGREEMENT = "no_agreement", "未达成调解协议"
+    REFERRED = "referred", "移交有关部门处理"
 
 
 class LegalSupportRequested(_Report):
@@ -779,22 +912,22 @@ COMMON_REPORT_KINDS = frozenset(
 # --------------------------------------------------------------------------- record
 
 
-class EntryKind(StrEnum):
-    INCIDENT = "incident"
-    NOTIFICATION_ISSUED = "notification_issued"
+class EntryKind(ZhEnum):
+    INCIDENT = "incident", "接报"
+    NOTIFICATION_ISSUED = "notification_issued", "发出通知"
     """A notification issued: its activity is scheduled (delivery is recorded when it lands)."""
-    NOTIFICATION = "notification"
+    NOTIFICATION = "notification", "通知"
     """A notification delivered."""
-    NOTIFICATION_FAILED = "notification_failed"
-    REPORT = "report"
-    REFUSED = "refused"
-    DEADLINE_SET = "deadline_set"
-    DEADLINE_MET = "deadline_met"
-    DEADLINE_MISSED = "deadline_missed"
-    DEADLINE_LATE = "deadline_late"
-    REMINDER = "reminder"
-    DECISION = "decision"
-    ACKNOWLEDGED = "acknowledged"
+    NOTIFICATION_FAILED = "notification_failed", "通知失败"
+    REPORT = "report", "报告"
+    REFUSED = "refused", "报告未受理"
+    DEADLINE_SET = "deadline_set", "设定时限"
+    DEADLINE_MET = "deadline_met", "时限完成"
+    DEADLINE_MISSED = "deadline_missed", "时限超时"
+    DEADLINE_LATE = "deadline_late", "超时后完成"
+    REMINDER = "reminder", "时限提醒"
+    DECISION = "decision", "决定"
+    ACKNOWLEDGED = "acknowledged", "回执"
 
 
 class TimelineEntry(_Model):
@@ -810,13 +943,13 @@ class TimelineEntry(_Model):
     step: str | None = None
 
 
-class DeadlineStatus(StrEnum):
-    PENDING = "pending"
-    MET = "met"
-    MISSED = "missed"
-    LATE = "late"
+class DeadlineStatus(ZhEnum):
+    PENDING = "pending", "未到期"
+    MET = "met", "按时完成"
+    MISSED = "missed", "超时未完成"
+    LATE = "late", "超时后完成"
     """Missed, then fulfilled after the due time."""
-    CANCELLED = "cancelled"
+    CANCELLED = "cancelled", "已撤销"
 
 
 class Deadline(_Model):
@@ -835,18 +968,18 @@ class Deadline(_Model):
     """Who is told when the deadline is missed."""
 
 
-class ObligationStatus(StrEnum):
+class ObligationStatus(ZhEnum):
     """001 §7(4): what the bureau is held to (迟报、漏报)."""
 
-    ON_TIME = "on_time"
-    LATE = "late"
+    ON_TIME = "on_time", "按时"
+    LATE = "late", "迟报"
     """迟报: done, but received after the due time."""
-    OVERDUE = "overdue"
+    OVERDUE = "overdue", "超时未报"
     """超时未报: not done, the due time has passed, and the incident is still open."""
-    MISSING = "missing"
+    MISSING = "missing", "漏报"
     """漏报: never done when the incident closed."""
-    PENDING = "pending"
-    NOT_REQUIRED = "not_required"
+    PENDING = "pending", "待报"
+    NOT_REQUIRED = "not_required", "不再适用"
     """The obligation lapsed because the situation that required it ended (e.g. the subject was cleared)."""
 
 
@@ -882,12 +1015,12 @@ class AccountabilityRecord(_Model):
     """Obligations and deadlines of a long incident moved to the archive; their outcomes are in the counts."""
 
 
-class IncidentPhase(StrEnum):
-    OPEN = "open"
+class IncidentPhase(ZhEnum):
+    OPEN = "open", "处置中"
     """Handling (处置中)."""
-    HANDLED = "handled"
+    HANDLED = "handled", "处置完毕,待事后总结"
     """Handling over, written report sent; the post-incident review (001 §5(2)) is awaited."""
-    CLOSED = "closed"
+    CLOSED = "closed", "已办结"
 
 
 class IncidentStatus(_Model):
@@ -986,15 +1119,28 @@ class Continued(_Model):
 REPORT_ADAPTER: TypeAdapter[Report] = TypeAdapter(Report)
 
 
+_TYPE_TAGS = frozenset(t.value for t in IncidentType)
+_TYPES_EXPECTED = "Input should be " + ", ".join(f"'{t.value}'" for t in list(IncidentType)[:-1]) + \
+    f" or '{list(IncidentType)[-1].value}'"
+
+
 def describe_validation_error(err: ValidationError, limit: int = 5) -> str:
-    """Name each bad field and what is wrong with it, without echoing values (they may be personal)."""
+    """Name each bad field and what is wrong with it, without echoing values (they may be personal).
+
+    An incident input's variant (its ``incident_type``, :data:`IncidentInput`) is left out of the
+    field's name, and a wrong or missing ``incident_type`` is named as a field, as it was before the
+    variants: ``place: Field required``, ``incident_type: Input should be 'L1', … or 'C11'``."""
     parts = []
     for e in err.errors()[:limit]:
-        loc = ".".join(str(p) for p in e["loc"])
+        path = [str(p) for p in e["loc"] if not (isinstance(p, str) and p in _TYPE_TAGS)]
+        msg = e["msg"]
         if e["type"].startswith("union_tag"):  # the discriminator itself is wrong or missing
-            loc = ".".join([loc, "kind"]) if loc else "kind"
-        loc = loc or "(whole input)"
-        parts.append(f"{loc}: {e['msg']}")
+            tag = str((e.get("ctx") or {}).get("discriminator", "'kind'")).strip("'")
+            path.append(tag)
+            if tag == "incident_type":
+                msg = _TYPES_EXPECTED if e["type"] == "union_tag_invalid" else "Field required"
+        loc = ".".join(path) or "(whole input)"
+        parts.append(f"{loc}: {msg}")
     more = len(err.errors()) - limit
     if more > 0:
         parts.append(f"... and {more} more")

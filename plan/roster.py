@@ -28,7 +28,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from plan.agencies import AGENCY_NAME_ZH, PER_INCIDENT, Agency, Directory, DirectoryError
+from plan.agencies import PER_INCIDENT, Agency, Directory, DirectoryError
 
 CST = timezone(timedelta(hours=8), "CST")
 """China Standard Time: every shift in the roster is in it (no daylight saving)."""
@@ -296,7 +296,7 @@ class Roster(_Model):
     @staticmethod
     def _name(agency: Agency, directory: Directory) -> str:
         c = directory.contact(agency)
-        return c.name_zh if c else AGENCY_NAME_ZH[agency]
+        return c.name_zh if c else agency.zh
 
 
 @dataclass(frozen=True)

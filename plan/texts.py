@@ -9,11 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
-from plan.agencies import AGENCY_NAME_ZH, Agency
-from plan.labels import DEADLINE_STATUS_ZH, IN_FLIGHT_ZH, OBLIGATION_STATUS_ZH  # noqa: F401 (re-exported)
+from plan.agencies import Agency
+from plan.labels import IN_FLIGHT_ZH
 from plan.models import (
-    FLOW_ZH,
-    SOURCE_ZH,
     Closed,
     Deadline,
     DeadlineStatus,
@@ -70,7 +68,7 @@ def information_report(inp: IncidentInput, title_zh: str, to: Agency) -> str:
         asked = "知悉,并及时向区社会应急联动指挥中心反馈处置情况"
     who = subject_ref(inp)
     return (
-        f"{header(inp, title_zh)}。【信息报告】来源:{SOURCE_ZH[inp.source]};处置流程:{FLOW_ZH[inp.flow]}。"
+        f"{header(inp, title_zh)}。【信息报告】来源:{inp.source.zh};处置流程:{inp.flow.zh}。"
         f"时间:{fmt_time(inp.occurred_at)};地点:{inp.place};"
         f"经过:{(who + ',') if who else ''}{inp.description};"
         f"目前形势:{inp.current_situation or '待报'};已采取的措施:{measures};"
@@ -97,7 +95,7 @@ def notification_failed(
     inp: IncidentInput, title_zh: str, recipient: Agency, clause: str, step: str
 ) -> str:
     return (
-        f"{header(inp, title_zh)}。【通知失败】系统未能通知{AGENCY_NAME_ZH[recipient]}(依据{clause})。"
+        f"{header(inp, title_zh)}。【通知失败】系统未能通知{recipient.zh}(依据{clause})。"
         f"请值班人员立即改用电话等方式人工通知,并报告 notified_by_hand(step={step},"
         f"recipient={recipient.value})登记补报。"
     )
@@ -160,7 +158,7 @@ def written_report(
         "",
         "区社会应急联动指挥中心:",
         "",
-        f"一、事件类型:{title_zh}(依据{clause});处置流程:{FLOW_ZH[inp.flow]};来源:{SOURCE_ZH[inp.source]}。",
+        f"一、事件类型:{title_zh}(依据{clause});处置流程:{inp.flow.zh};来源:{inp.source.zh}。",
         f"二、发生时间:{fmt_time(inp.occurred_at)}。",
         f"三、发生地点:{inp.place}({inp.jurisdiction.county}{inp.jurisdiction.justice_office})。",
         f"四、事件经过:{inp.description}",
@@ -174,7 +172,7 @@ def written_report(
     ]
     lines += [
         f"    {d.title_zh}(依据{d.clause}):"
-        f"{IN_FLIGHT_ZH if d.status is DeadlineStatus.PENDING and d.id in in_flight else DEADLINE_STATUS_ZH[d.status]},"
+        f"{IN_FLIGHT_ZH if d.status is DeadlineStatus.PENDING and d.id in in_flight else d.status.zh},"
         f"时限{fmt_time(d.due_at)}"
         for d in deadlines
     ]
@@ -187,3 +185,380 @@ def written_report(
         f"报告时间:{fmt_time(closed_at)}",
     ]
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- the shared mechanics' texts
+# What the skeleton (workflows/base.py) and its components (workflows/mechanics/, workflows/procedures/)
+# write on the timeline and send; the clause modules keep their own clause texts.
+
+SYSTEM = "系统"
+"""The actor of what the workflow does by itself (a timeline entry, a delivery discharging an
+obligation, 001 §7(4))."""
+
+REPORTER = "报告人"
+"""000 §3(1)(2): the actor of the incident's receipt when the reporter names no unit."""
+
+
+# ----- the skeleton (workflows/base.py): receipt, hand-over, close, review, reports
+
+
+def incident_received(title_zh: str, inp: IncidentInput) -> str:
+    """000 §3(1)(2): the incident received, with its source and flow (and 000 §2.1 major, a drill)."""
+    return (
+        f"事件受理:{title_zh};{inp.source.zh};{inp.flow.zh}"
+        + (";重大突发事件" if inp.major else "") + (";演练" if inp.drill else "")
+    )
+
+
+def handed_over_from(workflow_id: str) -> str:
+    """000 §1.4(4): an incident handed over by L4, whose information report was already sent."""
+    return f"由{workflow_id}移交处置,信息报告已由移交方报送区司法局应急办公室和指挥中心"
+
+
+HANDLING_CLOSED = "处置完毕"
+"""000 §4.3: the ``closed`` report ends handling."""
+
+REVIEW_DEADLINE = "事后总结书面报告"
+"""001 §5(2): the post-incident review's deadline."""
+
+PUNISHMENT_LABEL = "处罚决定"
+"""001 §4: how a punishment report names the decision by default."""
+
+ALARM_110_ASKED = "立即出警予以处置"
+"""001 §4(2)(5)(8): what 110 is asked when a subject refuses to leave or to stop."""
+
+ON_SITE_COMMAND = "现场指挥部"
+"""001 §3(3): the on-site command's key in ``IncidentStatus.command``."""
+
+
+def command_set(commander: str) -> str:
+    """001 §3(3): the on-site command set up."""
+    return f"设立现场指挥部,现场指挥:{commander}"
+
+
+def command_group(group_zh: str, who: str) -> str:
+    """001 §3(4): one specialised group and who leads it."""
+    return f"{group_zh}:{who}"
+
+
+def report_accepted(seq: int) -> str:
+    """The receipt of an accepted report (``submit_report``; 001 §7(4) counts what it discharges)."""
+    return f"报告已受理(第{seq}条记录)"
+
+
+def by_hand_actor(actor: str) -> str:
+    """001 §7(4): how an obligation discharged by hand records who did it."""
+    return f"人工({actor})"
+
+
+def notified_by_hand(recipient: Agency, step: str) -> str:
+    """001 §7(4): a notification the duty officer made by hand, recorded (``notified_by_hand``)."""
+    return f"已人工通知{recipient.zh}(补报 {step})"
+
+
+def by_hand_contact(title_zh: str) -> str:
+    """001 §7(4): the deadline of a contact only the duty officer can make (``require_by_hand``)."""
+    return f"人工联系:{title_zh}"
+
+
+def report_refused(reason: str) -> str:
+    """001 §7(4): a refused report, on the timeline."""
+    return f"报告被拒收:{reason}"
+
+
+# ----- 000's linkage procedure (workflows/procedures/linkage.py)
+
+URGENT_FLOW_STARTED = "启动紧急事件处置预案,处置过程中及时向区社会应急联动指挥中心反馈"
+"""000 §4.3(1): the urgent flow, decided on receipt."""
+
+GENERAL_FLOW_STARTED = "启动一般事件处置预案,根据区社会应急联动指挥中心指令进行处置"
+"""000 §4.3(2): the general flow, decided on receipt."""
+
+
+def feedback_deadline(within: timedelta) -> str:
+    """000 §3(3): the feedback deadline (24 h)."""
+    return f"反馈时限 {fmt_duration(within)}"
+
+
+def arrival_deadline(within: timedelta) -> str:
+    """000 §4.3: the arrival deadline (30 min)."""
+    return f"到场时限 {fmt_duration(within)}"
+
+
+def progress_fact(situation: str) -> str:
+    """000 §2.2(6), §4.3(1): a progress report relayed."""
+    return f"处置进展:{situation}"
+
+
+PROGRESS_TO_OFFICE_ASKED = "知悉(应急办公室跟踪了解事件的进展情况和处置情况)"
+"""000 §2.2(6): what the emergency office is asked on progress."""
+
+PROGRESS_TO_GROUP_ASKED = "知悉(应急办公室报告领导小组)"
+"""000 §2.2(6), §2.1: what the leadership group is asked on a major incident's progress."""
+
+PROGRESS_TO_CENTRE_ASKED = "知悉(紧急处置流程处置过程中及时反馈)"
+"""000 §4.3(1): what the command centre is asked on progress in the urgent flow."""
+
+NOTED = "知悉"
+"""What a recipient told for its information is asked."""
+
+
+def aftermath_fact(situation: str) -> str:
+    """000 §4.4: the aftermath's progress, reported up."""
+    return f"善后处置情况:{situation}"
+
+
+def feedback_fact(situation: str, result: str) -> str:
+    """000 §3(3): the handling situation and result fed back to the command centre."""
+    return f"处置情况:{situation};处置结果:{result}"
+
+
+FEEDBACK_ASKED = "知悉(处置情况和结果反馈)"
+"""000 §3(3): what the command centre is asked with the feedback."""
+
+
+def aftermath_done(summary: str) -> str:
+    """000 §4.4: the aftermath done (recorded and reported up)."""
+    return f"善后处置工作完毕:{summary}"
+
+
+# ----- 001's shared procedures (workflows/procedures/correction.py)
+
+CORRECTION_INCIDENT = "发生社区矫正突发事件"
+"""001 §5(1): the fact reported level by level."""
+
+
+def level_report_asked(to: Agency) -> str:
+    """001 §5(1): the section reports on up (逐级上报); the higher agency takes note."""
+    return "知悉并逐级上报" if to is Agency.CORRECTION_SECTION else NOTED
+
+
+def other_county_fact(county: str) -> str:
+    """001 §5(1): the incident involves another county."""
+    return f"事件涉及{county}"
+
+
+def other_county_asked(county: str) -> str:
+    """001 §5(1): what the other county's judicial bureau is asked (协助配合)."""
+    return f"{county}司法行政机关协助配合"
+
+
+def correction_progress_fact(situation: str) -> str:
+    """001 §5(1): progress reported level by level."""
+    return f"处置工作进展:{situation}"
+
+
+def punishment_decided(decision: str) -> str:
+    """001 §4: the section's punishment, recorded."""
+    return f"社区矫正管理科依法处罚:{decision}"
+
+
+def punishment_fact(fact: str, label: str, decision: str) -> str:
+    """001 §4: the punishment, reported up and to the procuratorate."""
+    return f"{fact},{label}:{decision}"
+
+
+def not_reported_to_police(refused_zh: str, note: str | None) -> str:
+    """001 §4(2)(5) 可以: the subject refused, and the section decided not to call the police."""
+    return f"{refused_zh};经研究决定暂不报警{(':' + note) if note else ''}"
+
+
+def reported_to_police(refused_zh: str) -> str:
+    """001 §4(2)(5)(8): the subject refused, and 110 is called."""
+    return f"{refused_zh},向公安“110”报警予以处置"
+
+
+def family_fact(fact: str, relation: str) -> str:
+    """001 §4(6)(7): the fact as told to one family member, guardian or guarantor."""
+    return f"{fact}(致{relation})"
+
+
+def termination_asked(to: Agency) -> str:
+    """001 §4(6)(7): the deciding authority handles the termination; the others take note."""
+    return "知悉并依法办理终止社区矫正相关事宜" if to is Agency.DECIDING_AUTHORITY else NOTED
+
+
+# ----- the leadership group (workflows/mechanics/leadership.py), 000 §2.1
+
+GROUP_DECISION_DEADLINE = "领导小组决定启动预案"
+"""000 §2.1: the deadline of the group's decision on a major incident."""
+
+MAJOR_INCIDENT = "属重大突发事件"
+"""000 §2.1: what the group is told of a major incident."""
+
+PLAN_ACTIVATED = "领导小组决定启动本方案,统一领导、组织、协调处置"
+"""000 §2.1: what the group is asked to decide, and the decision when taken."""
+
+PLAN_ACTIVATED_FACT = "属重大突发事件,区司法局应急联动指挥领导小组已决定启动应急预案"
+"""000 §2.1: the activation, reported to the district and the city."""
+
+PLAN_TERMINATED = "领导小组决定终止本方案"
+"""000 §2.1: the group's decision to terminate the plan."""
+
+PLAN_TERMINATED_FACT = "区司法局应急联动指挥领导小组已决定终止应急预案"
+"""000 §2.1: the termination, reported to the district and the city."""
+
+
+# ----- information release (workflows/mechanics/release.py), 001 §5(3)
+
+
+def release_drafted(content: str) -> str:
+    """001 §5(3): a release drafted and sent to the functional department for review."""
+    return f"拟定对外发布信息,报送职能部门审核:{content}"
+
+
+def release_approved(department: str) -> str:
+    """001 §5(3): the functional department approved the draft."""
+    return f"{department}审核通过拟发布信息"
+
+
+def release_rejected(department: str, note: str | None) -> str:
+    """001 §5(3): the functional department rejected the draft."""
+    return f"{department}审核未通过拟发布信息:{note or '需修改'}"
+
+
+RELEASE_WITHDRAWN = "撤回拟发布信息,不予发布"
+"""001 §5(3): a draft withdrawn, not published."""
+
+
+def release_published(content: str) -> str:
+    """001 §5(3): the reviewed information published (统一发布)."""
+    return f"信息经审核后统一发布:{content}"
+
+
+# ----- deadlines (workflows/mechanics/deadlines.py)
+
+
+def deadline_set(title_zh: str, due_at: datetime) -> str:
+    """A deadline the plan sets (000 §3(3), §4.3; 001 §4, §7(4)), on the timeline."""
+    return f"{title_zh}:应于 {fmt_time(due_at)} 前完成"
+
+
+def deadline_late(title_zh: str, due_at: datetime) -> str:
+    """A deadline fulfilled after its due time (001 §7(4) 迟报)."""
+    return f"{title_zh}:超时后完成(应于 {fmt_time(due_at)})"
+
+
+def deadline_met(title_zh: str) -> str:
+    """A deadline fulfilled in time (001 §7(4))."""
+    return f"{title_zh}:按时完成"
+
+
+def deadline_cancelled(title_zh: str, reason_zh: str) -> str:
+    """A deadline whose situation ended (no longer counted, 001 §7(4))."""
+    return f"{title_zh}:{reason_zh},不再适用"
+
+
+def reminder_wait(title_zh: str) -> str:
+    """The timer summary (Web UI) of the wait before a reminder (001 §7(4): reported in time)."""
+    return f"{title_zh}·提醒"
+
+
+def deadline_left(title_zh: str, left: timedelta) -> str:
+    """A reminder before the due time (001 §7(4): reported in time), on the timeline."""
+    return f"{title_zh}:剩余{fmt_duration(left)}"
+
+
+def deadline_escalated(title_zh: str, due_at: datetime) -> str:
+    """A missed deadline, escalated (升级督办; 001 §7(4) 漏报 if never done)."""
+    return f"{title_zh}:已于 {fmt_time(due_at)} 到期未完成,升级督办"
+
+
+def day_ends(n: int) -> str:
+    """001 §4(9) 情形三: the timer summary of a recurring duty's day."""
+    return f"第{n}日结束"
+
+
+# ----- acknowledgements (workflows/mechanics/acknowledgements.py)
+
+ACK = "回执"
+"""A recipient's confirmation of receipt (no clause: the notified agency confirms it was told,
+000 §4.2 报告 and 001 §5(1) 上报 being the duty to tell)."""
+
+
+def ack_deadline(recipient: Agency) -> str:
+    """The deadline of a recipient's acknowledgement (000 §4.2, 001 §5(1))."""
+    return f"{recipient.zh}{ACK}"
+
+
+def ack_received(deadline_title_zh: str, by: str) -> str:
+    """An acknowledgement received (000 §4.2, 001 §5(1)), named by the deadline's title without its 回执."""
+    return f"收到回执:{deadline_title_zh.removesuffix(ACK)}({by})"
+
+
+def ack_wait(deadline_title_zh: str) -> str:
+    """The timer summary (Web UI) of the wait for an acknowledgement (000 §4.2, 001 §5(1))."""
+    return f"{deadline_title_zh}·等待"
+
+
+def ack_missing_renotify(deadline_title_zh: str, within: timedelta, n: int) -> str:
+    """No acknowledgement within the policy's time (000 §4.2, 001 §5(1)): the n-th re-send, on the timeline."""
+    return f"{deadline_title_zh}:{fmt_duration(within)}内未收到回执,第{n}次重新通知"
+
+
+def renotified(message_zh: str) -> str:
+    """A message re-sent for want of an acknowledgement (000 §4.2, 001 §5(1))."""
+    return f"【重复通知】{message_zh}"
+
+
+# ----- notifications (workflows/mechanics/notifier.py)
+
+
+def notify_obligation(recipient: Agency) -> str:
+    """001 §7(4): a required notification, in the register (also the activity's summary)."""
+    return f"通知{recipient.zh}"
+
+
+def notification_issued(recipient: Agency) -> str:
+    """A notification issued (its activity scheduled), for the clause that orders it."""
+    return f"发出通知:{recipient.zh}"
+
+
+def delivered(recipient_name_zh: str, channel: str, attempt: int, message_zh: str) -> str:
+    """A notification delivered (001 §7(4): what discharges the obligation): to whom, by which
+channel, at which attempt, what it said."""
+    via = f"(渠道 {channel}" + (f",第{attempt}次尝试" if attempt > 1 else "") + ")"
+    return f"已通知{recipient_name_zh}{via}:{message_zh}"
+
+
+def delivery_failed(recipient: Agency, reason: str) -> str:
+    """A notification that could not be delivered within its budget (001 §7(4): still owed)."""
+    return f"通知{recipient.zh}失败:{reason}"
+
+
+def by_hand_notification(recipient: Agency) -> str:
+    """001 §7(4): the deadline of the notification the duty officer must now make by hand."""
+    return f"人工补报:通知{recipient.zh}"
+
+
+# ----- reports received (workflows/mechanics/reports.py)
+
+RESENT_REPORT = "重复报告,已记录"
+"""The receipt of a report sent again with the same ``report_id`` (idempotent; counted once, 001 §7(4))."""
+
+
+def report_received(kind_zh: str, at: datetime | None, note: str | None) -> str:
+    """A report received (001 §7(4): what it discharges is judged by when it came), on the timeline:
+its kind, the time the officer stated, the note."""
+    stated = f"(报告时间 {fmt_time(at)})" if at else ""
+    return f"收到报告[{kind_zh}]{stated}{':' + note if note else ''}"
+
+
+# ----- the record's details in the Web UI (workflows/mechanics/timeline.py)
+
+
+def details(title_zh: str, clause: str, phase_zh: str, plan_active: bool, pending: Iterable[Deadline],
+            overdue: Iterable[Deadline], related: Iterable[str]) -> list[str]:
+    """The workflow's current details (Markdown paragraphs): title, phase, 000 §2.1 plan active,
+    deadlines pending and overdue, related incidents."""
+    lines = [f"**{title_zh}**({clause})", f"状态:{phase_zh}"]
+    if plan_active:
+        lines.append("领导小组已启动预案")
+    lines += [f"待办时限:{d.title_zh},{fmt_time(d.due_at)} 到期" for d in pending]
+    lines += [f"已超时:{d.title_zh}(应于 {fmt_time(d.due_at)})" for d in overdue]
+    lines += [f"关联事件:{r}" for r in related]
+    return lines
+
+
+DONE_BY_REPORT = "报告"
+"""001 §7(4): how a deadline fulfilled by an officer's report was done (the register's ``how``)."""

@@ -1,10 +1,10 @@
 """The typed door for other services (the command-centre platform) and for the officers' CLI.
 
     from starter.api import IncidentClient
-    from plan.models import IncidentInput
+    from plan.models import INCIDENT_INPUT_ADAPTER
 
     client = await IncidentClient.connect()           # same environment settings as the worker
-    started = await client.start(IncidentInput.model_validate_json(text))
+    started = await client.start(INCIDENT_INPUT_ADAPTER.validate_json(text))
     receipt = await client.report(started.workflow_id, {"kind": "arrived", "actor": "东城司法所"})
     status = await client.status(started.workflow_id)
 
@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 import structlog
 from pydantic import ValidationError
+from pydantic_core import from_json
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -43,18 +44,21 @@ from infra.codec import ENV_KEYS_FILE, CodecConfigError, PayloadDecryptError
 from infra.settings import connect, task_queue
 from plan.ids import workflow_id_problem
 from plan.models import (
-    FLOW_ZH,
     MAX_INCIDENT_BYTES,
     MAX_REPORT_BYTES,
+    INCIDENT_INPUT_ADAPTER,
     REPORT_ADAPTER,
     AccountabilityRecord,
+    IncidentBase,
     IncidentInput,
     IncidentOutcome,
     IncidentStatus,
     Report,
     ReportReceipt,
     IncidentType,
+    canonical_json,
     describe_validation_error,
+    fields_not_taken,
     incident_problems,
     json_size,
     report_fingerprint,
@@ -136,17 +140,19 @@ def parse_incident(data: IncidentInput | dict[str, Any] | str | bytes) -> Incide
     size = json_size(data)
     if size > MAX_INCIDENT_BYTES:
         raise InvalidInput(f"invalid incident input: {size} bytes, over the limit of {MAX_INCIDENT_BYTES} bytes")
-    if isinstance(data, IncidentInput):
+    raw: Any = None
+    if isinstance(data, IncidentBase):
         incident = data
     else:
         try:
             if isinstance(data, (str, bytes)):
-                incident = IncidentInput.model_validate_json(data)
-            else:
-                incident = IncidentInput.model_validate(data)
+                raw = from_json(data)
+            incident = INCIDENT_INPUT_ADAPTER.validate_python(data if raw is None else raw)
         except ValidationError as err:
             raise InvalidInput(f"invalid incident input: {describe_validation_error(err)}") from None
-    problems = incident_problems(incident, datetime.now(UTC))
+        except ValueError as err:  # not JSON
+            raise InvalidInput(f"invalid incident input: (whole input): Invalid JSON: {err}") from None
+    problems = fields_not_taken(data if raw is None else raw) + incident_problems(incident, datetime.now(UTC))
     if problems:
         raise InvalidInput("invalid incident input: " + "; ".join(problems))
     return incident
@@ -170,7 +176,7 @@ def incident_workflow_id(incident: IncidentInput) -> str:
     """``incident-C4-<alert id>``, or ``incident-C4-h<hash of the input>`` for a direct request: the
     same request sent again (a retry) finds the same incident instead of starting a second one. The
     hash is of the whole canonical input, so it reveals nothing about the personal data in it."""
-    suffix = incident.alert_id or "h" + hashlib.sha256(incident.model_dump_json().encode()).hexdigest()[:20]
+    suffix = incident.alert_id or "h" + hashlib.sha256(canonical_json(incident)).hexdigest()[:20]
     return f"incident-{incident.incident_type.value}-{suffix}"
 
 
@@ -180,14 +186,13 @@ def summary_zh(incident: IncidentInput) -> str:
     drill = "【演练】" if incident.drill else ""
     return (
         f"{drill}{incident.incident_type.value} {wf.TITLE_ZH} · {incident.jurisdiction.county}"
-        f"{incident.jurisdiction.justice_office} · {FLOW_ZH[incident.flow]}"
+        f"{incident.jurisdiction.justice_office} · {incident.flow.zh}"
     )
 
 
 def details_zh(incident: IncidentInput) -> str:
     """The incident's fixed details in the Temporal UI (Markdown; no personal data: no names,
     phones, addresses, not even the place, which may be a subject's home)."""
-    from plan.models import SOURCE_ZH
     from plan.texts import fmt_time
 
     wf = INCIDENT_WORKFLOWS[incident.incident_type]
@@ -195,9 +200,9 @@ def details_zh(incident: IncidentInput) -> str:
         f"**{'【演练】' if incident.drill else ''}{wf.TITLE_ZH}**",
         f"事件类型:{incident.incident_type.value}(依据 {wf.CLAUSE})",
         f"辖区:{incident.jurisdiction.county}{incident.jurisdiction.justice_office}",
-        f"处置流程:{FLOW_ZH[incident.flow]}",
+        f"处置流程:{incident.flow.zh}",
         f"发生时间:{fmt_time(incident.occurred_at)}",
-        f"来源:{SOURCE_ZH[incident.source]}",
+        f"来源:{incident.source.zh}",
     ]
     if incident.major:
         lines.append("重大突发事件:由领导小组决定启动预案(000 §2.1)")

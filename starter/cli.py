@@ -39,7 +39,6 @@ from infra import search_attributes as sa
 from infra.codec import CodecConfigError
 from infra.settings import connect_config, task_queue
 from plan.models import (
-    EPIDEMIC_SCENARIO_ZH,
     AccountabilityRecord,
     DeadlineStatus,
     EpidemicScenario,
@@ -50,14 +49,10 @@ from plan.models import (
     Report,
 )
 from plan.labels import (
-    DEADLINE_STATUS_ZH,
-    ENTRY_KIND_ZH,
-    EXECUTION_STATUS_ZH,
-    FLOW_ZH,
-    OBLIGATION_STATUS_ZH,
-    PHASE_ZH,
-    RELEASE_STATE_ZH,
-    REPORT_KIND_ZH,
+    ExecutionStatus,
+    ReleaseState,
+    ReportKind,
+    ZhEnum,
     codes_in_text_zh,
     kind_zh,
     refusal_zh,
@@ -103,7 +98,7 @@ def catalogue() -> list[dict[str, Any]]:
         }
         if t is IncidentType.C9:
             entry["scenarios"] = [
-                {"id": sc.value, "title_zh": EPIDEMIC_SCENARIO_ZH[sc], "example": f"examples/C9-{sc.value}.json"}
+                {"id": sc.value, "title_zh": sc.zh, "example": f"examples/C9-{sc.value}.json"}
                 for sc in EpidemicScenario
             ]
             entry["example"] = entry["scenarios"][0]["example"]
@@ -182,7 +177,7 @@ def build_report(args: argparse.Namespace) -> dict[str, Any]:
     kind = str(report["kind"])
     fields = _report_fields(kind)
     if not fields:
-        raise CliError(f"report:{kind!r} 不是报告种类(可选:{', '.join(sorted(REPORT_KIND_ZH))})")
+        raise CliError(f"report:{kind!r} 不是报告种类(可选:{', '.join(sorted(ReportKind))})")
     for item in args.set or []:
         key, sep, val = item.partition("=")
         key = key.strip()
@@ -216,7 +211,7 @@ def render_status(st: IncidentStatus, countdowns: bool = False) -> str:
     now = datetime.now(UTC)
     lines = [
         f"{st.workflow_id}  {st.incident_type.value} {st.title_zh}(依据 {st.clause})",
-        f"状态:{PHASE_ZH[st.phase]}{'  【演练】' if st.drill else ''}   流程:{FLOW_ZH[st.flow]}",
+        f"状态:{st.phase.zh}{'  【演练】' if st.drill else ''}   流程:{st.flow.zh}",
         f"等待:{'、'.join(waiting_zh(w) for w in st.waiting_for) or '无'}",
     ]
     if st.plan_active:
@@ -224,7 +219,7 @@ def render_status(st: IncidentStatus, countdowns: bool = False) -> str:
     if st.command:
         lines.append("现场指挥部:" + ";".join(f"{k}:{v}" for k, v in st.command.items()))
     if st.release != "none":
-        lines.append(f"信息发布:{RELEASE_STATE_ZH.get(st.release, st.release)}(001 §5(3))")
+        lines.append(f"信息发布:{ReleaseState.zh_of(st.release)}(001 §5(3))")
     if st.related:
         lines.append("关联事件:" + "、".join(st.related))
     if st.run > 1:
@@ -233,11 +228,11 @@ def render_status(st: IncidentStatus, countdowns: bool = False) -> str:
     rows = []
     for d in st.deadlines:
         left = countdown(d.due_at, now) if d.status is DeadlineStatus.PENDING else ""
-        rows.append([d.title_zh, DEADLINE_STATUS_ZH[d.status], f"{fmt_time(d.due_at)} 到期", left,
+        rows.append([d.title_zh, d.status.zh, f"{fmt_time(d.due_at)} 到期", left,
                      f"依据 {d.clause}"])
     lines += _table(rows) or ["  无"]
     lines.append("记录:")
-    lines += _table([[f"{e.seq}.", fmt_time(e.at), ENTRY_KIND_ZH[e.kind], f"{e.actor}:{codes_in_text_zh(e.text_zh)}(依据 {e.clause})"]
+    lines += _table([[f"{e.seq}.", fmt_time(e.at), e.kind.zh, f"{e.actor}:{codes_in_text_zh(e.text_zh)}(依据 {e.clause})"]
                      for e in st.timeline])
     return "\n".join(lines)
 
@@ -248,7 +243,7 @@ def render_accountability(acc: AccountabilityRecord) -> str:
     rows = []
     for o in acc.obligations:
         done = f"{fmt_time(o.done_at)} 完成({o.how})" if o.done_at else ""
-        rows.append([OBLIGATION_STATUS_ZH[o.status], o.title_zh, f"{fmt_time(o.due_at)} 到期", done,
+        rows.append([o.status.zh, o.title_zh, f"{fmt_time(o.due_at)} 到期", done,
                      f"依据 {o.clause}"])
     lines += _table(rows)
     return "\n".join(lines)
@@ -462,7 +457,7 @@ def read_utf8(path: str | Path) -> str:
 
 def ended_zh(err: IncidentEnded) -> str:
     """What an officer reads about an incident whose run ended abnormally (with the server's reason)."""
-    state = EXECUTION_STATUS_ZH.get(err.status, err.status)
+    state = ExecutionStatus.zh_of(err.status)
     why = f",原因:{err.reason}" if err.reason else ""
     return (f"事件 {err.workflow_id} 已异常结束({state}{why}),系统不再跟踪其时限和通知;"
             "请立即人工处置并报告区司法局应急办公室")
@@ -552,12 +547,12 @@ async def cmd_list(client: IncidentClient, args: argparse.Namespace) -> int:
         table.append([
             r["workflow_id"], f"{r['IncidentType'] or '-'} {titles.get(r['IncidentType'] or '', '')}",
             # an incident whose run ended abnormally is not "处置中", whatever its last attribute says
-            EXECUTION_STATUS_ZH[r["execution_status"]] if r["execution_status"] in ABNORMAL_NAMES
-            else PHASE_ZH[IncidentPhase(phase)] if phase in set(IncidentPhase) else (phase or "-"),
-            FLOW_ZH[Flow(flow)] if flow in set(Flow) else (flow or "-"),
+            ExecutionStatus(r["execution_status"]).zh if r["execution_status"] in ABNORMAL_NAMES
+            else IncidentPhase(phase).zh if phase in set(IncidentPhase) else (phase or "-"),
+            Flow(flow).zh if flow in set(Flow) else (flow or "-"),
             f"{r['IncidentCounty'] or ''}{r['IncidentJusticeOffice'] or ''}" or "-",
             fmt_time(datetime.fromisoformat(occurred)) if occurred else "-",
-            EXECUTION_STATUS_ZH.get(r["execution_status"], r["execution_status"]),
+            ExecutionStatus.zh_of(r["execution_status"]),
             flags,
         ])
     print("\n".join(_table(table, indent="")))
@@ -596,7 +591,7 @@ async def report_texts(client: IncidentClient, workflow_id: str) -> list[str]:
         out = await client.client.get_workflow_handle(workflow_id, result_type=IncidentOutcome).result()
         return [t for t in (out.written_report_zh, out.review_report_zh) if t]
     if desc.status is not WorkflowExecutionStatus.RUNNING:
-        state = EXECUTION_STATUS_ZH.get(desc.status.name, desc.status.name) if desc.status else "状态不明"
+        state = ExecutionStatus.zh_of(desc.status.name) if desc.status else "状态不明"
         raise CliError(f"{workflow_id}:{state},没有可生成的报告")
     st = await client.status(workflow_id)
     sent = [e for e in st.timeline if e.kind is EntryKind.NOTIFICATION and e.step == "written-report"]
@@ -740,10 +735,10 @@ def _tristate(p: argparse.ArgumentParser, name: str, help_yes: str) -> None:
 def add_operator_parsers(sub: Any) -> None:
     ls = sub.add_parser("list", help="incidents by filter (search attributes); progress on stderr")
     ls.add_argument("--type", type=_incident_type, help=f"incident type id: {_TYPE_CHOICES}")
-    ls.add_argument("--flow", type=_coded(Flow, FLOW_ZH, "--flow"), help="urgent (紧急) / general (一般)")
+    ls.add_argument("--flow", type=_coded(Flow, "--flow"), help="urgent (紧急) / general (一般)")
     ls.add_argument("--county", type=_place("--county"), help="e.g. 黄岩区")
     ls.add_argument("--office", type=_place("--office"), help="justice office, e.g. 东城司法所")
-    ls.add_argument("--status", type=_coded(IncidentPhase, PHASE_ZH, "--status"),
+    ls.add_argument("--status", type=_coded(IncidentPhase, "--status"),
                     help="open (处置中) / handled (处置完毕,待事后总结) / closed (已办结)")
     _tristate(ls, "missed", "only incidents with a missed deadline (--no-missed: none missed)")
     _tristate(ls, "drill", "only drills (--no-drill: only real incidents)")
@@ -793,16 +788,16 @@ def _incident_type(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{text!r} 不是事件类型(可选:{_TYPE_CHOICES})") from None
 
 
-def _coded(enum: type[Any], labels: dict[Any, str], flag: str) -> Any:
+def _coded(enum: type[ZhEnum], flag: str) -> Any:
     """An enum option taking its code (urgent) or its Chinese label, whole or its first two
     characters (紧急处置流程, 紧急); passes on the code."""
 
     def parse(text: str) -> str:
         for member in enum:
-            zh = labels[member]
+            zh = member.zh
             if text in (member.value, zh, zh[:2]):
                 return str(member.value)
-        choices = "、".join(f"{m.value}({labels[m]})" for m in enum)
+        choices = "、".join(f"{m.value}({m.zh})" for m in enum)
         raise argparse.ArgumentTypeError(f"{text!r} 无效(可选:{choices})")
 
     return parse

@@ -27,9 +27,6 @@ from pathlib import Path
 from typing import Any
 
 from plan.labels import (
-    DEADLINE_STATUS_ZH,
-    FLOW_ZH,
-    PHASE_ZH,
     codes_in_text_zh,
     clause_zh,
     numeral_zh,
@@ -118,12 +115,12 @@ def progress_report(st: IncidentStatus, now: datetime | None = None, *, unit: st
         f"{'【演练】' if st.drill else ''}关于{st.title_zh}处置进展的报告",
         "",
         f"现将截至{fmt_time(now)}的处置进展报告如下。",
-        f"一、事件类型:{st.title_zh}(依据{st.clause});处置流程:{FLOW_ZH[st.flow]};事件编号:{st.workflow_id}。",
-        f"二、目前状态:{PHASE_ZH[st.phase]};待报事项:{waiting}。",
+        f"一、事件类型:{st.title_zh}(依据{st.clause});处置流程:{st.flow.zh};事件编号:{st.workflow_id}。",
+        f"二、目前状态:{st.phase.zh};待报事项:{waiting}。",
         "三、时限落实情况:",
     ]
     for d in st.deadlines:
-        lines.append(f"    {d.title_zh}(依据{d.clause}):{DEADLINE_STATUS_ZH[d.status]},时限{fmt_time(d.due_at)}"
+        lines.append(f"    {d.title_zh}(依据{d.clause}):{d.status.zh},时限{fmt_time(d.due_at)}"
                      + (f",{countdown(d.due_at, now)}" if d.status is DeadlineStatus.PENDING else ""))
     lines.append("四、处置经过:")
     lines += [f"    {e.seq}. {fmt_time(e.at)} {e.actor}:{e.text_zh}(依据{e.clause})" for e in st.timeline]

@@ -33,6 +33,8 @@ BAD_INPUTS = [
     ("unknown field", json.dumps(example("C4", plcae="x"), ensure_ascii=False), "plcae: Extra inputs are not permitted"),
     ("correction incident without subject", json.dumps(example("C4", subject=None), ensure_ascii=False),
      "subject: required for correction incident C4"),
+    ("a field another type takes", json.dumps(example("C4", casualties=True), ensure_ascii=False),
+     "casualties: only for C1 and L4, not C4"),
 ]
 
 
@@ -71,8 +73,10 @@ async def test_sdk_start_refuses_bad_input_naming_the_field(harness: Harness, wh
         (example("L1"), "incident_type: L1 sent to the C4 workflow"),
         (example("C4", occurred_at="yesterday"), "occurred_at: Input should be a valid datetime"),
         (example("C4", place="x" * 5000), "place: String should have at most 200 characters"),
+        (example("C4", complainant={"name": "王某", "phone": "13800000000"}), "complainant: only for L2, not C4"),
     ],
-    ids=["missing fields", "a list", "a string", "wrong workflow type", "impossible time", "oversized field"],
+    ids=["missing fields", "a list", "a string", "wrong workflow type", "impossible time", "oversized field",
+         "a field another type takes"],
 )
 async def test_raw_start_fails_fast_with_named_non_retryable_error(harness: Harness, payload, expected):
     """What `temporal workflow start --input` with a wrong shape does: fail at once, no retry loop."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from bench.workloads import MIX, SCRIPTS, OutboxTail, incident_input
-from plan.models import REPORT_ADAPTER, IncidentInput
+from plan.models import REPORT_ADAPTER, INCIDENT_INPUT_ADAPTER
 
 
 def test_every_scripted_report_is_a_valid_officer_report():
@@ -23,7 +23,7 @@ def test_every_scripted_report_is_a_valid_officer_report():
 
 
 def test_inputs_are_drills_with_unique_alert_ids():
-    inputs = [IncidentInput.model_validate(incident_input(t)) for t in MIX * 2]
+    inputs = [INCIDENT_INPUT_ADAPTER.validate_python(incident_input(t)) for t in MIX * 2]
     assert all(i.drill for i in inputs)  # notifications go to the drill outbox, never to real agencies
     assert len({i.alert_id for i in inputs}) == len(inputs)
     assert {i.incident_type.value for i in inputs} == set(MIX) and "C1" in MIX

@@ -35,7 +35,7 @@ from helpers import ROOT, example
 from devstack import free_port, port_open
 from infra import search_attributes as sa
 from infra.settings import connect, data_converter
-from plan.models import IncidentInput
+from plan.models import INCIDENT_INPUT_ADAPTER
 from starter.api import IncidentClient, summary_zh
 
 pytestmark = pytest.mark.devserver
@@ -235,7 +235,7 @@ async def test_officer_finds_a_running_incident_by_filter_and_reads_its_chinese_
         if [w async for w in api.client.list_workflows(query)]:
             break
         await asyncio.sleep(0.1)
-    summary = summary_zh(IncidentInput.model_validate(data))
+    summary = summary_zh(INCIDENT_INPUT_ADAPTER.validate_python(data))
 
     def browse() -> tuple[bool, bool, str]:
         drv = _driver()

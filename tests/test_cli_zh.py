@@ -20,7 +20,7 @@ from helpers import CLOSED, ROOT, dev_server_with_worker, example
 from wcwidth import wcswidth
 
 from devstack import DevServer
-from plan.labels import REPORT_KIND_ZH
+from plan.labels import ReportKind
 from plan.models import REPORT_ADAPTER
 from starter.api import IncidentClient
 
@@ -118,7 +118,7 @@ def test_every_report_kind_has_its_chinese_name():
     from plan.models import Report
 
     kinds = {m.model_fields["kind"].annotation.__args__[0] for m in typing.get_args(typing.get_args(Report)[0])}
-    assert kinds <= set(REPORT_KIND_ZH), kinds - set(REPORT_KIND_ZH)
+    assert kinds <= set(ReportKind), kinds - set(ReportKind)
     assert REPORT_ADAPTER is not None
 
 

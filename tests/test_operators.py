@@ -24,7 +24,7 @@ from temporalio.common import TypedSearchAttributes
 
 from devstack import DevServer
 from infra import search_attributes as sa
-from plan.models import DeadlineStatus, IncidentInput
+from plan.models import DeadlineStatus, INCIDENT_INPUT_ADAPTER
 from starter.api import IncidentClient
 from starter.render import to_pdf
 from workflows import workflow_type_name
@@ -48,7 +48,7 @@ def test_safe_rule_never_upserts_an_attribute_the_incident_did_not_start_with():
 
 
 def test_no_personal_data_in_search_attributes():
-    inp = IncidentInput.model_validate(example("C4"))
+    inp = INCIDENT_INPUT_ADAPTER.validate_python(example("C4"))
     from starter.api import search_attributes_of
 
     values = " ".join(str(p.value) for p in search_attributes_of(inp))
@@ -83,7 +83,7 @@ async def test_incident_without_registered_attributes_is_not_wedged_by_a_missed_
 
 
 def _drill_plan(queue_script: list[DrillStep], window: timedelta = timedelta(days=2)) -> DrillPlan:
-    inp = IncidentInput.model_validate(example("C4", alert_id=None))
+    inp = INCIDENT_INPUT_ADAPTER.validate_python(example("C4", alert_id=None))
     return DrillPlan(workflow_type=workflow_type_name(inp.incident_type), incident_title_zh="社区矫正对象脱离监督管理",
                      incident=inp, script=queue_script, window=window)
 

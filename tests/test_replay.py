@@ -82,12 +82,12 @@ async def test_drill_programme_replays_deterministically(harness: Harness):
 
     from helpers import CLOSED, REVIEW, example
 
-    from plan.models import IncidentInput
+    from plan.models import INCIDENT_INPUT_ADAPTER
     from workflows import workflow_type_name
     from workflows.drill import DrillOutcome, DrillPlan, DrillStep
 
     actor = {"actor": "东城司法所 演练值班员"}
-    inp = IncidentInput.model_validate(example("C4", alert_id=None))
+    inp = INCIDENT_INPUT_ADAPTER.validate_python(example("C4", alert_id=None))
     plan = DrillPlan(
         workflow_type=workflow_type_name(inp.incident_type),
         incident_title_zh="社区矫正对象脱离监督管理",

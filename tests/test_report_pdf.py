@@ -20,7 +20,7 @@ from plan.models import (
     DeadlineStatus,
     EntryKind,
     Flow,
-    IncidentInput,
+    INCIDENT_INPUT_ADAPTER,
     IncidentPhase,
     IncidentStatus,
     IncidentType,
@@ -47,7 +47,7 @@ ENGLISH_CODES = re.compile(r"\b(open|handled|urgent|general|pending|met|missed|l
 
 
 def _written() -> str:
-    inp = IncidentInput.model_validate(example("C4"))
+    inp = INCIDENT_INPUT_ADAPTER.validate_python(example("C4"))
     deadlines = [
         Deadline(id="arrival", title_zh="到场时限 30分钟", clause="000 §4.3", due_at=AT, status=DeadlineStatus.MET),
         Deadline(id="feedback", title_zh="反馈时限 24小时", clause="000 §3(3)", due_at=AT + timedelta(hours=24),
@@ -60,7 +60,7 @@ def _written() -> str:
 
 
 def _review() -> str:
-    inp = IncidentInput.model_validate(example("C4"))
+    inp = INCIDENT_INPUT_ADAPTER.validate_python(example("C4"))
     return review_report(inp, TITLE, "001 §4(4)", Review(kind="review", actor="东城司法所", **REVIEW), AT)
 
 

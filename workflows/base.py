@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ValidationError
 
     from plan import texts
-    from plan.agencies import AGENCY_NAME_ZH, Agency
+    from plan.agencies import Agency
     from plan.models import (
         AccountabilityRecord,
         Acknowledgement,
@@ -32,7 +32,6 @@ with workflow.unsafe.imports_passed_through():
         Arrived,
         Closed,
         CommandSet,
-        COMMAND_GROUP_ZH,
         Deadline,
         DeadlineStatus,
         Dispatched,
@@ -247,10 +246,9 @@ class IncidentWorkflow:
         inp = self.incident
         self.record(
             EntryKind.INCIDENT,
-            f"事件受理:{self.TITLE_ZH};{texts.SOURCE_ZH[inp.source]};{texts.FLOW_ZH[inp.flow]}"
-            + (";重大突发事件" if inp.major else "") + (";演练" if inp.drill else ""),
+            texts.incident_received(self.TITLE_ZH, inp),
             clause="000 §3(1)(2)",
-            actor=inp.reporter.unit or "报告人",
+            actor=inp.reporter.unit or texts.REPORTER,
         )
         if self.delegated():
             return
@@ -261,7 +259,7 @@ class IncidentWorkflow:
     def _open(self) -> None:
         inp = self.incident
         if inp.handed_over_from:
-            self.decide(f"由{inp.handed_over_from}移交处置,信息报告已由移交方报送区司法局应急办公室和指挥中心", "000 §1.4(4)")
+            self.decide(texts.handed_over_from(inp.handed_over_from), "000 §1.4(4)")
         else:
             self.linkage.information_report()
         if self.TYPE.is_correction and self.REPORT_UP_ON_OPEN:
@@ -282,13 +280,13 @@ class IncidentWorkflow:
             if d.status is DeadlineStatus.PENDING and not d.id.startswith(ACK) and d.id not in in_flight:
                 d.status = DeadlineStatus.CANCELLED
         s.phase = IncidentPhase.HANDLED
-        self.record(EntryKind.DECISION, "处置完毕", clause="000 §4.3", actor=closed.actor)
+        self.record(EntryKind.DECISION, texts.HANDLING_CLOSED, clause="000 §4.3", actor=closed.actor)
         report = self.linkage.written_report(
             self.incident, self.CLAUSE, closed, workflow.now(), self.accountability().obligations, in_flight
         )
         review_zh = ""
         if self.review_required:
-            self.start_deadline(REVIEW, "事后总结书面报告", "001 §5(2)", workflow.now() + self.POLICY.review,
+            self.start_deadline(REVIEW, texts.REVIEW_DEADLINE, "001 §5(2)", workflow.now() + self.POLICY.review,
                                 escalate_to=(Agency.CORRECTION_SECTION, Agency.EMERGENCY_OFFICE))
             review = await self.next_report(Review)
             self.fulfil(REVIEW, review.actor)
@@ -383,11 +381,11 @@ class IncidentWorkflow:
 
     # ------------------------------------------------------------------ the public mechanics a clause calls
 
-    def record(self, kind: EntryKind, text_zh: str, *, clause: str, actor: str = "系统",
+    def record(self, kind: EntryKind, text_zh: str, *, clause: str, actor: str = texts.SYSTEM,
                recipient: Agency | None = None, step: str | None = None) -> TimelineEntry:
         return self.timeline.record(kind, text_zh, clause=clause, actor=actor, recipient=recipient, step=step)
 
-    def decide(self, text_zh: str, clause: str, *, actor: str = "系统") -> None:
+    def decide(self, text_zh: str, clause: str, *, actor: str = texts.SYSTEM) -> None:
         """Record a decision or a step the plan prescribes (no message sent)."""
         self.timeline.decide(text_zh, clause, actor=actor)
 
@@ -458,7 +456,7 @@ class IncidentWorkflow:
         key = f"{step}/{recipient.value}"
         due = workflow.now() + self.POLICY.immediate
         if self.register.require(key, title_zh, clause, due, recipient):
-            self.start_deadline(f"{BY_HAND}{key}", f"人工联系:{title_zh}", clause, due)
+            self.start_deadline(f"{BY_HAND}{key}", texts.by_hand_contact(title_zh), clause, due)
 
     def accountability(self) -> AccountabilityRecord:
         """001 §7(4): every required report and deadline, on time, late (迟报) or missing (漏报)."""
@@ -487,17 +485,17 @@ class IncidentWorkflow:
 
     # 001's shared procedures (workflows/procedures/correction.py)
 
-    async def punish(self, fact: str, *, clause: str, step: str = "punishment-report-up", label: str = "处罚决定") -> Punishment:
+    async def punish(self, fact: str, *, clause: str, step: str = "punishment-report-up", label: str = texts.PUNISHMENT_LABEL) -> Punishment:
         """001 §4: 对应予处罚的社区矫正对象,要及时依法实施处罚,并将有关情况及时上报上一级社区矫正机构,同时通报执行地人民检察院."""
         return await self.correction.punish(fact, clause=clause, step=step, label=label)
 
     def punished(self, p: Punishment, fact: str, *, clause: str, step: str = "punishment-report-up",
-                 label: str = "处罚决定") -> Punishment:
+                 label: str = texts.PUNISHMENT_LABEL) -> Punishment:
         """A punishment report the clause took itself: recorded, reported up and to the procuratorate."""
         return self.correction.punished(p, fact, clause=clause, step=step, label=label)
 
     async def persuade(self, *, complied_zh: str, refused_zh: str, police_fact: str, clause: str,
-                       police_optional: bool, step: str = "alarm-110", asked: str = "立即出警予以处置") -> Persuasion:
+                       police_optional: bool, step: str = "alarm-110", asked: str = texts.ALARM_110_ASKED) -> Persuasion:
         """Told to leave or to stop: wait for ``persuasion``; if refused, call 110 (可以 or 应当)."""
         return await self.correction.persuade(complied_zh=complied_zh, refused_zh=refused_zh, police_fact=police_fact,
                                               clause=clause, police_optional=police_optional, step=step, asked=asked)
@@ -614,11 +612,11 @@ class IncidentWorkflow:
         elif isinstance(report, PlanDecision):
             self.leadership.decided(report, seq)
         elif isinstance(report, CommandSet):
-            self.state.command = {"现场指挥部": report.commander}
-            self.state.command.update({COMMAND_GROUP_ZH[g]: who for g, who in report.groups.items()})
-            self.decide(f"设立现场指挥部,现场指挥:{report.commander}", "001 §3(3)", actor=report.actor)
+            self.state.command = {texts.ON_SITE_COMMAND: report.commander}
+            self.state.command.update({g.zh: who for g, who in report.groups.items()})
+            self.decide(texts.command_set(report.commander), "001 §3(3)", actor=report.actor)
             for g, who in report.groups.items():
-                self.decide(f"{COMMAND_GROUP_ZH[g]}:{who}", "001 §3(4)", actor=report.actor)
+                self.decide(texts.command_group(g.zh, who), "001 §3(4)", actor=report.actor)
         elif isinstance(report, Closed):
             self.state.phase = IncidentPhase.HANDLED  # from now on only after-handling reports are taken
         elif isinstance(report, Release):
@@ -627,16 +625,16 @@ class IncidentWorkflow:
             self._notified_by_hand(report)
         if report.kind in self.CLAUSE_REPORTS:
             self.on_report(report, seq)
-        return ReportReceipt(accepted=True, seq=seq, message_zh=f"报告已受理(第{seq}条记录)")
+        return ReportReceipt(accepted=True, seq=seq, message_zh=texts.report_accepted(seq))
 
     def _notified_by_hand(self, report: NotifiedByHand) -> None:
         key = f"{report.step}/{report.recipient.value}"
-        self.register.discharge(key, f"人工({report.actor})", report.at)
+        self.register.discharge(key, texts.by_hand_actor(report.actor), report.at)
         self.fulfil(f"{BY_HAND}{key}", report.actor)
         obligation = self.register.get(key)
         self.record(
             EntryKind.NOTIFICATION,
-            f"已人工通知{AGENCY_NAME_ZH[report.recipient]}(补报 {report.step})",
+            texts.notified_by_hand(report.recipient, report.step),
             clause=obligation.clause if obligation else "001 §7(4)",
             actor=report.actor,
             recipient=report.recipient,
@@ -653,7 +651,7 @@ class IncidentWorkflow:
     def _refuse(self, reason: str) -> None:
         if self._input_error is not None:
             return
-        self.record(EntryKind.REFUSED, f"报告被拒收:{reason}", clause="001 §7(4)", actor="系统")
+        self.record(EntryKind.REFUSED, texts.report_refused(reason), clause="001 §7(4)", actor=texts.SYSTEM)
         workflow.logger.warning("report refused", extra={"incident_type": self.TYPE.value, "step": "report", "reason": reason})
 
     # ------------------------------------------------------------------ message handlers

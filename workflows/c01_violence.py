@@ -32,6 +32,8 @@ with workflow.unsafe.imports_passed_through():
         IncidentType,
         Punishment,
         Report,
+        ViolenceInput,
+        variant,
     )
 
 CLAUSE = "001 §4(1)"
@@ -69,7 +71,7 @@ class ViolentCrimeOrSelfHarm(IncidentWorkflow):
         self.notify_all(
             [Agency.POLICE_110, Agency.CORRECTION_SECTION], text, step="alarm-110", clause=CLAUSE
         )
-        if self.incident.casualties:
+        if variant(self.incident, ViolenceInput).casualties:
             # 如有人员伤亡的,应立即拨打 120 或协调医院进行救治
             self.notify(
                 Agency.MEDICAL_120,

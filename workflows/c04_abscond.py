@@ -40,11 +40,9 @@ with workflow.unsafe.imports_passed_through():
 
     from plan.agencies import Agency
     from plan.models import (
-        SEARCH_METHOD_ZH,
         IncidentOutcome,
         IncidentType,
         Punishment,
-        RISK_SITUATION_ZH,
         Report,
         Risk,
         SearchResult,
@@ -83,7 +81,7 @@ class AbscondFromSupervision(IncidentWorkflow):
         self.decide("司法所立即组织查找(通讯联络、信息化核查、实地查访)", CLAUSE)
         search = await self.next_report(SearchResult)
         self.fulfil("search", search.actor)
-        self.decide(f"查找方式:{'、'.join(SEARCH_METHOD_ZH[m] for m in search.methods)}", CLAUSE)
+        self.decide(f"查找方式:{'、'.join(m.zh for m in search.methods)}", CLAUSE)
         if search.found:
             self._found(urgent=False, actor=search.actor)
         else:
@@ -110,7 +108,7 @@ class AbscondFromSupervision(IncidentWorkflow):
     def on_report(self, report: Report, seq: int) -> None:
         """The risk of (一)(二)(三) is acted on the moment it is reported, wherever the search stands."""
         if isinstance(report, Risk):
-            self._risk("、".join(RISK_SITUATION_ZH[s] for s in report.situations), report.grounds)
+            self._risk("、".join(s.zh for s in report.situations), report.grounds)
         elif isinstance(report, SearchResult) and report.risk_of_serious_incident and not report.found:
             # Reported with a failed search: the section hears of it in the search's own report.
             self._risk("上述(一)、(二)、(三)项所列情形", "查找中发现", tell_section=False)
@@ -179,7 +177,7 @@ class AbscondFromSupervision(IncidentWorkflow):
                 self._found(urgent=nxt.urgent, actor=nxt.actor)
                 return
             self.decide(
-                f"继续查找({'、'.join(SEARCH_METHOD_ZH[m] for m in nxt.methods)}),仍未发现下落", CLAUSE, actor=nxt.actor
+                f"继续查找({'、'.join(m.zh for m in nxt.methods)}),仍未发现下落", CLAUSE, actor=nxt.actor
             )
 
     def _found(self, *, urgent: bool, actor: str) -> None:

@@ -33,6 +33,8 @@ with workflow.unsafe.imports_passed_through():
         Persuasion,
         Punishment,
         Report,
+        WorkplaceViolenceInput,
+        variant,
     )
 
 CLAUSE = "001 §4(8)"
@@ -67,7 +69,7 @@ class WorkplaceViolence(IncidentWorkflow):
             self.decide("事态紧急,通过执勤执法装备制止暴力行为", CLAUSE, actor=persuasion.actor)
         handled = await self.next_report(Handled)
         self.decide("暴力事件处置完毕", CLAUSE, actor=handled.actor)
-        if self.incident.at_justice_office:
+        if variant(self.incident, WorkplaceViolenceInput).at_justice_office:
             # 司法所办公场所内发生暴力事件的,司法所工作人员在处置后应当立即电话报告区司法局社区矫正管理科
             office = self.incident.jurisdiction.justice_office
             self.notify(

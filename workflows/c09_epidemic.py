@@ -40,9 +40,9 @@ with workflow.unsafe.imports_passed_through():
 
     from plan.agencies import Agency
     from plan.models import (
-        EPIDEMIC_SCENARIO_ZH,
         Cleared,
         DailyContact,
+        EpidemicInput,
         EpidemicScenario,
         IncidentOutcome,
         IncidentType,
@@ -50,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         Report,
         ScreeningResult,
         TransferDone,
+        variant,
     )
 
 CLAUSE = "001 §4(9)"
@@ -90,8 +91,7 @@ class Epidemic(IncidentWorkflow):
 
     @property
     def scenario(self) -> EpidemicScenario:
-        assert self.incident.epidemic is not None  # the input validator requires it for C9
-        return self.incident.epidemic.scenario
+        return variant(self.incident, EpidemicInput).epidemic.scenario
 
     @property
     def clause(self) -> str:
@@ -147,8 +147,8 @@ class Epidemic(IncidentWorkflow):
 
     async def _while_away(self) -> None:
         c = self.clause
-        epidemic = self.incident.epidemic
-        assert epidemic is not None and epidemic.away_place
+        epidemic = variant(self.incident, EpidemicInput).epidemic
+        assert epidemic.away_place  # EpidemicCase requires it for S3
         if not self.resumed:
             self.decide("立即与外出人员取得联系,了解情况", c)
             # 并与当地疫情防控部门取得联系: the department of the place where the subject is, directly.
@@ -238,7 +238,7 @@ class Epidemic(IncidentWorkflow):
         self.notify(
             Agency.HIGHER_CORRECTION_AGENCY,
             self.ask(
-                f"【书面报告】{EPIDEMIC_SCENARIO_ZH[self.scenario]};排查结果:{screening.result};"
+                f"【书面报告】{self.scenario.zh};排查结果:{screening.result};"
                 f"情况已基本明确:{cleared.summary}",
                 "知悉",
             ),
@@ -257,5 +257,5 @@ class Epidemic(IncidentWorkflow):
             EpidemicScenario.S4: {"screening_result", "cleared"},
         }[s]
         if report.kind in self.CLAUSE_REPORTS and report.kind not in allowed:
-            return f"{report.kind}: does not apply to scenario {s.value} ({EPIDEMIC_SCENARIO_ZH[s]})"
+            return f"{report.kind}: does not apply to scenario {s.value} ({s.zh})"
         return None

@@ -26,7 +26,7 @@ from temporalio.common import RawValue
 from workflows.base import IncidentWorkflow
 
 with workflow.unsafe.imports_passed_through():
-    from plan.agencies import AGENCY_NAME_ZH, Agency
+    from plan.agencies import Agency
     from plan.models import (
         Coordinate,
         Handled,
@@ -65,7 +65,7 @@ class OtherEmergency(IncidentWorkflow):
             if isinstance(report, Coordinate):
                 asked += 1
                 # 联系协调公安等相关职能部门予以妥善处置: the departments the officer chose
-                names = "、".join(AGENCY_NAME_ZH[Agency(d.value)] for d in report.departments)
+                names = "、".join(Agency(d.value).zh for d in report.departments)
                 self.decide(f"联系协调{names}予以妥善处置", CLAUSE, actor=report.actor)
                 self.notify_all(
                     [Agency(d.value) for d in report.departments],

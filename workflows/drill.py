@@ -108,7 +108,7 @@ def summary_report(plan: DrillPlan, wf_id: str, child_id: str, outcome: Incident
                 met.append(item)
             elif d.status in (DeadlineStatus.MISSED, DeadlineStatus.LATE):
                 missed.append(item)
-            lines.append(f"    {item}:{labels.DEADLINE_STATUS_ZH[d.status]},时限{texts.fmt_time(d.due_at)}")
+            lines.append(f"    {item}:{d.status.zh},时限{texts.fmt_time(d.due_at)}")
         if outcome.accountability is not None:
             acc = texts.accountability_summary(outcome.accountability.obligations)
             lines.append(f"五、应报事项:{acc}(001 §7(4))")

@@ -18,7 +18,6 @@ from workflows.base import IncidentWorkflow
 with workflow.unsafe.imports_passed_through():
     from plan.agencies import Agency
     from plan.models import (
-        MEDIATION_OUTCOME_ZH,
         Flow,
         IncidentOutcome,
         IncidentType,
@@ -63,7 +62,7 @@ class MajorDisputeMediation(IncidentWorkflow):
                 )
                 self.decide(f"申请法律服务支持:{report.need}", "000 §1.4(1)", actor=report.actor)
                 continue
-            outcome_zh = MEDIATION_OUTCOME_ZH[report.outcome]
+            outcome_zh = report.outcome.zh
             self.decide(f"调处结果:{outcome_zh};{report.summary}", "000 §2.3", actor=report.actor)
             if self.incident.flow is Flow.URGENT:
                 # 紧急处置流程 (000 §4.3(1)): 处置过程中,及时向区社会应急联动指挥中心反馈处置情况和有关信息

@@ -24,7 +24,7 @@ from workflows.base import IncidentWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from plan.agencies import Agency
-    from plan.models import ComplaintResult, IncidentOutcome, IncidentType
+    from plan.models import ComplaintResult, IncidentOutcome, IncidentType, LawyerComplaintInput, variant
 
 CLAUSE = "000 §1.4(2)"
 GROUPS = "000 §2.3"
@@ -44,7 +44,7 @@ class LawyerComplaint(IncidentWorkflow):
         return await self.handle()
 
     async def respond(self) -> None:
-        complainant = self.incident.complainant
+        complainant = variant(self.incident, LawyerComplaintInput).complainant
         self.decide("受理投诉举报并登记" + ("" if complainant else "(匿名举报)"), CLAUSE)
         # 法律服务组具体负责……受理处置对律师违规接案、收费等行为的投诉和举报 (000 §2.3)
         self.notify(

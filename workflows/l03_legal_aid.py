@@ -23,7 +23,7 @@ from workflows.base import IncidentWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from plan.agencies import Agency
-    from plan.models import AidDecision, IncidentOutcome, IncidentType
+    from plan.models import AidDecision, IncidentOutcome, IncidentType, LegalAidInput, variant
 
 CLAUSE = "000 §1.4(3)"
 GROUPS = "000 §2.3"
@@ -43,8 +43,7 @@ class LegalAid(IncidentWorkflow):
         return await self.handle()
 
     async def respond(self) -> None:
-        seeker = self.incident.help_seeker
-        assert seeker is not None  # IncidentInput requires it for L3
+        seeker = variant(self.incident, LegalAidInput).help_seeker
         # 法律援助组具体负责对求助人员提供法律援助 (000 §2.3)
         self.notify(
             Agency.LEGAL_AID_GROUP,

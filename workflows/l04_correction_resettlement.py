@@ -5,7 +5,7 @@
 
 000 §2.3: 社区矫正组具体负责应对社区矫正和刑释人员突发事件。
 
-Two cases (``IncidentInput.l4.person``):
+Two cases (``ResettlementInput.l4.person``):
 
 - a released prisoner (刑释人员): an ordinary incident of this plan. The correction group is told to
   respond and provide resettlement and support (安置帮教); its measures are recorded; the shared
@@ -36,12 +36,17 @@ from workflows.base import IncidentWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from plan.agencies import Agency
+    from pydantic import ValidationError
+
     from plan.models import (
-        FLOW_ZH,
+        INCIDENT_INPUT_ADAPTER,
         IncidentOutcome,
         IncidentType,
         L4Person,
         Resettlement,
+        ResettlementInput,
+        describe_validation_error,
+        variant,
     )
 
 CLAUSE = "000 §1.4(4)"
@@ -86,7 +91,7 @@ class CorrectionOrResettlement(IncidentWorkflow):
         return await self.handle()
 
     def delegated(self) -> bool:
-        l4 = self.inp.l4 if self.inp is not None else None
+        l4 = variant(self.inp, ResettlementInput).l4 if self.inp is not None else None
         return l4 is not None and l4.person is L4Person.CORRECTION_SUBJECT
 
     async def handle(self) -> IncidentOutcome:
@@ -113,8 +118,8 @@ class CorrectionOrResettlement(IncidentWorkflow):
     async def _hand_over(self) -> IncidentOutcome:
         """Hand the incident over to the correction group and follow the C-type child to its end."""
         inp = self.incident
-        assert inp.l4 is not None and inp.l4.correction_type is not None  # IncidentInput checks it
-        ctype = inp.l4.correction_type
+        ctype = variant(inp, ResettlementInput).l4.correction_type
+        assert ctype is not None  # L4Case requires it for a correction subject
         child_clause = correction_clause(ctype)
         parent_id = workflow.info().workflow_id
         child_id = f"{parent_id}-{ctype.value}"
@@ -130,15 +135,13 @@ class CorrectionOrResettlement(IncidentWorkflow):
         self.decide(f"移交社区矫正组按{child_clause}处置,转为{ctype.value}事件 {child_id}", CLAUSE)
         # The centre's instruction keeps its time: the child's arrival and feedback deadlines run from it.
         dispatch = inp.dispatch and inp.dispatch.model_copy(update={"at": inp.dispatch.at or workflow.info().workflow_start_time})
-        child_input = inp.model_copy(
-            update={
-                "incident_type": ctype,
-                "l4": None,
-                "handed_over_from": parent_id,
-                "alert_id": None,
-                "dispatch": dispatch,
-            }
-        )
+        try:  # the C-type's own variant, with the fields it takes from this input
+            child_input = INCIDENT_INPUT_ADAPTER.validate_python(
+                {**inp.model_dump(exclude={"l4"}), "incident_type": ctype, "handed_over_from": parent_id,
+                 "alert_id": None, "dispatch": dispatch}
+            )
+        except ValidationError as err:  # e.g. an epidemic case for another type than C9
+            return await self._hand_over_failed(child_id, ctype, describe_validation_error(err))
         drill = "【演练】" if inp.drill else ""
         try:
             child = await workflow.start_child_workflow(
@@ -149,7 +152,7 @@ class CorrectionOrResettlement(IncidentWorkflow):
                 parent_close_policy=ParentClosePolicy.ABANDON,
                 static_summary=(
                     f"{drill}{ctype.value} 由L4移交({child_clause}) · "
-                    f"{inp.jurisdiction.county}{inp.jurisdiction.justice_office} · {FLOW_ZH[inp.flow]}"
+                    f"{inp.jurisdiction.county}{inp.jurisdiction.justice_office} · {inp.flow.zh}"
                 ),
             )
         except WorkflowAlreadyStartedError:

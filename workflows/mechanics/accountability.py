@@ -12,6 +12,7 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from plan import texts
     from plan.agencies import Agency
     from plan.models import (
         AccountabilityRecord,
@@ -84,7 +85,7 @@ class Register:
             items.append(
                 Obligation(
                     id=f"deadline/{d.id}", title_zh=d.title_zh, clause=d.clause, due_at=d.due_at,
-                    status=status, done_at=d.fulfilled_at, how="报告" if d.fulfilled_at else "",
+                    status=status, done_at=d.fulfilled_at, how=texts.DONE_BY_REPORT if d.fulfilled_at else "",
                 )
             )
         for o in s.obligations.values():

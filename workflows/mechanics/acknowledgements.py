@@ -16,7 +16,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from plan import texts
-    from plan.agencies import AGENCY_NAME_ZH, Agency
+    from plan.agencies import Agency
     from plan.models import Acknowledgement, Deadline, DeadlineStatus, EntryKind
     from plan.policy import DeadlinePolicy
     from plan.state import IncidentState
@@ -45,7 +45,7 @@ class Acknowledgements:
         p = self.policy
         deadline = self.deadlines.start(
             f"{ACK}{step}/{recipient.value}",
-            f"{AGENCY_NAME_ZH[recipient]}回执",
+            texts.ack_deadline(recipient),
             clause,
             workflow.now() + p.ack_timeout * (p.ack_renotify + 1),
             escalate_to=ESCALATE_TO,
@@ -72,7 +72,7 @@ class Acknowledgements:
             return None  # a gateway repeating its callback
         self.timeline.record(
             EntryKind.ACKNOWLEDGED,
-            f"收到回执:{deadline.title_zh.removesuffix('回执')}({ack.by})",
+            texts.ack_received(deadline.title_zh, ack.by),
             clause=deadline.clause,
             actor=ack.by,
             step=deadline.id,
@@ -90,7 +90,7 @@ class Acknowledgements:
                     await workflow.wait_condition(
                         lambda: deadline.status is not DeadlineStatus.PENDING,
                         timeout=wait,
-                        timeout_summary=f"{deadline.title_zh}·等待",
+                        timeout_summary=texts.ack_wait(deadline.title_zh),
                     )
                     return
                 except asyncio.TimeoutError:
@@ -99,12 +99,12 @@ class Acknowledgements:
                 return
             self.timeline.record(
                 EntryKind.REMINDER,
-                f"{deadline.title_zh}:{texts.fmt_duration(self.policy.ack_timeout)}内未收到回执,第{n}次重新通知",
+                texts.ack_missing_renotify(deadline.title_zh, self.policy.ack_timeout, n),
                 clause=clause,
                 recipient=recipient,
             )
             self.notifier.notify(
-                recipient, f"【重复通知】{message_zh}", step=f"{step}-renotify-{n}", clause=clause,
+                recipient, texts.renotified(message_zh), step=f"{step}-renotify-{n}", clause=clause,
                 required=False, ack_for=deadline.id,
             )
         await self.deadlines.wait(deadline)

@@ -79,7 +79,7 @@ class Deadlines:
             reminders=list(reminders), escalate_to=list(escalate_to),
         )
         self.state.deadlines[deadline_id] = deadline
-        self.timeline.record(EntryKind.DEADLINE_SET, f"{title_zh}:应于 {texts.fmt_time(due_at)} 前完成", clause=clause)
+        self.timeline.record(EntryKind.DEADLINE_SET, texts.deadline_set(title_zh, due_at), clause=clause)
         if self.running and watch:
             self.watch(deadline)
         return deadline
@@ -94,11 +94,11 @@ class Deadlines:
         if d.status is DeadlineStatus.MISSED or now > d.due_at:
             d.status = DeadlineStatus.LATE
             d.missed_at = d.missed_at or d.due_at
-            text = f"{d.title_zh}:超时后完成(应于 {texts.fmt_time(d.due_at)})"
+            text = texts.deadline_late(d.title_zh, d.due_at)
             kind = EntryKind.DEADLINE_LATE
         else:
             d.status = DeadlineStatus.MET
-            text = f"{d.title_zh}:按时完成"
+            text = texts.deadline_met(d.title_zh)
             kind = EntryKind.DEADLINE_MET
         self.timeline.record(kind, text, clause=d.clause, actor=actor)
 
@@ -108,7 +108,7 @@ class Deadlines:
         if d is None or d.status is not DeadlineStatus.PENDING:
             return
         d.status = DeadlineStatus.CANCELLED
-        self.timeline.record(EntryKind.DECISION, f"{d.title_zh}:{reason_zh},不再适用", clause=d.clause)
+        self.timeline.record(EntryKind.DECISION, texts.deadline_cancelled(d.title_zh, reason_zh), clause=d.clause)
 
     def by_id(self, deadline_id: str) -> Deadline | None:
         return self.state.deadlines.get(deadline_id)
@@ -147,12 +147,12 @@ class Deadlines:
             if wait <= timedelta(0):
                 continue
             try:
-                await workflow.wait_condition(settled, timeout=wait, timeout_summary=f"{deadline.title_zh}·提醒")
+                await workflow.wait_condition(settled, timeout=wait, timeout_summary=texts.reminder_wait(deadline.title_zh))
                 return
             except asyncio.TimeoutError:
                 left = deadline.due_at - workflow.now()
                 self.timeline.record(
-                    EntryKind.REMINDER, f"{deadline.title_zh}:剩余{texts.fmt_duration(left)}", clause=deadline.clause
+                    EntryKind.REMINDER, texts.deadline_left(deadline.title_zh, left), clause=deadline.clause
                 )
                 self.notifier.notify(
                     Agency.JUSTICE_OFFICE,
@@ -179,7 +179,7 @@ class Deadlines:
         metrics.deadline_missed(self.incident_type, deadline_kind(deadline.id))
         self.timeline.record(
             EntryKind.DEADLINE_MISSED,
-            f"{deadline.title_zh}:已于 {texts.fmt_time(deadline.due_at)} 到期未完成,升级督办",
+            texts.deadline_escalated(deadline.title_zh, deadline.due_at),
             clause=deadline.clause,
         )
         workflow.logger.warning("deadline missed", extra={"incident_type": self.incident_type, "step": deadline.id})
@@ -231,7 +231,7 @@ class Deadlines:
             remaining = due - workflow.now()
             if remaining.total_seconds() > 0 and not until():
                 try:
-                    await workflow.wait_condition(until, timeout=remaining, timeout_summary=f"第{n}日结束")
+                    await workflow.wait_condition(until, timeout=remaining, timeout_summary=texts.day_ends(n))
                 except TimeoutError:
                     pass
             if until():

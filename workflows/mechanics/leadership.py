@@ -12,6 +12,7 @@ from collections.abc import Callable
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from plan import texts
     from plan.agencies import Agency
     from plan.models import PlanDecision, PlanDecisionKind
     from plan.policy import DeadlinePolicy
@@ -46,13 +47,13 @@ class Leadership:
 
     def decision_due(self) -> None:
         """A major incident: the group's decision to activate the plan is due at once."""
-        self.deadlines.start(LEADERSHIP, "领导小组决定启动预案", CLAUSE, workflow.now() + self.policy.immediate,
+        self.deadlines.start(LEADERSHIP, texts.GROUP_DECISION_DEADLINE, CLAUSE, workflow.now() + self.policy.immediate,
                              escalate_to=ESCALATE_TO)
 
     def tell_group(self) -> None:
         self.notifier.notify(
             Agency.LEADERSHIP_GROUP,
-            self.ask("属重大突发事件", "领导小组决定启动本方案,统一领导、组织、协调处置"),
+            self.ask(texts.MAJOR_INCIDENT, texts.PLAN_ACTIVATED),
             step="major-incident",
             clause=CLAUSE,
         )
@@ -69,13 +70,13 @@ class Leadership:
         if d.decision is PlanDecisionKind.ACTIVATE:
             s.plan_active = s.plan_activated = True
             self.deadlines.fulfil(LEADERSHIP, d.actor)
-            self.timeline.decide("领导小组决定启动本方案,统一领导、组织、协调处置", CLAUSE, actor=d.actor)
-            fact, asked = "属重大突发事件,区司法局应急联动指挥领导小组已决定启动应急预案", "知悉"
+            self.timeline.decide(texts.PLAN_ACTIVATED, CLAUSE, actor=d.actor)
+            fact, asked = texts.PLAN_ACTIVATED_FACT, texts.NOTED
             step = "plan-activated-report"
         else:
             s.plan_active = False
-            self.timeline.decide("领导小组决定终止本方案", CLAUSE, actor=d.actor)
-            fact, asked = "区司法局应急联动指挥领导小组已决定终止应急预案", "知悉"
+            self.timeline.decide(texts.PLAN_TERMINATED, CLAUSE, actor=d.actor)
+            fact, asked = texts.PLAN_TERMINATED_FACT, texts.NOTED
             step = "plan-terminated-report"
         self.notifier.notify_all(list(MAJOR_REPORT_TO), self.ask(fact, asked), step=f"{step}-{seq}", clause=CLAUSE)
 

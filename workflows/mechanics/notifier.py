@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.contracts import NotifyReceipt, NotifyRequest
     from activities.notify import BAD_RECIPIENT, UNKNOWN_RECIPIENT
     from plan import texts
-    from plan.agencies import AGENCY_NAME_ZH, Agency
+    from plan.agencies import Agency
     from plan.models import EntryKind, IncidentInput
     from plan.policy import DeadlinePolicy
 
@@ -161,13 +161,13 @@ class Notifier:
             carrier.add(merge)
             self._pending[carrier.req.idempotency_key]["request"] = carrier.req.model_dump(mode="json")
             self.timeline.record(
-                EntryKind.NOTIFICATION_ISSUED, f"发出通知:{AGENCY_NAME_ZH[recipient]}(并入待发的{carrier.req.step})",
+                EntryKind.NOTIFICATION_ISSUED, f"发出通知:{recipient.zh}(并入待发的{carrier.req.step})",
                 clause=clause, recipient=recipient, step=step,
             )
             return Delivery(carrier.future)
         if required:
             self.register.require(
-                key, f"通知{AGENCY_NAME_ZH[recipient]}", clause, workflow.now() + self.policy.immediate, recipient
+                key, texts.notify_obligation(recipient), clause, workflow.now() + self.policy.immediate, recipient
             )
         inp = self.incident()
         req = NotifyRequest(
@@ -183,7 +183,7 @@ class Notifier:
             jurisdiction=(inp.jurisdiction.justice_office, inp.jurisdiction.county),
         )
         self.timeline.record(
-            EntryKind.NOTIFICATION_ISSUED, f"发出通知:{AGENCY_NAME_ZH[recipient]}",
+            EntryKind.NOTIFICATION_ISSUED, texts.notification_issued(recipient),
             clause=clause, recipient=recipient, step=step,
         )
         return Delivery(self._issue(req, required=required, ack_for=ack_for, fulfils=fulfils, merge_key=merge_key))
@@ -286,7 +286,7 @@ class Notifier:
                     maximum_interval=timedelta(seconds=30),
                     non_retryable_error_types=[UNKNOWN_RECIPIENT, BAD_RECIPIENT],
                 ),
-                summary=f"通知{AGENCY_NAME_ZH[recipient]}",
+                summary=texts.notify_obligation(recipient),
                 # A call to the police or the ambulance goes ahead of other notifications waiting in
                 # the queue (a city-wide burst of incidents): the worst failure is a late 110 call.
                 priority=URGENT_PRIORITY if recipient in URGENT_RECIPIENTS else Priority.default,
@@ -294,10 +294,9 @@ class Notifier:
         except ActivityError as err:
             self._failed(req, err, required=required)
             return False
-        self.register.discharge(key, "系统")
-        via = f"(渠道 {receipt.channel}" + (f",第{receipt.attempt}次尝试" if receipt.attempt > 1 else "") + ")"
+        self.register.discharge(key, texts.SYSTEM)
         self.timeline.record(
-            EntryKind.NOTIFICATION, f"已通知{receipt.recipient_name_zh}{via}:{message_zh}",
+            EntryKind.NOTIFICATION, texts.delivered(receipt.recipient_name_zh, receipt.channel, receipt.attempt, message_zh),
             clause=clause, recipient=recipient, step=step,
         )
         if ack_for is not None:
@@ -315,7 +314,7 @@ class Notifier:
         cause = err.cause
         reason = cause.message if isinstance(cause, ApplicationError) else type(cause).__name__
         self.timeline.record(
-            EntryKind.NOTIFICATION_FAILED, f"通知{AGENCY_NAME_ZH[recipient]}失败:{reason}",
+            EntryKind.NOTIFICATION_FAILED, texts.delivery_failed(recipient, reason),
             clause=clause, recipient=recipient, step=step,
         )
         workflow.logger.error(
@@ -326,7 +325,7 @@ class Notifier:
         if required and obligation is not None:
             # The obligation stays open: the duty officer must notify by hand and record it
             # (``notified_by_hand``) before it falls due, or it is escalated (001 §7(4) 漏报).
-            self.deadlines.start(f"{BY_HAND}{key}", f"人工补报:通知{AGENCY_NAME_ZH[recipient]}", clause, obligation.due_at)
+            self.deadlines.start(f"{BY_HAND}{key}", texts.by_hand_notification(recipient), clause, obligation.due_at)
         if recipient is not Agency.EMERGENCY_OFFICE and not step.startswith("notify-failed"):
             self.notify(
                 Agency.EMERGENCY_OFFICE,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from plan import texts
     from plan.models import Release, ReleaseAction
     from plan.state import IncidentState
 
@@ -44,19 +45,19 @@ class Publication:
         s, decide = self.state, self.timeline.decide
         if r.action is ReleaseAction.DRAFT:
             s.release, s.release_content = "drafted", r.content
-            decide(f"拟定对外发布信息,报送职能部门审核:{r.content}", CLAUSE, actor=r.actor)
+            decide(texts.release_drafted(r.content), CLAUSE, actor=r.actor)
         elif r.action is ReleaseAction.APPROVE:
             s.release = "approved"
-            decide(f"{r.department}审核通过拟发布信息", CLAUSE, actor=r.actor)
+            decide(texts.release_approved(r.department), CLAUSE, actor=r.actor)
         elif r.action is ReleaseAction.REJECT:
             s.release = "rejected"
-            decide(f"{r.department}审核未通过拟发布信息:{r.note or '需修改'}", CLAUSE, actor=r.actor)
+            decide(texts.release_rejected(r.department, r.note), CLAUSE, actor=r.actor)
         elif r.action is ReleaseAction.WITHDRAW:
             s.release = "withdrawn"
-            decide("撤回拟发布信息,不予发布", CLAUSE, actor=r.actor)
+            decide(texts.RELEASE_WITHDRAWN, CLAUSE, actor=r.actor)
         else:
             s.release = "published"
-            decide(f"信息经审核后统一发布:{s.release_content}", CLAUSE, actor=r.actor)
+            decide(texts.release_published(s.release_content), CLAUSE, actor=r.actor)
 
     def under_way(self) -> bool:
         """A draft awaits review or publication: the incident does not complete before it is settled."""

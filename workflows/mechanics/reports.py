@@ -147,15 +147,14 @@ class Reports:
     # ------------------------------------------------------------------ accept
 
     def receipt_of_resend(self, report: Report) -> ReportReceipt:
-        return ReportReceipt(accepted=True, seq=self.state.report_ids[report.report_id or ""], message_zh="重复报告,已记录")
+        return ReportReceipt(accepted=True, seq=self.state.report_ids[report.report_id or ""], message_zh=texts.RESENT_REPORT)
 
     def take(self, report: Report) -> int:
         """Record an accepted report; its timeline seq. An awaited kind is handed to the waiter."""
         s = self.state
-        stated = f"(报告时间 {texts.fmt_time(report.at)})" if report.at else ""
         entry = self.timeline.record(
             EntryKind.REPORT,
-            f"收到报告[{labels.kind_zh(report.kind)}]{stated}{':' + report.note if report.note else ''}",
+            texts.report_received(labels.kind_zh(report.kind), report.at, report.note),
             clause=REPORT_CLAUSE.get(report.kind, self.clause),
             actor=report.actor,
             step=report.kind,

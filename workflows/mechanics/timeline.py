@@ -17,13 +17,6 @@ with workflow.unsafe.imports_passed_through():
     from plan.models import DeadlineStatus, EntryKind, IncidentPhase, TimelineEntry
     from plan.state import IncidentState
 
-PHASE_ZH = {
-    IncidentPhase.OPEN: "处置中",
-    IncidentPhase.HANDLED: "处置完毕,待事后总结",
-    IncidentPhase.CLOSED: "已办结",
-}
-
-
 class Timeline:
     """Appends to ``state.timeline``; each entry refreshes the details."""
 
@@ -43,7 +36,7 @@ class Timeline:
         text_zh: str,
         *,
         clause: str,
-        actor: str = "系统",
+        actor: str = texts.SYSTEM,
         recipient: Agency | None = None,
         step: str | None = None,
     ) -> TimelineEntry:
@@ -65,7 +58,7 @@ class Timeline:
         self.refresh()
         return entry
 
-    def decide(self, text_zh: str, clause: str, *, actor: str = "系统") -> None:
+    def decide(self, text_zh: str, clause: str, *, actor: str = texts.SYSTEM) -> None:
         """Record a decision or a step the plan prescribes (no message sent)."""
         if self.muted:
             return
@@ -84,12 +77,7 @@ class Timeline:
         s = self.state
         pending = [d for d in s.deadlines.values() if d.status is DeadlineStatus.PENDING]
         overdue = [d for d in s.deadlines.values() if d.status is DeadlineStatus.MISSED]
-        lines = [f"**{self.title_zh}**({self.clause})", f"状态:{PHASE_ZH[s.phase]}"]
-        if s.plan_active:
-            lines.append("领导小组已启动预案")
-        lines += [f"待办时限:{d.title_zh},{texts.fmt_time(d.due_at)} 到期" for d in pending]
-        lines += [f"已超时:{d.title_zh}(应于 {texts.fmt_time(d.due_at)})" for d in overdue]
-        lines += [f"关联事件:{r}" for r in s.related]
+        lines = texts.details(self.title_zh, self.clause, s.phase.zh, s.plan_active, pending, overdue, s.related)
         workflow.set_current_details("\n\n".join(lines))
         updates = sa.changed_updates(
             workflow.info().typed_search_attributes,

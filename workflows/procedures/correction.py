@@ -15,8 +15,9 @@ from collections.abc import Callable
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from plan import texts
     from plan.agencies import Agency
-    from plan.models import IncidentInput, IncidentType, Persuasion, Progress, Punishment, Report
+    from plan.models import CorrectionBase, IncidentInput, IncidentType, Persuasion, Progress, Punishment, Report, variant
     from plan.policy import DeadlinePolicy
 
 from workflows.mechanics.accountability import Register
@@ -53,18 +54,16 @@ class Correction:
         if level:
             self.notifier.notify_all(
                 level,
-                lambda to: self.ask(
-                    "发生社区矫正突发事件", "知悉并逐级上报" if to is Agency.CORRECTION_SECTION else "知悉"
-                ),
+                lambda to: self.ask(texts.CORRECTION_INCIDENT, texts.level_report_asked(to)),
                 step="level-report",
                 clause="001 §5(1)",
             )
 
     def notify_other_counties(self) -> None:
-        for i, county in enumerate(self.incident().other_counties):
+        for i, county in enumerate(variant(self.incident(), CorrectionBase).other_counties):
             self.notifier.notify(
                 Agency.OTHER_COUNTY_BUREAU,
-                self.ask(f"事件涉及{county}", f"{county}司法行政机关协助配合"),
+                self.ask(texts.other_county_fact(county), texts.other_county_asked(county)),
                 step=f"cross-county-{i}",
                 clause="001 §5(1)",
             )
@@ -72,7 +71,7 @@ class Correction:
     def progress_up(self, report: Progress, seq: int) -> None:
         self.notifier.notify_all(
             list(LEVEL_UP),
-            self.ask(f"处置工作进展:{report.current_situation}", "知悉"),
+            self.ask(texts.correction_progress_fact(report.current_situation), texts.NOTED),
             step=f"progress-up-{seq}",
             clause="001 §5(1)",
             merge=report.current_situation,
@@ -90,10 +89,10 @@ class Correction:
 
     def punished(self, p: Punishment, fact: str, *, clause: str, step: str, label: str) -> Punishment:
         """A punishment report taken by the clause: recorded, reported up and to the procuratorate."""
-        self.timeline.decide(f"社区矫正管理科依法处罚:{p.decision}", clause, actor=p.actor)
+        self.timeline.decide(texts.punishment_decided(p.decision), clause, actor=p.actor)
         self.notifier.notify_all(
             [Agency.HIGHER_CORRECTION_AGENCY, Agency.PROCURATORATE],
-            self.ask(f"{fact},{label}:{p.decision}", "知悉"),
+            self.ask(texts.punishment_fact(fact, label, p.decision), texts.NOTED),
             step=step,
             clause=clause,
         )
@@ -113,9 +112,9 @@ class Correction:
         if p.complied:
             decide(complied_zh, clause, actor=p.actor)
         elif police_optional and not p.call_police:
-            decide(f"{refused_zh};经研究决定暂不报警{(':' + p.note) if p.note else ''}", clause, actor=p.actor)
+            decide(texts.not_reported_to_police(refused_zh, p.note), clause, actor=p.actor)
         else:
-            decide(f"{refused_zh},向公安“110”报警予以处置", clause, actor=p.actor)
+            decide(texts.reported_to_police(refused_zh), clause, actor=p.actor)
             self.notifier.notify(Agency.POLICE_110, self.ask(police_fact, asked), step=step, clause=clause)
         return p
 
@@ -139,7 +138,7 @@ class Correction:
         for i, contact in enumerate(family):
             self.notifier.notify(
                 Agency.FAMILY,
-                self.ask(f"{fact}(致{contact.relation})", asked),
+                self.ask(texts.family_fact(fact, contact.relation), asked),
                 step=f"family-{i}",
                 clause=clause,
                 phone=contact.phone,
@@ -150,9 +149,7 @@ class Correction:
         self.timeline.decide(decision_zh, clause, actor=actor)
         self.notifier.notify_all(
             list(recipients),
-            lambda to: self.ask(
-                fact, "知悉并依法办理终止社区矫正相关事宜" if to is Agency.DECIDING_AUTHORITY else "知悉"
-            ),
+            lambda to: self.ask(fact, texts.termination_asked(to)),
             step="termination-report",
             clause=clause,
         )

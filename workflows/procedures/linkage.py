@@ -63,13 +63,13 @@ class Linkage:
         """000 §4.3(1)(2): the flow; 000 §3(3): feedback in 24 h; 000 §4.3: arrival in 30 min."""
         inp = self.incident()
         if inp.flow is Flow.URGENT:
-            self.timeline.decide("启动紧急事件处置预案,处置过程中及时向区社会应急联动指挥中心反馈", "000 §4.3(1)")
+            self.timeline.decide(texts.URGENT_FLOW_STARTED, "000 §4.3(1)")
         else:
-            self.timeline.decide("启动一般事件处置预案,根据区社会应急联动指挥中心指令进行处置", "000 §4.3(2)")
+            self.timeline.decide(texts.GENERAL_FLOW_STARTED, "000 §4.3(2)")
         dispatch = self.state.dispatch
         self.deadlines.start(
             FEEDBACK,
-            f"反馈时限 {texts.fmt_duration(self.policy.feedback)}",
+            texts.feedback_deadline(self.policy.feedback),
             "000 §3(3)",
             (dispatch.at if dispatch and dispatch.at else workflow.now()) + self.policy.feedback,
             reminders=self.policy.feedback_reminders,
@@ -80,7 +80,7 @@ class Linkage:
     def start_arrival(self, dispatch: DispatchInstruction) -> None:
         self.deadlines.start(
             ARRIVAL,
-            f"到场时限 {texts.fmt_duration(self.policy.arrival)}",
+            texts.arrival_deadline(self.policy.arrival),
             "000 §4.3",
             (dispatch.at or workflow.now()) + self.policy.arrival,
         )
@@ -143,10 +143,8 @@ class Linkage:
         self.notifier.notify_all(
             office,
             lambda to: self.ask(
-                f"处置进展:{report.current_situation}",
-                "知悉(应急办公室跟踪了解事件的进展情况和处置情况)"
-                if to is Agency.EMERGENCY_OFFICE
-                else "知悉(应急办公室报告领导小组)",
+                texts.progress_fact(report.current_situation),
+                texts.PROGRESS_TO_OFFICE_ASKED if to is Agency.EMERGENCY_OFFICE else texts.PROGRESS_TO_GROUP_ASKED,
             ),
             step=f"progress-office-{seq}",
             clause="000 §2.2(6)",
@@ -155,7 +153,7 @@ class Linkage:
         if self.incident().flow is Flow.URGENT:
             self.notifier.notify(
                 Agency.COMMAND_CENTRE,
-                self.ask(f"处置进展:{report.current_situation}", "知悉(紧急处置流程处置过程中及时反馈)"),
+                self.ask(texts.progress_fact(report.current_situation), texts.PROGRESS_TO_CENTRE_ASKED),
                 step=f"progress-relay-{seq}",
                 clause="000 §4.3(1)",
                 merge=report.current_situation,
@@ -165,7 +163,7 @@ class Linkage:
         """000 §4.4 密切关注以后情况并及时上报: after handling, to the emergency office and the centre."""
         self.notifier.notify_all(
             [Agency.EMERGENCY_OFFICE, Agency.COMMAND_CENTRE],
-            self.ask(f"善后处置情况:{report.current_situation}", "知悉"),
+            self.ask(texts.aftermath_fact(report.current_situation), texts.NOTED),
             step=f"aftermath-{seq}",
             clause="000 §4.4",
             merge=report.current_situation,
@@ -177,7 +175,7 @@ class Linkage:
         self.state.feedback_sent = True
         self.notifier.notify(
             Agency.COMMAND_CENTRE,
-            self.ask(f"处置情况:{situation};处置结果:{result}", "知悉(处置情况和结果反馈)"),
+            self.ask(texts.feedback_fact(situation, result), texts.FEEDBACK_ASKED),
             step=step,
             clause="000 §3(3)",
             fulfils=FEEDBACK,
@@ -204,10 +202,10 @@ class Linkage:
         """000 §4.4: 在相关突发事件处置完成后,区司法局将配合相关部门积极稳妥、深入细致地做好善后处置工作,
         密切关注以后情况并及时上报 — ``progress`` reports go up as aftermath until it is done."""
         done = await self.reports.next(AftermathDone)
-        self.timeline.decide(f"善后处置工作完毕:{done.summary}", "000 §4.4", actor=done.actor)
+        self.timeline.decide(texts.aftermath_done(done.summary), "000 §4.4", actor=done.actor)
         self.notifier.notify_all(
             [Agency.EMERGENCY_OFFICE, Agency.COMMAND_CENTRE],
-            self.ask(f"善后处置工作完毕:{done.summary}", "知悉"),
+            self.ask(texts.aftermath_done(done.summary), texts.NOTED),
             step="aftermath-done",
             clause="000 §4.4",
         )
