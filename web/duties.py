@@ -104,8 +104,9 @@ def duty_of_deadline(d: Deadline, st: IncidentStatus, inp: IncidentInput | None,
         words, clause = PLAN_WORDS[ARRIVAL]
         place = inp.dispatch.designated_place if inp and inp.dispatch else ""
         person = inp.dispatch.designated_person if inp and inp.dispatch else ""
-        return Duty(**base, what_zh=f"{words}({d.title_zh})", form="on_site",
-                    counterpart_zh=f"{place} {person}".strip(), confirm_as=["on_site"])
+        where = f"指定地点:{place}," if place else ""
+        return Duty(**base, what_zh=f"{words}({where}{d.title_zh})", form="on_site",
+                    counterpart_zh=person, confirm_as=["on_site"])
     if d.id.startswith(BY_HAND):
         step, _, recipient = d.id.removeprefix(BY_HAND).rpartition("/")
         agency = _agency(recipient)
