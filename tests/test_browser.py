@@ -81,7 +81,8 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     log = open(var / "devstack.out", "wb")
     # what `./dev.sh up` runs (exec .venv/bin/python devstack.py), in an operator's environment
     proc = subprocess.Popen(
-        [sys.executable, "devstack.py", "--port", str(port), "--ui-port", str(ui_port), "--codec-port", str(codec_port)],
+        [sys.executable, "devstack.py", "--port", str(port), "--ui-port", str(ui_port), "--codec-port", str(codec_port),
+         "--board-port", str(free_port())],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         env=user_env(EMERGENCY_VAR_DIR=str(var), LOG_FORMAT="json"),
     )

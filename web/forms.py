@@ -191,7 +191,7 @@ def controls_of(kind: str) -> list[Control]:
             max_len = _max_length(info) or 2000
             ctl = Control(name, label, "textarea" if max_len > 200 else "text", required, max_length=max_len)
         out.append(ctl)
-    return out
+    return sorted(out, key=lambda c: c.name == "note")  # the optional note last
 
 
 def blank_form(kind: str) -> ReportForm:
