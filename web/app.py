@@ -422,7 +422,8 @@ async def confirm_duty(request: web.Request) -> web.Response:
         claim = LinkClaim(account.id, duty_id, account.namespace, str(link.get("j")), int(link.get("iat") or 0))
         if not links.consume(claim):
             return await page(request, "duty.html", account, session, status=409, duty=duty, done=False,
-                              workflow_id=duty.workflow_id, error="此链接已用于确认,不能重复确认。")
+                              workflow_id=duty.workflow_id,
+                              error="此链接已用于确认或已过期,不能再次确认;请登录值班看板办理。")
     nonce = str(link.get("j") or data.get("_nonce") or secrets.token_urlsafe(8))
     report = confirmation_report(duty, how, account.actor, counterpart, note, nonce)
     try:

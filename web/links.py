@@ -94,11 +94,14 @@ class DutyLinks:
         with self._lock:
             return claim.link_id in self._read_used()
 
-    def consume(self, claim: LinkClaim) -> bool:
-        """Mark the link's confirmation taken; False when it already was (a second confirmation)."""
+    def consume(self, claim: LinkClaim, *, now: int | None = None) -> bool:
+        """Mark the link's confirmation taken; False when it already was (a second confirmation) or
+        the link has expired since it was opened."""
         with self._lock:
             used = self._read_used()
-            now = int(time.time())
+            now = int(time.time()) if now is None else now
+            if claim.issued_at + self.ttl <= now:
+                return False
             used = {k: exp for k, exp in used.items() if exp > now}  # expired links are refused anyway
             if claim.link_id in used:
                 return False
