@@ -234,7 +234,7 @@ async def test_an_overdue_deadline_shows_red_and_a_drill_is_marked(stack: Board,
     await listed(api, late)
     await listed(api, drill)
 
-    def browse() -> tuple[str, str, str, str, str]:
+    def browse() -> tuple[str, str, tuple[str, int], str, str]:
         d = driver(PHONE)
         try:
             sign_in(d, stack)
@@ -356,7 +356,9 @@ def _session(stack: Board, account: str, password: str) -> urllib.request.Opener
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     page = opener.open(f"{stack.url}/login").read().decode()
-    csrf = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
+    found = re.search(r'name="_csrf" value="([^"]+)"', page)
+    assert found, page
+    csrf = found.group(1)
     from urllib.parse import urlencode
 
     opener.open(f"{stack.url}/login", urlencode({"_csrf": csrf, "account": account, "password": password,

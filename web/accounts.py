@@ -95,15 +95,15 @@ def main(argv: list[str] | None = None) -> int:
                       f"\t{'password' if a.password_hash else 'links only'}")
         else:
             assert accounts is not None
-            account = accounts.get(args.id)
-            if account is None:
+            found = accounts.get(args.id)
+            if found is None:
                 raise BoardConfigError(f"{args.id}: no such account in {path}")
             from infra.codec import var_dir
             from web.config import secret_key
             from web.links import DutyLinks
 
             links = DutyLinks(secret_key(var_dir()), var_dir() / "board-used-links.json")
-            print(f"{args.base.rstrip('/')}/d/{links.mint(account.id, args.duty, account.namespace)}")
+            print(f"{args.base.rstrip('/')}/d/{links.mint(found.id, args.duty, found.namespace)}")
     except BoardConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

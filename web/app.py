@@ -53,7 +53,7 @@ from plan.texts import fmt_time
 from starter.api import InvalidInput, ReportRefused
 from web.config import Account, Accounts
 from web.duties import CONFIRM_ZH, FORM_ZH, Duty, confirmation_report, duty_id_from_key
-from web.forms import MODELS, blank_form, parse_form
+from web.forms import MODELS, ReportForm, blank_form, parse_form
 from web.links import DutyLinks, LinkError, derived_key
 from web.refusals import reason_zh
 from web.service import Board, NotFound
@@ -255,7 +255,7 @@ async def _incident_page(request: web.Request, account: Account, session: Any, *
         raise web.HTTPNotFound(text="没有这个事件(或不属于本单位)。", content_type="text/plain") from None
     st = inc.status
     waiting = [w for w in (st.waiting_for if st else [])]
-    forms = []
+    forms: list[ReportForm] = []
     for entry in waiting:
         kind = entry.partition(" (")[0]
         if kind in MODELS and kind not in [f.kind for f in forms]:

@@ -97,7 +97,7 @@ def duty_of_deadline(d: Deadline, st: IncidentStatus, inp: IncidentInput | None,
                      directory: Directory | None, now: datetime) -> Duty | None:
     if d.status not in (DeadlineStatus.PENDING, DeadlineStatus.MISSED):
         return None
-    base = dict(id=f"{st.workflow_id}::{d.id}", workflow_id=st.workflow_id, incident_title=st.title_zh,
+    base: dict[str, Any] = dict(id=f"{st.workflow_id}::{d.id}", workflow_id=st.workflow_id, incident_title=st.title_zh,
                 office=office, clause=d.clause, due_at=d.due_at, overdue=d.status is DeadlineStatus.MISSED or d.due_at <= now,
                 drill=st.drill, deadline_id=d.id)
     if d.id == ARRIVAL:

@@ -96,8 +96,9 @@ _ENUM_ZH: dict[type[Enum], dict[Any, str]] = {
 
 
 def enum_label(value: Enum) -> str:
-    for table in (_ENUM_ZH.get(type(value), {}), SEARCH_METHOD_ZH, RISK_SITUATION_ZH, COMMAND_GROUP_ZH,
-                  MEDIATION_OUTCOME_ZH):
+    tables: list[dict[Any, str]] = [_ENUM_ZH.get(type(value), {}), SEARCH_METHOD_ZH, RISK_SITUATION_ZH,
+                                    COMMAND_GROUP_ZH, MEDIATION_OUTCOME_ZH]
+    for table in tables:
         if value in table:
             return table[value]
     if isinstance(value, (Agency, CoordinationDepartment)):
@@ -268,10 +269,10 @@ def parse_form(kind: str, data: Any, actor: str, report_id: str) -> tuple[Report
         for e in err.errors():
             loc = [str(p) for p in e["loc"] if str(p) != kind]
             name = loc[0] if loc else ""
-            ctl = by_name.get(name)
-            text = error_zh(e)
-            if ctl is not None and not ctl.error:
-                ctl.error = text
-            problems.append(f"{ctl.label if ctl else name or '报告'}:{text}")
+            target = by_name.get(name)
+            text = error_zh(dict(e))
+            if target is not None and not target.error:
+                target.error = text
+            problems.append(f"{target.label if target else name or '报告'}:{text}")
         form.error = "报告填写有误:" + ";".join(problems[:5])
         return None, form
