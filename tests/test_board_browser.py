@@ -23,11 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import http.cookiejar
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -39,7 +35,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from conftest import ROOT, example
-from test_browser import _chromium, needs_browser, user_env
+from test_browser import _driver, needs_browser, running_devstack
 
 from devstack import free_port, port_open
 from infra.settings import connect, data_converter
@@ -77,29 +73,9 @@ class Board:
 def stack(tmp_path_factory) -> Iterator[Board]:
     var = tmp_path_factory.mktemp("board-var")
     port, board_port = free_port(), free_port()
-    log = open(var / "devstack.out", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "devstack.py", "--port", str(port), "--ui-port", str(free_port()),
-         "--codec-port", str(free_port()), "--board-port", str(board_port)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        env=user_env(EMERGENCY_VAR_DIR=str(var), LOG_FORMAT="json"),
-    )
-    try:
-        deadline = time.monotonic() + 90
-        while "Task queue:" not in (var / "devstack.out").read_text(errors="replace"):
-            assert proc.poll() is None, (var / "devstack.out").read_text(errors="replace")
-            assert time.monotonic() < deadline, "devstack did not print its banner"
-            time.sleep(0.3)
+    with running_devstack(var, port, free_port(), free_port(), board_port) as printed:
         assert port_open(board_port)
-        yield Board(var, port, board_port, (var / "devstack.out").read_text(errors="replace"))
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
+        yield Board(var, port, board_port, printed)
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -109,21 +85,7 @@ async def api(stack: Board) -> IncidentClient:
 
 
 def driver(size: tuple[int, int]):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    found = _chromium()
-    assert found, "chromium and chromium-driver must be installed in CI (apt-get install chromium chromium-driver)"
-    browser, drv = found
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = browser
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--disable-background-networking", "--disable-extensions", "--no-first-run",
-                "--disable-sync", "--lang=zh-CN", f"--window-size={size[0]},{size[1]}"):
-        opts.add_argument(arg)
-    d = webdriver.Chrome(service=Service(executable_path=drv), options=opts)
-    d.set_window_size(*size)
-    return d
+    return _driver(size)
 
 
 def shot(d, name: str) -> Path:
