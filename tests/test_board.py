@@ -188,3 +188,41 @@ async def test_an_arrival_duty_past_its_due_time_is_overdue_and_its_confirmation
     await harness.api.report(wf, confirmation_report(duty, "on_site", "东城司法所 林晓东", "周立", "", "n"))
     st = await harness.status(wf)
     assert next(d for d in st.deadlines if d.id == "arrival").status is DeadlineStatus.LATE
+
+
+# ------------------------------------------------------------------------------------- sign-in (no Temporal needed)
+
+
+async def test_sign_in_needs_the_csrf_token_throttles_wrong_passwords_and_sets_a_safe_cookie(tmp_path):
+    import re
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from web.app import build_app
+    from web.config import Account, Accounts
+    from web.service import Board
+
+    account = Account(id="hy-test-duty", name="测试", unit="东城司法所", county="黄岩区", office="东城司法所",
+                      password_hash=PasswordHasher().hash("right-password-1"))
+    app = build_app(Accounts(accounts=[account]), Board(None), SECRET, tmp_path / "used.json")
+    async with TestClient(TestServer(app)) as client:
+        resp = await client.get("/board", allow_redirects=False)
+        assert resp.status == 303 and resp.headers["Location"].startswith("/login")
+        page = await (await client.get("/login")).text()
+        assert "default-src 'none'" in resp.headers["Content-Security-Policy"]
+        csrf = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
+        no_token = await client.post("/login", data={"account": account.id, "password": "right-password-1"})
+        assert no_token.status == 403
+        for _ in range(5):
+            wrong = await client.post("/login", data={"_csrf": csrf, "account": account.id, "password": "wrong"})
+            assert wrong.status == 401 and "账号或密码不正确" in await wrong.text()
+        locked = await client.post("/login", data={"_csrf": csrf, "account": account.id, "password": "right-password-1"})
+        assert locked.status == 429 and "15分钟后再试" in await locked.text()
+        from web.app import FAILURES
+
+        app[FAILURES].clear()  # the 15 minutes pass
+        ok = await client.post("/login", data={"_csrf": csrf, "account": account.id, "password": "right-password-1",
+                                               "next": "//evil.example/x"}, allow_redirects=False)
+        assert ok.status == 303 and ok.headers["Location"] == "/board"  # no open redirect
+        cookie = ok.headers["Set-Cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "hy-test-duty" not in cookie

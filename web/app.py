@@ -67,6 +67,10 @@ ACCOUNTS = web.AppKey("accounts", Accounts)
 BOARD = web.AppKey("board", Board)
 LINKS = web.AppKey("links", DutyLinks)
 HASHER = PasswordHasher()
+MAX_FAILURES, LOCKOUT_SECONDS = 5, 15 * 60
+"""Sign-in throttle: after 5 wrong passwords for one account within 15 minutes, that account's
+password sign-in pauses for 15 minutes (its duty links still work)."""
+FAILURES = web.AppKey("failures", dict)
 _DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))  # equal work for an unknown account
 
 
@@ -192,18 +196,29 @@ def _safe_next(target: str | None) -> str:
 
 async def login(request: web.Request) -> web.Response:
     form = await request.post()
-    uid, password = str(form.get("account", "")).strip(), str(form.get("password", ""))
+    uid, password = str(form.get("account", "")).strip()[:40], str(form.get("password", ""))
     account = request.app[ACCOUNTS].get(uid)
+    failures: dict[str, list[float]] = request.app[FAILURES]
+    now = time.monotonic()
+    recent = [t for t in failures.get(uid, []) if now - t < LOCKOUT_SECONDS]
+    if len(recent) >= MAX_FAILURES:
+        log.warning("sign-in refused", route="/login", reason="throttled")
+        session = await get_session(request)
+        return await page(request, "login.html", None, session, status=429, next=_safe_next(str(form.get("next", ""))),
+                          error="密码错误次数过多,请15分钟后再试,或使用值班任务短信中的链接。")
     ok = False
     try:
         ok = HASHER.verify(account.password_hash if account and account.password_hash else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or account is None or not account.password_hash:
+        if len(failures) < 10_000:  # bounded: unknown ids cannot grow it without limit
+            failures[uid] = [*recent, now]
         log.warning("sign-in refused", route="/login")
         session = await get_session(request)
         return await page(request, "login.html", None, session, status=401, next=_safe_next(str(form.get("next", ""))),
                           error="账号或密码不正确。")
+    failures.pop(uid, None)
     session = await new_session(request)  # a new session id on sign-in (no fixation)
     session.update({"uid": account.id, "ns": account.namespace, "scope": "full", "csrf": secrets.token_urlsafe(32)})
     log.info("signed in", account=account.id)
@@ -459,6 +474,7 @@ def build_app(accounts: Accounts, board_: Board, secret: bytes, used_links: Path
     app[ACCOUNTS] = accounts
     app[BOARD] = board_
     app[LINKS] = DutyLinks(secret, used_links)
+    app[FAILURES] = {}
     env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(HERE / "templates")),
                                autoescape=jinja2.select_autoescape(["html"]),
                                context_processors=[aiohttp_jinja2.request_processor])
