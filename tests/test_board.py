@@ -226,3 +226,4 @@ async def test_sign_in_needs_the_csrf_token_throttles_wrong_passwords_and_sets_a
         assert ok.status == 303 and ok.headers["Location"] == "/board"  # no open redirect
         cookie = ok.headers["Set-Cookie"]
         assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "hy-test-duty" not in cookie
+

@@ -376,3 +376,60 @@ async def test_another_bureaus_incident_is_unreachable(stack: Board, api: Incide
     assert token not in out and stack.link().rsplit("/", 1)[1] not in out.split("Duty link:")[1].split("\n", 1)[1]
     for personal in ("李明轩", "13700000002", "331003199001011236", "13900000011", "13900000021"):
         assert personal not in out, personal
+
+
+async def test_an_account_of_another_namespace_reaches_nothing_of_this_one(stack: Board, api: IncidentClient):
+    """Issue 17's bureaus are namespaces: the board's client for an account is bound to its namespace,
+    so an incident of another namespace is not found, even with the same county and a known id."""
+    from google.protobuf.duration_pb2 import Duration
+    from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
+
+    from infra import search_attributes as sa
+    from plan.agencies import load_directory
+    from web.config import Account
+    from web.service import Board as BoardService, NotFound
+
+    await api.client.workflow_service.register_namespace(RegisterNamespaceRequest(
+        namespace="bureau-other", workflow_execution_retention_period=Duration(seconds=86400)))
+    account = Account(id="other-duty", name="测试", unit="东城司法所", county="黄岩区", office="东城司法所",
+                      namespace="bureau-other")
+    board = BoardService(load_directory(), address=f"127.0.0.1:{stack.port}",
+                         data_converter=data_converter(stack.env()))
+    for _ in range(100):  # the new namespace reaches the frontend's cache
+        try:
+            await sa.register((await board.client("bureau-other")).client)
+            break
+        except Exception:
+            await asyncio.sleep(0.2)
+    with pytest.raises(NotFound):
+        await board.incident(account, SAMPLE)
+    assert await board.rows(account) == []
+    assert await board.duty(account, f"{SAMPLE}::arrival") is None
+    own = Account(id="own-duty", name="测试", unit="东城司法所", county="黄岩区", office="东城司法所")
+    assert (await board.incident(own, SAMPLE)).row.workflow_id == SAMPLE  # the same code reaches its own
+
+
+async def test_a_board_without_the_incidents_keys_says_so_in_one_line(stack: Board, tmp_path):
+    """A board whose key file lacks the incident's key: 503 with a Chinese line, no traceback."""
+    from aiohttp.test_utils import TestClient, TestServer
+    from argon2 import PasswordHasher
+
+    from infra.codec import add_key
+    from web.app import build_app
+    from web.config import Account, Accounts
+    from web.service import Board as BoardService
+
+    add_key(tmp_path / "other-keys.json", key_id="k-other")
+    board = BoardService(None, address=f"127.0.0.1:{stack.port}",
+                         data_converter=data_converter({"EMERGENCY_CODEC_KEYS_FILE": str(tmp_path / "other-keys.json")}))
+    account = Account(id="hy-test-duty", name="测试", unit="东城司法所", county="黄岩区", office="东城司法所",
+                      password_hash=PasswordHasher().hash("right-password-1"))
+    app = build_app(Accounts(accounts=[account]), board, b"k" * 32, tmp_path / "used.json")
+    async with TestClient(TestServer(app)) as client:
+        page = await (await client.get("/login")).text()
+        found = re.search(r'name="_csrf" value="([^"]+)"', page)
+        assert found
+        await client.post("/login", data={"_csrf": found.group(1), "account": account.id, "password": "right-password-1"})
+        resp = await client.get(f"/incidents/{SAMPLE}")
+        text = await resp.text()
+    assert resp.status == 503 and "无法解密事件数据" in text and "Traceback" not in text, text

@@ -38,6 +38,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from temporalio.service import RPCError
 
+from infra.codec import CodecConfigError
+
 from plan.agencies import AGENCY_NAME_ZH
 from plan.labels import (
     DEADLINE_STATUS_ZH,
@@ -157,6 +159,11 @@ async def security(request: web.Request, handler: Any) -> web.StreamResponse:
         status = exc.status
         _headers(exc)
         raise
+    except CodecConfigError as err:  # keys missing or not the incident's: one line, no traceback
+        status = 503
+        log.error("incident data unreadable", route=_route(request), error=str(err)[:200])
+        raise web.HTTPServiceUnavailable(text="无法解密事件数据:本看板未配置相应密钥,请联系系统管理员。",
+                                         content_type="text/plain") from None
     except RPCError as err:
         status = 503
         log.error("temporal unavailable", route=_route(request), error=err.message[:200])

@@ -63,9 +63,12 @@ class Incident:
 
 
 class Board:
-    def __init__(self, directory: Directory | None, *, address: str | None = None) -> None:
+    def __init__(self, directory: Directory | None, *, address: str | None = None,
+                 data_converter: Any = None) -> None:
         self.directory = directory
         self.address = address
+        self.data_converter = data_converter
+        """None: the project's converter from the environment (``infra.settings.data_converter``)."""
         self._clients: dict[str, IncidentClient] = {}
         self._lock = asyncio.Lock()
 
@@ -75,6 +78,8 @@ class Board:
                 overrides: dict[str, Any] = {"namespace": namespace}
                 if self.address:
                     overrides["target_host"] = self.address
+                if self.data_converter is not None:
+                    overrides["data_converter"] = self.data_converter
                 self._clients[namespace] = IncidentClient(await connect(**overrides))
             return self._clients[namespace]
 
@@ -143,7 +148,13 @@ class Board:
             if event.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
                 return None
             payloads = event.workflow_execution_started_event_attributes.input.payloads
-            values = await client.client.data_converter.decode(payloads, [IncidentInput])
+            try:
+                values = await client.client.data_converter.decode(payloads, [IncidentInput])
+            except (KeyError, ValueError, RuntimeError, TypeError) as err:
+                from starter.api import unreadable_payload
+
+                unreadable = unreadable_payload(err)
+                raise (unreadable or err) from None
             value = values[0] if values else None
             if isinstance(value, IncidentInput):
                 return value
