@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from argon2 import PasswordHasher
-from conftest import ROOT, example
+from helpers import ROOT, example
 from multidict import MultiDict
 
 from plan.agencies import load_directory

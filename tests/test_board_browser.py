@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from conftest import ROOT, example
+from helpers import ROOT, example
 from test_browser import _driver, needs_browser, running_devstack
 
 from devstack import free_port, port_open
