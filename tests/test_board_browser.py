@@ -167,7 +167,11 @@ async def test_officer_signs_in_sees_the_board_and_opens_the_sample_incident(sta
             page = body(d)
             page_width = d.execute_script("return document.documentElement.scrollWidth")
             shot(d, f"board-incident-{name}.png")
-            return board_text, page, width, page_width
+            d.find_element("link text", "我的待办").click()
+            wait(d, lambda: "我的待办" in body(d) and d.find_elements("css selector", "li.duty"))
+            duties = body(d)
+            shot(d, f"board-my-duties-{name}.png")
+            return board_text, page + "\n===\n" + duties, width, page_width
         finally:
             d.quit()
 
@@ -183,6 +187,12 @@ async def test_officer_signs_in_sees_the_board_and_opens_the_sample_incident(sta
                  "责任记录", "下载书面报告"):
         assert text in page, (text, page[:3000])
     assert "李明轩" not in page.split("事件情况")[0]  # the subject's name is not in the header
+    # 我的待办: the sample's duties for 东城司法所, in the plan's words, with the form and the countdown
+    duties = page.split("\n===\n")[1]
+    for text in ("我的待办 东城司法所", "须在30分钟内赶至指定地点,向指定人员报到", "到场", "立即组织查找", "核实",
+                 "办理并确认", "填写报告"):
+        assert text in duties, (text, duties)
+    assert re.search(r"应于 .+ 前 (剩余|已超时) ", duties), duties
 
 
 @needs_browser
