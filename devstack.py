@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -157,6 +158,37 @@ def follow_commands(wf: str, address: str, codec: EmbeddedCodec | None, ui: str)
     return "\n".join(lines)
 
 
+SAMPLE_ACCOUNT = "hy-dongcheng-duty"
+SAMPLE_PASSWORD = "duty-demo-2026"
+"""The sample sign-in of config/board-accounts.json (fictitious people; README "Duty board")."""
+
+
+def start_board(port: int, address: str) -> Any:
+    """The duty board (``web/``) on its own thread and event loop, like the codec server."""
+    from infra.codec_server import ThreadServer
+    from web.app import app_from_env
+
+    return ThreadServer(app_from_env(var_dir(), address=address), "127.0.0.1", port, "duty-board")
+
+
+def board_lines(board: Any, wf: str | None) -> str:
+    """What ``./dev.sh up`` prints for the board: its URL, the sample sign-in, and the signed link a
+    duty message would carry for the sample incident's first duty (the arrival, 000 §4.3)."""
+    if board is None:
+        return ""
+    url = f"http://127.0.0.1:{board.port}"
+    lines = [f"  Duty board:       {url}/board   sign in: {SAMPLE_ACCOUNT} / {SAMPLE_PASSWORD} (sample account)"]
+    if wf:
+        from web.config import load_accounts, secret_key
+        from web.links import DutyLinks
+
+        account = load_accounts().get(SAMPLE_ACCOUNT)
+        if account is not None:
+            links = DutyLinks(secret_key(var_dir()), var_dir() / "board-used-links.json")
+            lines.append(f"  Duty link:        {url}/d/{links.mint(account.id, f'{wf}::arrival', account.namespace)}")
+    return "\n".join(lines) + "\n"
+
+
 def follow_outbox(outbox: str) -> str:
     import shlex
 
@@ -190,6 +222,7 @@ async def run(args: argparse.Namespace) -> None:
                        ui_codec_endpoint=codec.ui_endpoint if codec else None)
     log.info("starting Temporal dev server", address=server.address, db=args.db)
     server.start()
+    board = None
     try:
         os.environ.setdefault("TEMPORAL_ADDRESS", server.address)
         client = await connect(target_host=server.address)
@@ -201,6 +234,7 @@ async def run(args: argparse.Namespace) -> None:
                                       **({"runtime": runtime} if runtime is not None else {}))
         worker = asyncio.create_task(run_worker(worker_client, stop))
         ui = f"http://localhost:{args.ui_port}"
+        board = start_board(args.board_port, server.address)  # the duty board (web/), issue 18
         if args.sample:
             api = IncidentClient(client)
             started = await api.start((ROOT / "examples" / "C4.json").read_text(encoding="utf-8"))
@@ -213,13 +247,16 @@ async def run(args: argparse.Namespace) -> None:
                 f"  Notifications:    {follow_outbox(outbox)}\n"
                 + (f"  Encrypted:        payloads and outbox, keys in {var_dir() / 'codec-keys.json'} (back it up with the database)\n" if codec
                    else "  NOT ENCRYPTED:    --insecure-plaintext: local experiments only\n")
+                + board_lines(board, wf)
                 + f"  Task queue:       {task_queue()}   Stop: Ctrl-C\n",
                 flush=True,
             )
         else:
-            print(f"\n  Temporal Web UI: {ui}   Stop: Ctrl-C\n", flush=True)
+            print(f"\n  Temporal Web UI: {ui}\n{board_lines(board, None)}  Stop: Ctrl-C\n", flush=True)
         await worker
     finally:
+        if board is not None:
+            board.shutdown()
         server.stop()
         if codec:
             codec.stop()
@@ -237,10 +274,11 @@ def main() -> int:
                    help="INSECURE: store payloads (personal data) in plain text, local experiments only "
                         "(default: encrypted, keys in var/codec-keys.json)")
     p.add_argument("--codec-port", type=int, default=8234)
+    p.add_argument("--board-port", type=int, default=8235, help="the duty board (web/)")
     args = p.parse_args()
     try:
         asyncio.run(run(args))
-    except (RuntimeError, CodecConfigError) as err:
+    except (RuntimeError, CodecConfigError, ValueError) as err:  # ValueError: board/directory config
         print(f"error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

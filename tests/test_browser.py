@@ -16,6 +16,7 @@ clean shell. Browser tests are skipped only when chromium is absent outside CI; 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -74,14 +75,15 @@ def user_env(**extra: str) -> dict[str, str]:
     return {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"), "LANG": "C.UTF-8", **extra}
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory) -> Iterator[Stack]:
-    var = tmp_path_factory.mktemp("devstack-var")
-    port, ui_port, codec_port = free_port(), free_port(), free_port()
+@contextlib.contextmanager
+def running_devstack(var: Path, port: int, ui_port: int, codec_port: int, board_port: int) -> Iterator[str]:
+    """``devstack.py`` as ``./dev.sh up`` runs it (``exec .venv/bin/python devstack.py``), in an
+    operator's environment, on free ports with its state in ``var``; yields the banner it printed once
+    the Web UI listens, and stops it with Ctrl-C (the worker drains, then the server stops)."""
     log = open(var / "devstack.out", "wb")
-    # what `./dev.sh up` runs (exec .venv/bin/python devstack.py), in an operator's environment
     proc = subprocess.Popen(
-        [sys.executable, "devstack.py", "--port", str(port), "--ui-port", str(ui_port), "--codec-port", str(codec_port)],
+        [sys.executable, "devstack.py", "--port", str(port), "--ui-port", str(ui_port), "--codec-port", str(codec_port),
+         "--board-port", str(board_port)],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         env=user_env(EMERGENCY_VAR_DIR=str(var), LOG_FORMAT="json"),
     )
@@ -94,7 +96,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         while not port_open(ui_port):
             assert time.monotonic() < deadline, "the Web UI did not listen"
             time.sleep(0.3)
-        yield Stack(var, port, ui_port, codec_port, (var / "devstack.out").read_text(errors="replace"))
+        yield (var / "devstack.out").read_text(errors="replace")
     finally:
         proc.send_signal(signal.SIGINT)  # Ctrl-C: worker drains, then the server stops
         try:
@@ -103,6 +105,14 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory) -> Iterator[Stack]:
+    var = tmp_path_factory.mktemp("devstack-var")
+    port, ui_port, codec_port = free_port(), free_port(), free_port()
+    with running_devstack(var, port, ui_port, codec_port, free_port()) as printed:
+        yield Stack(var, port, ui_port, codec_port, printed)
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -157,7 +167,8 @@ def test_the_printed_commands_work_pasted_into_a_new_shell(stack: Stack, tmp_pat
     assert len(res.stderr.strip().splitlines()) == 1 and "which is not configured" in res.stderr
 
 
-def _driver():
+def _driver(size: tuple[int, int] = (1400, 1400)):
+    """Headless Debian chromium at ``size`` (the board's tests use a phone's 390 x 844 too)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -167,9 +178,12 @@ def _driver():
     opts = webdriver.ChromeOptions()
     opts.binary_location = browser
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1400,1400", "--lang=zh-CN"):
+                "--disable-background-networking", "--disable-extensions", "--no-first-run", "--disable-sync",
+                f"--window-size={size[0]},{size[1]}", "--lang=zh-CN"):
         opts.add_argument(arg)
-    return webdriver.Chrome(service=Service(executable_path=driver), options=opts)
+    drv = webdriver.Chrome(service=Service(executable_path=driver), options=opts)
+    drv.set_window_size(*size)
+    return drv
 
 
 def _flat(text: str) -> str:

@@ -37,7 +37,7 @@ ELISION = re.compile(r"…+|\.\.\.+|[《》]")
 """Omissions ("…") and title marks: a plan cited by name (《社区矫正突发事件应急处置预案》四、(四)) is two parts."""
 OURS = "(ours)"
 
-PY_DIRS = ["plan", "workflows", "activities", "starter", "infra", "bench", "tests"]
+PY_DIRS = ["plan", "workflows", "activities", "starter", "infra", "bench", "tests", "web"]
 PY_FILES = ["worker.py", "devstack.py"]
 MD = ["README.md", *(p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "docs").glob("*.md")))]
 
