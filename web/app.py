@@ -40,17 +40,14 @@ from temporalio.service import RPCError
 
 from infra.codec import CodecConfigError
 
-from plan.agencies import AGENCY_NAME_ZH
-from plan.labels import (
-    DEADLINE_STATUS_ZH,
-    ENTRY_KIND_ZH,
-    OBLIGATION_STATUS_ZH,
-    PHASE_ZH,
-    clause_zh,
-    codes_in_text_zh,
-    waiting_zh,
-)
-from plan.models import FLOW_ZH, SOURCE_ZH, EntryKind, Flow, IncidentPhase
+from plan.agencies import Agency
+from plan.labels import clause_zh, codes_in_text_zh, waiting_zh
+from plan.models import DeadlineStatus, EntryKind, Flow, IncidentPhase, ObligationStatus, Source
+
+
+def _labels(enum: Any) -> dict[Any, str]:
+    """An enum's Chinese labels (on the members, plan/labels.py ZhEnum) keyed by member and code."""
+    return {m: m.zh for m in enum}
 from plan.texts import fmt_time
 from starter.api import InvalidInput, ReportRefused
 from web.config import Account, Accounts
@@ -301,7 +298,7 @@ def _notified(st: Any) -> list[dict[str, Any]]:
         if not e.recipient or not e.step:
             continue
         key = (e.step, e.recipient.value)
-        row = rows.setdefault(key, {"step": e.step, "recipient": AGENCY_NAME_ZH.get(e.recipient, e.recipient.value),
+        row = rows.setdefault(key, {"step": e.step, "recipient": e.recipient.zh,
                                     "clause": e.clause, "state": "已发出,待送达", "at": e.at, "ack": ""})
         if e.kind is EntryKind.NOTIFICATION:
             row["state"], row["at"] = "已送达", e.at
@@ -487,10 +484,10 @@ def build_app(accounts: Accounts, board_: Board, secret: bytes, used_links: Path
                                context_processors=[aiohttp_jinja2.request_processor])
     env.filters.update(time_zh=lambda at: fmt_time(at) if at else "", iso=iso, countdown=countdown_zh,
                        clause_zh=clause_zh, codes_zh=codes_in_text_zh)
-    env.globals.update(FLOW_ZH={f.value: v for f, v in FLOW_ZH.items()}, PHASE_ZH={p.value: v for p, v in PHASE_ZH.items()},
-                       ENTRY_KIND_ZH=ENTRY_KIND_ZH, DEADLINE_STATUS_ZH=DEADLINE_STATUS_ZH,
-                       OBLIGATION_STATUS_ZH=OBLIGATION_STATUS_ZH, SOURCE_ZH=SOURCE_ZH, FORM_ZH=FORM_ZH,
-                       CONFIRM_ZH=CONFIRM_ZH, AGENCY_NAME_ZH=AGENCY_NAME_ZH, Flow=Flow, IncidentPhase=IncidentPhase,
+    env.globals.update(FLOW_ZH=_labels(Flow), PHASE_ZH=_labels(IncidentPhase),
+                       ENTRY_KIND_ZH=_labels(EntryKind), DEADLINE_STATUS_ZH=_labels(DeadlineStatus),
+                       OBLIGATION_STATUS_ZH=_labels(ObligationStatus), SOURCE_ZH=_labels(Source), FORM_ZH=FORM_ZH,
+                       CONFIRM_ZH=CONFIRM_ZH, AGENCY_NAME_ZH=_labels(Agency), Flow=Flow, IncidentPhase=IncidentPhase,
                        now=lambda: datetime.now(UTC), timedelta=timedelta, blank=blank_form)
     r = app.router
     r.add_get("/", index)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from plan.agencies import AGENCY_NAME_ZH, Agency, Directory
+from plan.agencies import Agency, Directory
 from plan.models import Deadline, DeadlineStatus, IncidentInput, IncidentStatus
 from plan.texts import information_report
 
@@ -110,7 +110,7 @@ def duty_of_deadline(d: Deadline, st: IncidentStatus, inp: IncidentInput | None,
     if d.id.startswith(BY_HAND):
         step, _, recipient = d.id.removeprefix(BY_HAND).rpartition("/")
         agency = _agency(recipient)
-        name = AGENCY_NAME_ZH.get(agency, recipient) if agency else recipient
+        name = agency.zh if agency else recipient
         contact = directory.contact(agency) if directory and agency else None
         words, _ = PLAN_WORDS[BY_HAND]
         return Duty(**base, what_zh=f"{d.title_zh}:{words}", form="phone", counterpart_zh=name,

@@ -18,14 +18,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from plan.agencies import AGENCY_NAME_ZH, Agency
-from plan.labels import REPORT_KIND_ZH
+from plan.agencies import Agency
+from plan.labels import ReportKind
 from plan.models import (
-    COMMAND_GROUP_ZH,
-    MEDIATION_OUTCOME_ZH,
     REPORT_ADAPTER,
-    RISK_SITUATION_ZH,
-    SEARCH_METHOD_ZH,
     CoordinationDepartment,
     PlanDecisionKind,
     Report,
@@ -96,17 +92,16 @@ _ENUM_ZH: dict[type[Enum], dict[Any, str]] = {
 
 
 def enum_label(value: Enum) -> str:
-    tables: list[dict[Any, str]] = [_ENUM_ZH.get(type(value), {}), SEARCH_METHOD_ZH, RISK_SITUATION_ZH,
-                                    COMMAND_GROUP_ZH, MEDIATION_OUTCOME_ZH]
-    for table in tables:
-        if value in table:
-            return table[value]
-    if isinstance(value, (Agency, CoordinationDepartment)):
+    table = _ENUM_ZH.get(type(value), {})
+    if value in table:
+        return table[value]
+    if isinstance(value, CoordinationDepartment):
         try:
-            return AGENCY_NAME_ZH[Agency(value.value)]
+            return Agency(value.value).zh
         except ValueError:
             pass
-    return str(value.value)
+    label = getattr(value, "zh", "")
+    return label if isinstance(label, str) and label else str(value.value)
 
 
 @dataclass
@@ -196,7 +191,7 @@ def controls_of(kind: str) -> list[Control]:
 
 
 def blank_form(kind: str) -> ReportForm:
-    return ReportForm(kind, REPORT_KIND_ZH.get(kind, kind), controls_of(kind))
+    return ReportForm(kind, ReportKind.zh_of(kind), controls_of(kind))
 
 
 _ERROR_ZH = {

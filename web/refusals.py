@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from plan.agencies import AGENCY_NAME_ZH, Agency
+from plan.agencies import Agency
 from plan.labels import kind_zh, refusal_zh, waiting_zh
 
 
@@ -20,7 +20,7 @@ def _kinds_zh(text: str) -> str:
 
 def _agency(value: str) -> str:
     try:
-        return AGENCY_NAME_ZH[Agency(value)]
+        return Agency(value).zh
     except ValueError:
         return value
 

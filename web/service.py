@@ -23,7 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from infra import search_attributes as sa
 from infra.settings import connect
 from plan.agencies import Directory
-from plan.models import AccountabilityRecord, IncidentInput, IncidentStatus
+from plan.models import INCIDENT_INPUT_ADAPTER, AccountabilityRecord, IncidentInput, IncidentStatus
 from starter.api import ABNORMAL, IncidentClient, IncidentEnded
 from web.config import Account
 from web.duties import Duty, duties_of
@@ -149,18 +149,16 @@ class Board:
                 return None
             payloads = event.workflow_execution_started_event_attributes.input.payloads
             try:
-                values = await client.client.data_converter.decode(payloads, [IncidentInput])
+                values = await client.client.data_converter.decode(payloads, [dict])
             except (KeyError, ValueError, RuntimeError, TypeError) as err:
                 from starter.api import unreadable_payload
 
                 unreadable = unreadable_payload(err)
                 raise (unreadable or err) from None
             value = values[0] if values else None
-            if isinstance(value, IncidentInput):
-                return value
             try:
                 data = value.get("input", value) if isinstance(value, dict) else value
-                return IncidentInput.model_validate(data)
+                return INCIDENT_INPUT_ADAPTER.validate_python(data)
             except ValueError:
                 return None
         return None
