@@ -187,3 +187,36 @@ def written_report(
         f"报告时间:{fmt_time(closed_at)}",
     ]
     return "\n".join(lines)
+
+
+DUTY_FORM_ZH = {
+    "message": "自动发送", "phone": "电话", "on_site": "到场", "written": "书面报告", "verification": "核实",
+}
+"""How a duty is done, as the duty list names it (ours)."""
+
+
+def duty_task(inp: IncidentInput, title_zh: str, *, duty_id: str, what_zh: str, clause: str, form: str,
+              counterpart_zh: str, phone: str | None, say_zh: str, due_at: datetime, left: timedelta,
+              evidence: str) -> str:
+    """The task on the responsible person's duty device: what to do, the number, what to say, the countdown."""
+    measures = "、".join(inp.measures_taken) or "无"
+    who = subject_ref(inp)
+    call = f"联系对象:{counterpart_zh},电话:{phone}。" if counterpart_zh else ""
+    facts = (
+        f"时间:{fmt_time(inp.occurred_at)};地点:{inp.place};经过:{(who + ',') if who else ''}{inp.description};"
+        f"目前形势:{inp.current_situation or '待报'};已采取的措施:{measures};"
+        f"应急指挥机构负责人:{inp.commander.name} {inp.commander.phone}"
+    )
+    return (
+        f"{header(inp, title_zh)}。【值班任务·{DUTY_FORM_ZH[form]}】{what_zh}(依据{clause})。{call}"
+        f"须说明:{say_zh}。{facts}。须于{fmt_time(due_at)}前完成(剩余{fmt_duration(left)})。"
+        f"完成后请报告“{evidence}”(任务编号 {duty_id})。"
+    )
+
+
+def duty_missed(inp: IncidentInput, title_zh: str, *, what_zh: str, person_zh: str, due_at: datetime,
+                clause: str, duty_id: str) -> str:
+    return (
+        f"{header(inp, title_zh)}。【超时督办】值班任务“{what_zh}”(责任人:{person_zh},依据{clause})"
+        f"应于{fmt_time(due_at)}前完成,至今未确认。请督促责任人或另行安排人员立即办理(任务编号 {duty_id})。"
+    )

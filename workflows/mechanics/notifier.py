@@ -19,7 +19,7 @@ from temporalio.common import Priority, RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import NotifyReceipt, NotifyRequest
+    from activities.contracts import PHONE_SLOT, NotifyReceipt, NotifyRequest
     from activities.notify import BAD_RECIPIENT, UNKNOWN_RECIPIENT
     from plan import texts
     from plan.agencies import AGENCY_NAME_ZH, Agency
@@ -84,6 +84,8 @@ class Notifier:
         self.title_zh = title_zh
         self.incident = incident
         self._work: list[asyncio.Task[Any]] = []
+        self.receipts: dict[str, NotifyReceipt] = {}
+        """Receipts of delivered notifications by idempotency key (a duty task's receipt names its person)."""
 
     def notify(
         self,
@@ -95,6 +97,8 @@ class Notifier:
         phone: str | None = None,
         required: bool = True,
         ack_for: str | None = None,
+        duty_task: bool = False,
+        duty_counterpart: Agency | None = None,
     ) -> Delivery:
         """Issue one notification now; the caller goes on at once.
 
@@ -123,6 +127,8 @@ class Notifier:
             message_zh=message_zh,
             drill=inp.drill,
             jurisdiction=(inp.jurisdiction.justice_office, inp.jurisdiction.county),
+            duty_task=duty_task,
+            duty_counterpart=duty_counterpart,
         )
         self.timeline.record(
             EntryKind.NOTIFICATION_ISSUED, f"发出通知:{AGENCY_NAME_ZH[recipient]}",
@@ -179,6 +185,9 @@ class Notifier:
             self._failed(req, err, required=required)
             return False
         self.register.discharge(key, "系统")
+        self.receipts[req.idempotency_key] = receipt
+        if receipt.counterpart_phone:  # a duty task: the number the activity wrote in (mechanics/duties.py)
+            message_zh = message_zh.replace(PHONE_SLOT, receipt.counterpart_phone)
         via = f"(渠道 {receipt.channel}" + (f",第{receipt.attempt}次尝试" if receipt.attempt > 1 else "") + ")"
         self.timeline.record(
             EntryKind.NOTIFICATION, f"已通知{receipt.recipient_name_zh}{via}:{message_zh}",

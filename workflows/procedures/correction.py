@@ -16,10 +16,11 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from plan.agencies import Agency
-    from plan.models import IncidentInput, IncidentType, Persuasion, Progress, Punishment, Report
+    from plan.models import DutyForm, IncidentInput, IncidentType, Persuasion, Progress, Punishment, Report
     from plan.policy import DeadlinePolicy
 
 from workflows.mechanics.accountability import Register
+from workflows.mechanics.duties import PATCH, Duties
 from workflows.mechanics.notifier import Notifier
 from workflows.mechanics.reports import Reports
 from workflows.mechanics.timeline import Timeline
@@ -31,8 +32,9 @@ class Correction:
     def __init__(
         self, *, timeline: Timeline, notifier: Notifier, reports: Reports, register: Register,
         policy: DeadlinePolicy, incident: Callable[[], IncidentInput], ask: Callable[[str, str], str],
-        incident_type: IncidentType, clause: str,
+        incident_type: IncidentType, clause: str, duties: Duties,
     ) -> None:
+        self.duties = duties
         self.timeline = timeline
         self.notifier = notifier
         self.reports = reports
@@ -128,14 +130,25 @@ class Correction:
             return f"persuasion: call_police cannot be false: {self.clause} says 110 must (应当) be called"
         return None
 
-    def notify_family(self, fact: str, asked: str, *, clause: str, none_zh: str) -> None:
-        """Each registered family member, guardian, guarantor (001 §4(6)(7)), one step each
-        (``family-<i>``); with none registered, ``none_zh`` is recorded as the step taken instead."""
+    def notify_family(self, fact: str, asked: str, *, clause: str, none_zh: str,
+                      form: DutyForm = DutyForm.PHONE, what_zh: str = "通知社区矫正对象家属,做好解释工作") -> None:
+        """Each registered family member, guardian, guarantor (001 §4(6)(7)), one duty each
+        (``family-<i>``): a person of the justice office phones them (``form`` PHONE, 通知家属,做好解释工作)
+        or verifies with them (VERIFICATION, 核实情况); the family is never sent an automated message.
+        With none registered, ``none_zh`` is recorded as the step taken instead."""
         subject = self.incident().subject
         family = subject.family if subject else []
         if not family:
             self.timeline.decide(none_zh, clause)
-        for i, contact in enumerate(family):
+        if workflow.patched(PATCH):
+            for i, contact in enumerate(family):
+                self.duties.assign(
+                    f"family-{i}", f"{what_zh}({contact.relation})", clause, role=Agency.JUSTICE_OFFICE,
+                    form=form, counterpart=Agency.FAMILY, counterpart_zh=f"{contact.relation} {contact.name}",
+                    phone=contact.phone, say_zh=f"{fact};{asked}",
+                )
+            return
+        for i, contact in enumerate(family):  # histories recorded before duties of people
             self.notifier.notify(
                 Agency.FAMILY,
                 self.ask(f"{fact}(致{contact.relation})", asked),
