@@ -100,6 +100,9 @@ class Register:
             items.append(o)
         for duty in s.duties.values():
             # A person's duty (workflows/mechanics/duties.py): judged on the receipt of its confirmation.
+            # A duty done by a message is its notification's own obligation (above), by hand included.
+            if duty.evidence == "delivery":
+                continue
             if duty.status is DutyStatus.CANCELLED:
                 status = ObligationStatus.NOT_REQUIRED
             elif duty.done_at is not None:

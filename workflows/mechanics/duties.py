@@ -147,7 +147,8 @@ class Duties:
         form: DutyForm = DutyForm.MESSAGE, due_at: datetime | None = None,
     ) -> Duty:
         """A duty done by an automated message (a written report by e-mail, a platform push): issued now,
-        discharged by its delivery ("系统"); a failed delivery leaves it open and escalated like any."""
+        discharged by its delivery ("系统"); a failed delivery leaves it open, and the notifier's by-hand
+        duty and escalation apply (``notified_by_hand``)."""
         now = workflow.now()
         due = due_at or now + self.policy.immediate
         duty = Duty(
@@ -162,7 +163,8 @@ class Duties:
                 self._done(duty, by="系统", stated_at=None, result_zh="已送达")
 
         self.notifier.spawn(delivered())
-        self._watch(duty)
+        # No watcher of its own: a message that cannot be delivered is the notifier's by-hand duty and
+        # escalation (``notified_by_hand``), and the register's obligation.
         return duty
 
     # ------------------------------------------------------------------ confirming

@@ -145,7 +145,7 @@ class Correction:
                 self.duties.assign(
                     f"family-{i}", f"{what_zh}({contact.relation})", clause, role=Agency.JUSTICE_OFFICE,
                     form=form, counterpart=Agency.FAMILY, counterpart_zh=f"{contact.relation} {contact.name}",
-                    phone=contact.phone, say_zh=f"{fact};{asked}",
+                    phone=contact.phone, say_zh=f"{fact};请{asked}",
                 )
             return
         for i, contact in enumerate(family):  # histories recorded before duties of people
