@@ -729,7 +729,7 @@ class Phoned(_Report):
     counterpart: ShortText
     """Whom the officer reached (e.g. "110接警员 王某")."""
     agreed: FreeText = Field(default="", max_length=2000)
-    """What was agreed (e.g. "出警,约10分钟到场")."""
+    """What was agreed (e.g. "出警,约10分钟到场" (ours))."""
 
 
 class OnSite(_Report):

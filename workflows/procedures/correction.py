@@ -133,7 +133,7 @@ class Correction:
     def notify_family(self, fact: str, asked: str, *, clause: str, none_zh: str,
                       form: DutyForm = DutyForm.PHONE, what_zh: str = "通知社区矫正对象家属,做好解释工作") -> None:
         """Each registered family member, guardian, guarantor (001 §4(6)(7)), one duty each
-        (``family-<i>``): a person of the justice office phones them (``form`` PHONE, 通知家属,做好解释工作)
+        (``family-<i>``): a person of the justice office phones them (``form`` PHONE, 通知社区矫正对象家属,做好解释工作)
         or verifies with them (VERIFICATION, 核实情况); the family is never sent an automated message.
         With none registered, ``none_zh`` is recorded as the step taken instead."""
         subject = self.incident().subject
