@@ -71,6 +71,9 @@ ENTRY_KIND_ZH = {
     EntryKind.REMINDER: "时限提醒",
     EntryKind.DECISION: "决定",
     EntryKind.ACKNOWLEDGED: "回执",
+    EntryKind.DUTY_ASSIGNED: "值班任务",
+    EntryKind.DUTY_DONE: "任务完成",
+    EntryKind.DUTY_ESCALATED: "任务督办",
 }
 
 #: Every report kind an officer sends (``plan/models.py`` ``Report``), and ``acknowledge`` (回执).
@@ -90,6 +93,9 @@ REPORT_KIND_ZH = {
     "release": "信息发布",
     "review": "事后总结",
     "notified_by_hand": "人工通知补报",
+    "phoned": "电话联系确认",
+    "on_site": "到场确认",
+    "verified": "核实结果",
     "casualties": "人员伤亡情况",
     "persuasion": "劝离或制止结果",
     "handled": "现场处置完毕",

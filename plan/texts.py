@@ -172,6 +172,12 @@ def written_report(
         "七、已采取的措施:" + "、".join([*inp.measures_taken, *closed.measures_taken]),
         "八、时限落实情况:",
     ]
+    obligations = list(obligations)
+    # open duties of people first (issue 16): who, what, by when, not yet confirmed
+    lines += [
+        f"    待办:{o.person}:{o.title_zh}(依据{o.clause}),时限{fmt_time(o.due_at)},尚未确认"
+        for o in obligations if o.person and o.done_at is None and o.status is not ObligationStatus.NOT_REQUIRED
+    ]
     lines += [
         f"    {d.title_zh}(依据{d.clause}):"
         f"{IN_FLIGHT_ZH if d.status is DeadlineStatus.PENDING and d.id in in_flight else DEADLINE_STATUS_ZH[d.status]},"

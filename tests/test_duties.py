@@ -227,3 +227,40 @@ async def test_c6_family_never_messaged_verification_is_a_persons_duty(rostered)
     board = await h.api.duties(wf)
     done = next(d for d in board.closed if d.id == "family-0")
     assert done.result_zh == "核实结果:母亲李秀英确认对象已于今晨死亡"
+
+
+async def test_status_show_and_register_across_incidents_name_each_person(rostered):
+    """What an officer reads: ``status``/``show`` list the open duties first (who, what, by when, how long
+    left), before deadlines and timeline; the written progress report too; the register across incidents
+    (``accountability --person``, CSV) has one row per duty with the person, due, received and stated time."""
+    from starter.cli import render_status
+    from starter.export import accountability_csv, accountability_rows
+    from starter.render import progress_report
+
+    h, clock = rostered
+    clock.at = DAY
+    day = await h.start("C1")
+    await until_duty_named(h, day, "on-site-office")
+    clock.at = NIGHT
+    night = await h.start("C1")
+    await until_duty_named(h, night, "on-site-office")
+    await h.report(day, "on_site", duty="on-site-office", actor="东城司法所 孙立新")
+    st = await h.status(night)
+    text = render_status(st)
+    assert text.index("待办值班任务:") < text.index("时限:") < text.index("记录:")
+    duty_lines = text[text.index("待办值班任务:"):text.index("时限:")]
+    assert "东城司法所 夜班值班员 李春燕" in duty_lines and "电话:立即向公安“110”或执行地公安派出所报警" in duty_lines
+    assert "(联系 公安“110” 110)" in duty_lines and "剩余" in duty_lines and "确认报告 phoned" in duty_lines
+    report = progress_report(st)
+    assert report.index("待办:东城司法所 夜班值班员 李春燕:立即向公安“110”或执行地公安派出所报警") < report.index("四、处置经过")
+    records = [await h.api.accountability(wf) for wf in (day, night)]
+    mine = accountability_rows(records, person="孙立新")
+    assert {r["workflow_id"] for r in mine} == {day} and {r["title_zh"] for r in mine} >= {"在第一时间前往事发现场"}
+    done = next(r for r in mine if r["title_zh"] == "在第一时间前往事发现场")
+    assert done["status"] == "on_time" and done["role"] == "司法所" and done["done_at"]
+    theirs = accountability_rows(records, person="李春燕")
+    assert {r["workflow_id"] for r in theirs} == {night}
+    assert accountability_rows(records, person="孙立新", since=datetime(2030, 1, 1, tzinfo=CST)) == []
+    csv_text = accountability_csv(mine)
+    assert csv_text.splitlines()[0].startswith("workflow_id,incident_type,person,role,title_zh")
+    assert "东城司法所 白班值班员 孙立新,司法所,在第一时间前往事发现场" in csv_text

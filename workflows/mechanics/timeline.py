@@ -79,6 +79,10 @@ class Timeline:
         lines = [f"**{self.title_zh}**({self.clause})", f"状态:{PHASE_ZH[s.phase]}"]
         if s.plan_active:
             lines.append("领导小组已启动预案")
+        # open duties of people first (issue 16): who, what, by when (the CLI's show counts down)
+        lines += [f"待办任务:{d.person_zh}:{d.title_zh},{texts.fmt_time(d.due_at)} 前"
+                  + ("(已督办)" if d.escalated_to else "")
+                  for d in sorted(s.duties.values(), key=lambda d: d.due_at) if d.status.value == "open"]
         lines += [f"待办时限:{d.title_zh},{texts.fmt_time(d.due_at)} 到期" for d in pending]
         lines += [f"已超时:{d.title_zh}(应于 {texts.fmt_time(d.due_at)})" for d in overdue]
         lines += [f"关联事件:{r}" for r in s.related]
