@@ -264,3 +264,87 @@ async def test_status_show_and_register_across_incidents_name_each_person(roster
     csv_text = accountability_csv(mine)
     assert csv_text.splitlines()[0].startswith("workflow_id,incident_type,person,role,title_zh")
     assert "东城司法所 白班值班员 孙立新,司法所,在第一时间前往事发现场" in csv_text
+
+
+def test_accountability_across_incidents_options_are_checked_at_parse_time(capsys):
+    """``python -m starter accountability`` without an id: the filters and the CSV file, each checked."""
+    import pytest
+
+    from starter.cli import parser
+
+    args = parser().parse_args(["accountability", "--office", "东城司法所", "--person", "孙立新",
+                                "--since", "2026-11-01", "--until", "2026-12-01T00:00+08:00", "--csv", "r.csv"])
+    assert args.workflow_id is None and args.office == "东城司法所" and args.csv == "r.csv"
+    assert args.since == datetime(2026, 11, 1, tzinfo=CST) and args.until == datetime(2026, 12, 1, tzinfo=CST)
+    with pytest.raises(SystemExit) as err:
+        parser().parse_args(["accountability", "--since", "上周"])
+    assert err.value.code == 2
+    assert "--since" in capsys.readouterr().err
+
+
+async def test_cli_accountability_across_incidents_by_office_and_person_with_csv(tmp_path):
+    """``python -m starter accountability --office … --person … --csv`` on a real dev server (search
+    attributes registered), run as a new shell would: the register rows of that office's incidents that
+    name the person, with due, received and stated time; the CSV opens in a spreadsheet (BOM)."""
+    import csv
+    import io
+    import os
+    import subprocess
+    import sys
+    import uuid
+
+    from helpers import ROOT, dev_server_with_worker, example
+
+    from infra import search_attributes as sa
+    from starter.api import IncidentClient
+
+    roster = tmp_path / "roster.json"
+    roster.write_text(json.dumps(ROSTER, ensure_ascii=False), encoding="utf-8")
+    clock = Clock()
+    queue = "duties-cli"
+    async with dev_server_with_worker(tmp_path, queue, roster_path=roster, clock=clock) as (server, client):
+        api = IncidentClient(client, queue)
+        office = f"测试{uuid.uuid4().hex[:4]}司法所"
+        ids = []
+        for _ in range(2):
+            data = example("C1", alert_id=f"DUTY-{uuid.uuid4().hex[:6]}",
+                           jurisdiction={"county": "黄岩区", "justice_office": office})
+            ids.append((await api.start(data)).workflow_id)
+        for wf in ids:
+            for _ in range(200):
+                board = await api.duties(wf)
+                if any(d.person for d in board.open):
+                    break
+                await asyncio.sleep(0.05)
+        await api.report(ids[0], {"kind": "phoned", "duty": "alarm-110", "counterpart": "110接警员",
+                                  "actor": "东城司法所 孙立新"})
+        query = sa.incident_query(justice_office=office)
+        for _ in range(100):
+            if len([w async for w in client.list_workflows(query)]) == 2:
+                break
+            await asyncio.sleep(0.1)
+        env = {**os.environ, "TEMPORAL_ADDRESS": server.address, "TEMPORAL_TASK_QUEUE": queue,
+               "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+        def sh(script: str) -> subprocess.CompletedProcess[str]:
+            res = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=ROOT, env=env,
+                                 capture_output=True, text=True, timeout=120)
+            assert res.returncode == 0, f"{script}\n{res.stdout}\n{res.stderr}"
+            return res
+
+        out = tmp_path / "register.csv"
+        res = await asyncio.to_thread(sh, f"python -m starter accountability --office {office} --person 孙立新 --csv {out}")
+        assert res.stdout.strip() == str(out) and "2 起事件" in res.stderr
+        rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+        assert {r["workflow_id"] for r in rows} == set(ids)
+        assert all(r["person"] == "东城司法所 白班值班员 孙立新" and r["role"] == "司法所" for r in rows)
+        phoned = next(r for r in rows if r["workflow_id"] == ids[0] and r["title_zh"].startswith("立即向公安"))
+        assert phoned["status"] == "on_time" and phoned["done_at"]
+        open_row = next(r for r in rows if r["workflow_id"] == ids[1] and r["title_zh"].startswith("立即向公安"))
+        assert open_row["status"] == "pending" and open_row["done_at"] == ""
+        res = await asyncio.to_thread(sh, f"python -m starter accountability --office {office} --person 周海燕")
+        assert "矫正科 周海燕" in res.stdout and "在第一时间前往事发现场" in res.stdout and "孙立新" not in res.stdout
+        res = await asyncio.to_thread(sh, f"python -m starter show {ids[1]}")
+        assert res.stdout.index("待办值班任务:") < res.stdout.index("时限:")
+        for wf in ids:
+            await client.get_workflow_handle(wf).terminate("test over")

@@ -273,9 +273,21 @@ class Duties:
 
     # ------------------------------------------------------------------ reading
 
+    def _seen(self, d: Duty) -> Duty:
+        """A message duty whose message failed but was then made by hand (``notified_by_hand``) reads as
+        done, from its obligation (a view: queries change nothing)."""
+        if d.status is not DutyStatus.OPEN or d.evidence != "delivery" or d.counterpart is None:
+            return d
+        o = self.state.obligations.get(f"{d.id}/{d.counterpart.value}")
+        if o is None or o.done_at is None:
+            return d
+        return d.model_copy(update={"status": DutyStatus.DONE, "done_at": o.done_at, "stated_at": o.stated_at,
+                                    "done_by": o.how, "result_zh": "已人工补报"})
+
     def open(self) -> list[Duty]:
-        return sorted((d for d in self.state.duties.values() if d.status is DutyStatus.OPEN), key=lambda d: d.due_at)
+        seen = (self._seen(d) for d in self.state.duties.values())
+        return sorted((d for d in seen if d.status is DutyStatus.OPEN), key=lambda d: d.due_at)
 
     def closed(self) -> list[Duty]:
-        return sorted((d for d in self.state.duties.values() if d.status is not DutyStatus.OPEN),
-                      key=lambda d: d.done_at or d.due_at)
+        seen = (self._seen(d) for d in self.state.duties.values())
+        return sorted((d for d in seen if d.status is not DutyStatus.OPEN), key=lambda d: d.done_at or d.due_at)
