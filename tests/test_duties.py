@@ -162,6 +162,9 @@ async def test_c1_unconfirmed_duty_escalates_to_section_then_leadership(rostered
                                          and e.kind is EntryKind.NOTIFICATION for e in s.timeline))
     assert recipients(st.timeline, "duty-alarm-110-leadership-missed") == {"leadership_group"}
     assert "alarm-110" in [d.id for d in st.duties]  # still open
+    phones = {d["step"]: d["recipient_phone"] for d in h.outbox() if d["workflow_id"] == wf}
+    assert phones["duty-alarm-110-missed"] == "13800000201"  # the section's on-duty chief, 周海燕
+    assert phones["duty-alarm-110-leadership-missed"] == "13800000301"  # the leader on duty, 郑国华
     board = await h.api.duties(wf)
     assert [a.value for a in next(d for d in board.open if d.id == "alarm-110").escalated_to] == [
         "correction_section", "leadership_group"]
@@ -251,6 +254,13 @@ async def test_status_show_and_register_across_incidents_name_each_person(roster
     duty_lines = text[text.index("待办值班任务:"):text.index("时限:")]
     assert "东城司法所 夜班值班员 李春燕" in duty_lines and "电话:立即向公安“110”或执行地公安派出所报警" in duty_lines
     assert "(联系 公安“110” 110)" in duty_lines and "剩余" in duty_lines and "确认报告 phoned" in duty_lines
+    # the Web UI's current details (the workflow's metadata) list the open duties before the deadlines
+    from temporalio.api.sdk.v1 import WorkflowMetadata
+
+    meta = await h.env.client.get_workflow_handle(night).query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    details = meta.current_details
+    assert "待办任务:东城司法所 夜班值班员 李春燕:立即向公安“110”或执行地公安派出所报警" in details
+    assert details.index("待办任务:") < details.index("待办时限:")
     report = progress_report(st)
     assert report.index("待办:东城司法所 夜班值班员 李春燕:立即向公安“110”或执行地公安派出所报警") < report.index("四、处置经过")
     records = [await h.api.accountability(wf) for wf in (day, night)]
