@@ -478,6 +478,11 @@ class IncidentWorkflow:
         return await self.correction.persuade(complied_zh=complied_zh, refused_zh=refused_zh, police_fact=police_fact,
                                               clause=clause, police_optional=police_optional, step=step, asked=asked)
 
+    def alarm_110(self, fact: str, asked: str, *, step: str, clause: str,
+                  what_zh: str = "向公安“110”或执行地公安派出所报警予以处置") -> None:
+        """110: the 司法所 on-duty officer's phone duty and, where the platform takes one, the push (issue 16)."""
+        self.correction.alarm_110(fact, asked, step=step, clause=clause, what_zh=what_zh)
+
     def check_persuasion(self, report: Report, *, police_optional: bool) -> str | None:
         return self.correction.check_persuasion(report, police_optional=police_optional)
 

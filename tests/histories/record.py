@@ -143,6 +143,12 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any], list[Step]]] = {
                                     ("review",)]),
     "C7-duties": ("C7", {}, [ARRIVED, DUTIES, r("activity_stopped"), r("site_inspection", findings="设施完好"),
                              r("casualty_outcome", subject_died=False, summary="轻伤"), close(), ("review",)]),
+    "C2-not-persuaded-duty": ("C2", {}, [ARRIVED, r("persuasion", complied=False), DUTIES, punish("警告"), close(),
+                                         ("review",)]),
+    "C8-at-justice-office-duties": ("C8", {"at_justice_office": True, "place": "东城司法所办公场所"}, [
+        ARRIVED, r("persuasion", complied=False), r("handled"), DUTIES, punish(), close(), ("review",)]),
+    "C10-refused-duties": ("C10", {}, [ARRIVED, r("persuasion", complied=False), DUTIES,
+                                       r("handled", actor="东城派出所 民警"), punish("警告"), close(), ("review",)]),
     "C9-S4-duties": ("C9-S4", {}, [r("screening_result", result="均已排查,核酸阴性"), DUTIES, r("cleared", summary="转绿"),
                                    close(), ("review",)]),
     "C10-complied": ("C10", {}, [ARRIVED, r("persuasion", complied=True), punish("警告"), close(), ("review",)]),

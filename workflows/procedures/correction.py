@@ -117,8 +117,21 @@ class Correction:
             decide(f"{refused_zh};经研究决定暂不报警{(':' + p.note) if p.note else ''}", clause, actor=p.actor)
         else:
             decide(f"{refused_zh},向公安“110”报警予以处置", clause, actor=p.actor)
-            self.notifier.notify(Agency.POLICE_110, self.ask(police_fact, asked), step=step, clause=clause)
+            if workflow.patched(PATCH):
+                # 报警: the on-duty officer's phone duty, beside the push where the platform takes one
+                self.alarm_110(police_fact, asked, step=step, clause=clause)
+            else:  # histories recorded before duties of people
+                self.notifier.notify(Agency.POLICE_110, self.ask(police_fact, asked), step=step, clause=clause)
         return p
+
+    def alarm_110(self, fact: str, asked: str, *, step: str, clause: str,
+                  what_zh: str = "向公安“110”或执行地公安派出所报警予以处置") -> None:
+        """110 as the plans have it (issue 16): the 司法所 on-duty officer's phone call (a duty, ``duty-<step>``),
+        and the automated push to 110's platform where the policy says it takes one (``<step>``)."""
+        if Agency.POLICE_110 in self.policy.pushed:
+            self.notifier.notify(Agency.POLICE_110, self.ask(fact, asked), step=step, clause=clause)
+        self.duties.assign(step, what_zh, clause, role=Agency.JUSTICE_OFFICE, form=DutyForm.PHONE,
+                           counterpart=Agency.POLICE_110, say_zh=f"{fact},请{asked}")
 
     def check_persuasion(self, report: Report, *, police_optional: bool) -> str | None:
         """Refuse persuasion fields that belong to another clause."""
