@@ -10,6 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from plan.agencies import Agency
 
 
+PHONE_SLOT = "{counterpart_phone}"
+"""Where a duty task's text takes the counterpart's number from the directory (filled by the activity)."""
+
+
 class NotifyRequest(BaseModel):
     """One notification to one recipient.
 
@@ -32,6 +36,12 @@ class NotifyRequest(BaseModel):
     jurisdiction: tuple[str, ...] = ()
     """The incident's justice office and county, most specific first: picks a jurisdiction's own
     contacts in the roster (``plan/roster.py``) where they differ."""
+    duty_counterpart: Agency | None = None
+    """A duty task: whom the person must call; the activity writes its directory number where the text
+    has :data:`PHONE_SLOT`."""
+    duty_task: bool = False
+    """A duty task (``workflows/mechanics/duties.py``): delivered to the one person on duty for the
+    recipient's role at delivery time (``Roster.duty_person``), who is named in the receipt."""
 
 
 class NotifyReceipt(BaseModel):
@@ -50,6 +60,11 @@ class NotifyReceipt(BaseModel):
     ack_expected: bool = False
     """The channel's receiver confirms receipt by calling back (回执): the workflow waits for it. False for
     channels that cannot (the local outbox, drill sinks)."""
+    person: str | None = None
+    """A duty task: the roster id of the person it was delivered to (None without a roster)."""
+    person_zh: str = ""
+    counterpart_phone: str | None = None
+    """A duty task: the counterpart's number the activity wrote into the text (from the directory)."""
 
 
 class ArchiveRequest(BaseModel):

@@ -32,7 +32,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities import outbox_file
 from activities.channels import Channel, Delivery
-from activities.contracts import NotifyReceipt, NotifyRequest
+from activities.contracts import PHONE_SLOT, NotifyReceipt, NotifyRequest
 from activities.http import DELIVERY_REJECTED, DELIVERY_UNAVAILABLE
 from infra import metrics
 from plan.agencies import PER_INCIDENT, Agency, Directory
@@ -108,7 +108,7 @@ class Notifier:
             )
         return contact.name_zh, contact.phone
 
-    def _route(self, req: NotifyRequest) -> tuple[str, str, list[tuple[Channel, Target | None, bool]]]:
+    def _route(self, req: NotifyRequest, person: tuple | None = None) -> tuple[str, str, list[tuple[Channel, Target | None, bool]]]:
         """Name, phone and the (channel, route, acknowledges) to deliver to. THE drill check lives here."""
         name_zh, phone = self._resolve(req)
         if req.drill:
@@ -119,7 +119,12 @@ class Notifier:
             return name_zh, phone, [(sink, None, False)]
         if self.roster is None:
             return name_zh, phone, [(self.channel, None, getattr(self.channel, "acknowledges", False))]
-        if req.recipient in PER_INCIDENT or req.recipient_phone:
+        person = person or self._duty_person(req)
+        if person is not None:  # a duty task: to the one person on duty for the role, and only them
+            pid, who = person
+            name_zh = who.name_zh
+            targets = [Target(c, f"{req.recipient.value}.{pid}.{c.id}") for c in who.contacts]
+        elif req.recipient in PER_INCIDENT or req.recipient_phone:
             via = self.roster.per_incident_channel or self.roster.default_channel or "outbox"
             route = ContactRoute(id=req.recipient.value, channel=via, address=phone)
             targets = [Target(route, "")]
@@ -147,6 +152,12 @@ class Notifier:
             ack = bool(getattr(ch, "acknowledges", False) if t.route.acknowledges is None else t.route.acknowledges)
             out.append((ch, t, ack))
         return name_zh, phone, out
+
+    def _duty_person(self, req: NotifyRequest):
+        """A duty task's responsible person now (000 §5.2), from the roster; None without one."""
+        if not req.duty_task or self.roster is None:
+            return None
+        return self.roster.duty_person(req.recipient, req.jurisdiction, at=self.clock())
 
     async def deliver_direct(self, req: NotifyRequest) -> bool:
         """Deliver outside any activity (the watcher, ``activities/watch.py``): every route of the
@@ -183,7 +194,13 @@ class Notifier:
             attempt=info.attempt,
             drill=req.drill,
         )
-        name_zh, phone, routes = self._route(req)
+        person = self._duty_person(req)  # resolved once: the person named is the person reached
+        number = None
+        if req.duty_counterpart is not None and PHONE_SLOT in req.message_zh:
+            contact = self.directory.contact(req.duty_counterpart)
+            number = contact.phone if contact else "(号码未登记,请查通讯录)"
+            req = req.model_copy(update={"message_zh": req.message_zh.replace(PHONE_SLOT, number)})
+        name_zh, phone, routes = self._route(req, person)
         activity.heartbeat("delivering")
         now = datetime.now(UTC)
 
@@ -241,6 +258,9 @@ class Notifier:
         duplicate = all(d for *_, d in delivered)
         bound.info("notification delivered", channel=channel_names, duplicate=duplicate, routes=len(delivered))
         return NotifyReceipt(
+            person=person[0] if person else None,
+            person_zh=person[1].name_zh if person else "",
+            counterpart_phone=number,
             idempotency_key=req.idempotency_key,
             channel=channel_names,
             recipient_name_zh=name_zh,

@@ -852,6 +852,39 @@ class MediationOutcome(_Report):
     summary: Text
 
 
+class Phoned(_Report):
+    """A phone duty done (000 §4.2 立即采用电话、传真等方式, 001 §4(1)(8)(9)): with whom, and what was agreed.
+    ``at`` is the stated time of the call (kept beside the receipt, never used to judge)."""
+
+    kind: Literal["phoned"]
+    duty: str = Field(pattern=r"^[a-z0-9][a-z0-9_.\-]{0,79}$")
+    """The duty's id (``duties`` query, the task message)."""
+    counterpart: ShortText
+    """Whom the officer reached (e.g. "110接警员 王某")."""
+    agreed: FreeText = Field(default="", max_length=2000)
+    """What was agreed (e.g. "出警,约10分钟到场" (ours))."""
+
+
+class OnSite(_Report):
+    """An on-site duty done (001 §4(1) 在第一时间前往事发现场, 000 §4.3 赶至指定地点)."""
+
+    kind: Literal["on_site"]
+    duty: str = Field(pattern=r"^[a-z0-9][a-z0-9_.\-]{0,79}$")
+
+
+class Verified(_Report):
+    """A verification duty done (001 §4(6) 核实情况): the result as found."""
+
+    kind: Literal["verified"]
+    duty: str = Field(pattern=r"^[a-z0-9][a-z0-9_.\-]{0,79}$")
+    result: Text
+    """What the verification found."""
+
+
+DUTY_REPORT_KINDS = frozenset({"phoned", "on_site", "verified"})
+"""Reports that discharge a person's duty (``workflows/mechanics/duties.py``); taken at any time."""
+
+
 Report = Annotated[
     Dispatched
     | Arrived
@@ -887,7 +920,10 @@ Report = Annotated[
     | ScreeningResult
     | ComplaintResult
     | AidDecision
-    | Resettlement,
+    | Resettlement
+    | Phoned
+    | OnSite
+    | Verified,
     Field(discriminator="kind"),
 ]
 
@@ -904,6 +940,9 @@ COMMON_REPORT_KINDS = frozenset(
         "review",
         "notified_by_hand",
         "aftermath_done",
+        "phoned",
+        "on_site",
+        "verified",
     }
 )
 """Report kinds every incident type takes (000 §2.1, §3, §4; 001 §3, §5)."""
@@ -928,6 +967,9 @@ class EntryKind(ZhEnum):
     REMINDER = "reminder", "时限提醒"
     DECISION = "decision", "决定"
     ACKNOWLEDGED = "acknowledged", "回执"
+    DUTY_ASSIGNED = "duty_assigned", "值班任务"
+    DUTY_DONE = "duty_done", "任务完成"
+    DUTY_ESCALATED = "duty_escalated", "任务督办"
 
 
 class TimelineEntry(_Model):
@@ -998,6 +1040,82 @@ class Obligation(_Model):
     recipient: Agency | None = None
     how: str = ""
     """How it was done: system, by hand (人工), or by an officer's report."""
+    person: str | None = None
+    """A person's duty: the responsible person (the on-duty officer at the time, from the roster)."""
+    role: Agency | None = None
+    """A person's duty: the role it belongs to (司法所, 社区矫正管理科, ...)."""
+    indicators: list[str] = Field(default_factory=list)
+    """Indicators an officer reviews (001 §7(4) 谎报/瞒报), never verdicts: see docs/reports.md."""
+
+
+class DutyForm(StrEnum):
+    """How a duty is done, in the plan's words (docs/clauses.md marks each clause's form)."""
+
+    MESSAGE = "message"
+    """An automated message (SMS, e-mail, platform push): discharged by its delivery (and 回执)."""
+    PHONE = "phone"
+    """电话: a person phones the counterpart; discharged by ``phoned``."""
+    ON_SITE = "on_site"
+    """前往事发现场 / 赶至指定地点: a person goes; discharged by ``on_site``."""
+    WRITTEN = "written"
+    """书面报告: sent as a written message; discharged by its delivery."""
+    VERIFICATION = "verification"
+    """核实: a person verifies; discharged by ``verified``."""
+
+
+class DutyStatus(StrEnum):
+    OPEN = "open"
+    """Not yet discharged (escalated or not)."""
+    DONE = "done"
+    """Discharged by its evidence (a report, or a delivery)."""
+    CANCELLED = "cancelled"
+    """No longer applies (the incident ended before it was due and the clause lifted it)."""
+
+
+class Duty(_Model):
+    """One duty of a person in a role (the ``duties`` query; web duty board).
+
+    Times are aware datetimes (UTC on the wire). ``person_zh`` is the on-duty officer resolved from the
+    roster when the task was delivered (000 §5.2); empty until then, or the role's name without a roster.
+    """
+
+    id: str
+    title_zh: str
+    """What must be done, in the plan's words."""
+    clause: str
+    role: Agency
+    form: DutyForm
+    due_at: datetime
+    issued_at: datetime
+    person: str | None = None
+    """Roster id of the responsible person (``None``: no roster, or nobody on duty)."""
+    person_zh: str = ""
+    counterpart: Agency | None = None
+    counterpart_zh: str = ""
+    counterpart_phone: str | None = None
+    """The number to call (directory, or the family contact of the incident)."""
+    evidence: str = ""
+    """What discharges it: the report kind (``phoned``, ``on_site``, ``verified``) or ``delivery``."""
+    status: DutyStatus = DutyStatus.OPEN
+    done_at: datetime | None = None
+    """When the confirmation was received: what the register judges."""
+    stated_at: datetime | None = None
+    """The time the officer stated; shown beside ``done_at``, never used to judge."""
+    done_by: str = ""
+    result_zh: str = ""
+    """Counterpart and what was agreed (``phoned``), or the verification's result."""
+    escalated_to: list[Agency] = Field(default_factory=list)
+    indicators: list[str] = Field(default_factory=list)
+    """001 §7(4) indicators for an officer to review (never verdicts; docs/reports.md)."""
+
+
+class DutyBoard(_Model):
+    """What the ``duties`` query returns: open duties first (soonest due first), then the closed ones."""
+
+    workflow_id: str
+    incident_type: IncidentType
+    open: list[Duty]
+    closed: list[Duty]
 
 
 class AccountabilityRecord(_Model):
@@ -1050,6 +1168,8 @@ class IncidentStatus(_Model):
     archived: int = 0
     """Timeline entries not in this answer: moved to the archive by earlier runs (``python -m starter
     archive ID``) or older than the most recent 1,000 this answer holds."""
+    duties: list[Duty] = Field(default_factory=list)
+    """Open duties of people, soonest due first (shown before the timeline)."""
 
 
 class ReportReceipt(_Model):

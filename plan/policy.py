@@ -46,6 +46,15 @@ class DeadlinePolicy(BaseModel):
     """How many times an unacknowledged notification is sent again before it is escalated."""
     ack_required: frozenset[Agency] = frozenset({Agency.POLICE_110, Agency.MEDICAL_120, Agency.COMMAND_CENTRE})
     """Recipients whose acknowledgement (回执) is awaited: a missed call to them is the worst failure."""
+    duty_leadership_after: timedelta = timedelta(minutes=30)
+    """A person's duty not confirmed by its due time goes to the role's superior at once, and to the
+    leadership group this long after the due time if still open (``workflows/mechanics/duties.py``)."""
+    stated_time_tolerance: timedelta = timedelta(minutes=15)
+    """A confirmation whose stated time precedes its receipt by more than this is flagged for an
+    officer's review (001 §7(4) 谎报/瞒报 indicator, never a verdict)."""
+    pushed: frozenset[Agency] = frozenset({Agency.POLICE_110, Agency.MEDICAL_120})
+    """Agencies whose platform takes an automated push beside the on-duty officer's phone call (110 and
+    120 in 001 §4(1)(7) are a person's phone duty first). A bureau without such a platform lists none."""
     notification_budget: timedelta = Field(default=timedelta(minutes=10))
     """How long one notification is retried before it is recorded as failed and escalated."""
 

@@ -123,6 +123,15 @@ class Unit(_Model):
     """Units (or agencies with their own contacts) to tell, in order, when nobody here is on duty."""
 
 
+class DutyOfficers(_Model):
+    """Who holds a role's duties of people (phone, on site, verification) when its notifications go to a
+    shared contact (a 司法所's duty phone): weekly shifts, per justice office or county where they differ."""
+
+    shifts: list[Shift] = Field(default_factory=list)
+    jurisdictions: dict[str, list[Shift]] = Field(default_factory=dict)
+    """Keyed by justice office (e.g. ``东城司法所``) or county; the most specific match wins."""
+
+
 class AgencyRoute(_Model):
     """How one agency is reached: its contacts, and where a jurisdiction differs, that jurisdiction's."""
 
@@ -142,6 +151,8 @@ class Roster(_Model):
     agencies: dict[Agency, AgencyRoute] = Field(default_factory=dict)
     units: dict[Agency, Unit] = Field(default_factory=dict)
     people: dict[str, Person] = Field(default_factory=dict)
+    duty_officers: dict[Agency, DutyOfficers] = Field(default_factory=dict)
+    """Duty officers of roles without a unit roster (000 §5.2 值班制度; ``duty_person``)."""
 
     @field_validator("people")
     @classmethod
@@ -182,6 +193,12 @@ class Roster(_Model):
                 elif nxt not in self.units and nxt not in self.agencies:
                     out.append((("units", u.value, "fallback"), f"{nxt.value} has neither a roster nor contacts"))
                 chain.append(nxt)
+        for r, officers in self.duty_officers.items():
+            groups = [("shifts", officers.shifts)] + [(j, sh) for j, sh in officers.jurisdictions.items()]
+            for name, shifts in groups:
+                for i, shift in enumerate(shifts):
+                    if shift.person not in self.people:
+                        out.append((("duty_officers", r.value, name, i, "person"), f"{shift.person!r} is not in people"))
         if out:
             return out  # the checks below need a consistent roster
         for fld in ("default_channel", "per_incident_channel"):
@@ -239,6 +256,30 @@ class Roster(_Model):
             if s.covers(minute_of_week) and s.person not in seen:
                 seen.append(s.person)
         return seen
+
+    def duty_person(
+        self, role: Agency, jurisdiction: tuple[str, ...], *, at: datetime | None = None,
+        minute_of_week: int | None = None,
+    ) -> tuple[str, Person] | None:
+        """The one person who holds ``role``'s duty now (000 §5.2): the role's duty officers (the
+        jurisdiction's own shifts first), else the role's unit roster, else up its fallback chain; the
+        first listed shift wins. None: nobody on duty anywhere (the task goes to the role's contacts)."""
+        if minute_of_week is None:
+            local = (at or datetime.now(CST)).astimezone(CST)
+            minute_of_week = local.weekday() * 24 * 60 + local.hour * 60 + local.minute
+        officers = self.duty_officers.get(role)
+        if officers is not None:
+            groups = [officers.jurisdictions[j] for j in jurisdiction if j in officers.jurisdictions]
+            for shifts in [*groups, officers.shifts]:
+                for sh in shifts:
+                    if sh.covers(minute_of_week):
+                        return sh.person, self.people[sh.person]
+        chain = [role, *self.units[role].fallback] if role in self.units else []
+        for unit in chain:
+            people = self.on_duty(unit, minute_of_week)
+            if people:
+                return people[0], self.people[people[0]]
+        return None
 
     def _agency_contacts(self, agency: Agency, jurisdiction: tuple[str, ...]) -> list[ContactRoute]:
         route = self.agencies.get(agency)

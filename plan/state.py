@@ -20,6 +20,7 @@ from plan.models import (
     REPORT_ADAPTER,
     CarriedState,
     Deadline,
+    Duty,
     DispatchInstruction,
     IncidentInput,
     IncidentPhase,
@@ -69,6 +70,8 @@ class IncidentState(BaseModel):
     related: list[str] = Field(default_factory=list)
     ack_of: dict[str, str] = Field(default_factory=dict)
     """Idempotency key of a notification (or its re-send) -> the acknowledgement deadline it answers."""
+    duties: dict[str, Duty] = Field(default_factory=dict)
+    """Duties of people (phone, on site, verification; ``workflows/mechanics/duties.py``), by id."""
     clause: dict[str, Any] = Field(default_factory=dict)
     """The clause's own part, in its JSON form (validated by the clause's ``ClauseState`` model)."""
     catch_up: bool = False

@@ -6,6 +6,8 @@ Every notification names the incident, the place, the time and what is asked of 
 
 from __future__ import annotations
 
+from typing import Any
+
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
@@ -169,6 +171,12 @@ def written_report(
         f"六、目前形势:{closed.current_situation}",
         "七、已采取的措施:" + "、".join([*inp.measures_taken, *closed.measures_taken]),
         "八、时限落实情况:",
+    ]
+    obligations = list(obligations)
+    # open duties of people first (issue 16): who, what, by when, not yet confirmed
+    lines += [
+        f"    待办:{o.person}:{o.title_zh}(依据{o.clause}),时限{fmt_time(o.due_at)},尚未确认"
+        for o in obligations if o.person and o.done_at is None and o.status is not ObligationStatus.NOT_REQUIRED
     ]
     lines += [
         f"    {d.title_zh}(依据{d.clause}):"
@@ -548,12 +556,14 @@ its kind, the time the officer stated, the note."""
 
 
 def details(title_zh: str, clause: str, phase_zh: str, plan_active: bool, pending: Iterable[Deadline],
-            overdue: Iterable[Deadline], related: Iterable[str]) -> list[str]:
-    """The workflow's current details (Markdown paragraphs): title, phase, 000 §2.1 plan active,
-    deadlines pending and overdue, related incidents."""
+            overdue: Iterable[Deadline], related: Iterable[str], *, duties: Iterable[Any] = ()) -> list[str]:
+    """The workflow's current details (Markdown paragraphs): title, phase, 000 §2.1 plan active, the
+    open duties of people (who, what, by when), deadlines pending and overdue, related incidents."""
     lines = [f"**{title_zh}**({clause})", f"状态:{phase_zh}"]
     if plan_active:
         lines.append("领导小组已启动预案")
+    lines += [f"待办任务:{d.person_zh}:{d.title_zh},{fmt_time(d.due_at)} 前" + ("(已督办)" if d.escalated_to else "")
+              for d in duties]
     lines += [f"待办时限:{d.title_zh},{fmt_time(d.due_at)} 到期" for d in pending]
     lines += [f"已超时:{d.title_zh}(应于 {fmt_time(d.due_at)})" for d in overdue]
     lines += [f"关联事件:{r}" for r in related]
@@ -562,3 +572,34 @@ def details(title_zh: str, clause: str, phase_zh: str, plan_active: bool, pendin
 
 DONE_BY_REPORT = "报告"
 """001 §7(4): how a deadline fulfilled by an officer's report was done (the register's ``how``)."""
+DUTY_FORM_ZH = {
+    "message": "自动发送", "phone": "电话", "on_site": "到场", "written": "书面报告", "verification": "核实",
+}
+"""How a duty is done, as the duty list names it (ours)."""
+
+
+def duty_task(inp: IncidentInput, title_zh: str, *, duty_id: str, what_zh: str, clause: str, form: str,
+              counterpart_zh: str, phone: str | None, say_zh: str, due_at: datetime, left: timedelta,
+              evidence: str) -> str:
+    """The task on the responsible person's duty device: what to do, the number, what to say, the countdown."""
+    measures = "、".join(inp.measures_taken) or "无"
+    who = subject_ref(inp)
+    call = f"联系对象:{counterpart_zh},电话:{phone}。" if counterpart_zh else ""
+    facts = (
+        f"时间:{fmt_time(inp.occurred_at)};地点:{inp.place};经过:{(who + ',') if who else ''}{inp.description};"
+        f"目前形势:{inp.current_situation or '待报'};已采取的措施:{measures};"
+        f"应急指挥机构负责人:{inp.commander.name} {inp.commander.phone}"
+    )
+    return (
+        f"{header(inp, title_zh)}。【值班任务·{DUTY_FORM_ZH[form]}】{what_zh}(依据{clause})。{call}"
+        f"须说明:{say_zh}。{facts}。须于{fmt_time(due_at)}前完成(剩余{fmt_duration(left)})。"
+        f"完成后请报告“{evidence}”(任务编号 {duty_id})。"
+    )
+
+
+def duty_missed(inp: IncidentInput, title_zh: str, *, what_zh: str, person_zh: str, due_at: datetime,
+                clause: str, duty_id: str) -> str:
+    return (
+        f"{header(inp, title_zh)}。【超时督办】值班任务“{what_zh}”(责任人:{person_zh},依据{clause})"
+        f"应于{fmt_time(due_at)}前完成,至今未确认。请督促责任人或另行安排人员立即办理(任务编号 {duty_id})。"
+    )

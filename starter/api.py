@@ -44,6 +44,7 @@ from infra.codec import ENV_KEYS_FILE, CodecConfigError, PayloadDecryptError
 from infra.settings import connect, task_queue
 from plan.ids import workflow_id_problem
 from plan.models import (
+    DutyBoard,
     MAX_INCIDENT_BYTES,
     MAX_REPORT_BYTES,
     INCIDENT_INPUT_ADAPTER,
@@ -404,6 +405,10 @@ class IncidentClient:
     async def accountability(self, workflow_id: str) -> AccountabilityRecord:
         """001 §7(4): every required report of the incident, on time, late or missing."""
         return await _decoded(self.handle(workflow_id).query("accountability", result_type=AccountabilityRecord))
+
+    async def duties(self, workflow_id: str) -> DutyBoard:
+        """Duties of people (issue 16): open first (soonest due first), then closed."""
+        return await _decoded(self.handle(workflow_id).query("duties", result_type=DutyBoard))
 
     async def outcome(self, workflow_id: str) -> IncidentOutcome:
         """Wait for the incident to close and return its written report and record."""

@@ -6,6 +6,7 @@
     python -m starter report ID --json '{"kind": "arrived", "actor": "东城司法所"}'
     python -m starter status ID [--json]
     python -m starter accountability ID [--json]
+    python -m starter accountability --office 东城司法所 --person 孙立新 --since 2026-11-01 --csv register.csv
     python -m starter list --office 东城司法所 --flow urgent --status open --missed
     python -m starter show ID                                  # deadlines as countdowns, timeline
     python -m starter render ID --format pdf --out report.pdf  # 书面报告 / 事后总结 / 演练总结
@@ -40,6 +41,7 @@ from infra.codec import CodecConfigError
 from infra.settings import connect_config, task_queue
 from plan.models import (
     AccountabilityRecord,
+    Duty,
     DeadlineStatus,
     EpidemicScenario,
     Flow,
@@ -58,7 +60,8 @@ from plan.labels import (
     refusal_zh,
     waiting_zh,
 )
-from plan.texts import accountability_summary, fmt_time
+from plan.roster import CST
+from plan.texts import DUTY_FORM_ZH, accountability_summary, fmt_time
 from starter.render import FontMissing
 from starter.api import (
     ABNORMAL,
@@ -214,6 +217,7 @@ def render_status(st: IncidentStatus, countdowns: bool = False) -> str:
         f"状态:{st.phase.zh}{'  【演练】' if st.drill else ''}   流程:{st.flow.zh}",
         f"等待:{'、'.join(waiting_zh(w) for w in st.waiting_for) or '无'}",
     ]
+    lines += render_duties(st.duties, now)
     if st.plan_active:
         lines.append("预案:领导小组已决定启动(000 §2.1)")
     if st.command:
@@ -237,15 +241,31 @@ def render_status(st: IncidentStatus, countdowns: bool = False) -> str:
     return "\n".join(lines)
 
 
+def render_duties(duties: list[Duty], now: datetime) -> list[str]:
+    """Open duties of people first (issue 16): who, what, by when, how long left."""
+    from starter.render import countdown
+
+    if not duties:
+        return ["待办值班任务:无"]
+    rows = [[d.person_zh or "-", f"{DUTY_FORM_ZH[d.form.value]}:{d.title_zh}"
+             + (f"(联系 {d.counterpart_zh} {d.counterpart_phone or ''})".replace(" )", ")") if d.counterpart_zh else ""),
+             f"{fmt_time(d.due_at)} 前", countdown(d.due_at, now),
+             ("已督办:" + "、".join(a.zh for a in d.escalated_to)) if d.escalated_to else "",
+             f"任务 {d.id} · 确认报告 {d.evidence}"] for d in duties]
+    return ["待办值班任务:", *_table(rows)]
+
+
 def render_accountability(acc: AccountabilityRecord) -> str:
     """001 §7(4): every required report, its due time and whether it was on time, late or missing."""
     lines = [f"{acc.workflow_id}  {acc.incident_type.value}  {accountability_summary(acc.obligations)}"]
     rows = []
     for o in acc.obligations:
         done = f"{fmt_time(o.done_at)} 完成({o.how})" if o.done_at else ""
-        rows.append([o.status.zh, o.title_zh, f"{fmt_time(o.due_at)} 到期", done,
-                     f"依据 {o.clause}"])
+        stated = f"申报 {fmt_time(o.stated_at)}" if o.stated_at else ""
+        rows.append([o.status.zh, o.person or "系统", o.title_zh, f"{fmt_time(o.due_at)} 到期",
+                     done, stated, f"依据 {o.clause}"])
     lines += _table(rows)
+    lines += [f"  ⚠ 待核查:{o.person}:{o.title_zh}:{i}" for o in acc.obligations for i in o.indicators]
     return "\n".join(lines)
 
 
@@ -303,6 +323,8 @@ async def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command in OPERATOR_COMMANDS:
         return await OPERATOR_COMMANDS[args.command](client, args)
+    if args.command == "accountability" and not args.workflow_id:
+        return await cmd_accountability_all(client, args)
     if args.command == "accountability":
         acc = await client.accountability(args.workflow_id)
         print(acc.model_dump_json(indent=2) if args.json else render_accountability(acc))
@@ -390,7 +412,13 @@ def parser() -> argparse.ArgumentParser:
     st.add_argument("workflow_id")
     st.add_argument("--json", action="store_true")
     a = sub.add_parser("accountability", help="required reports: on time, late (迟报), missing (漏报) (001 §7(4))")
-    a.add_argument("workflow_id")
+    a.add_argument("workflow_id", nargs="?", help="one incident; omitted: across incidents (the filters below)")
+    a.add_argument("--office", type=_place("--office"), help="incidents of this justice office, e.g. 东城司法所")
+    a.add_argument("--person", help="rows of this responsible person (part of the name, e.g. 孙立新)")
+    a.add_argument("--since", type=_when("--since"), help="rows due at or after (2026-11-23 or an ISO time)")
+    a.add_argument("--until", type=_when("--until"), help="rows due before (2026-11-24 or an ISO time)")
+    a.add_argument("--csv", metavar="FILE", help="write the rows as CSV (UTF-8 with BOM, opens in Excel)")
+    a.add_argument("--limit", type=_positive("--limit"), default=None)
     a.add_argument("--json", action="store_true")
     add_operator_parsers(sub)
     for command in sub.choices.values():
@@ -556,6 +584,54 @@ async def cmd_list(client: IncidentClient, args: argparse.Namespace) -> int:
             flags,
         ])
     print("\n".join(_table(table, indent="")))
+    return 0
+
+
+def _when(flag: str) -> Any:
+    def parse(text: str) -> datetime:
+        try:
+            at = datetime.fromisoformat(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} 不是日期或时间(如 2026-11-23 或 2026-11-23T08:30+08:00)") from None
+        return at if at.tzinfo else at.replace(tzinfo=CST)
+
+    return parse
+
+
+async def cmd_accountability_all(client: IncidentClient, args: argparse.Namespace) -> int:
+    """001 §7(4) across incidents: the register's rows per responsible person (visibility list, then
+    each incident's ``accountability`` query), filtered by office, person and due time; CSV export."""
+    from starter.export import accountability_csv, accountability_rows
+
+    query = sa.incident_query(justice_office=args.office)
+    progress(f"查询条件:{query}")
+    records = []
+    try:
+        async for wf in client.client.list_workflows(query, limit=args.limit):
+            if wf.workflow_type == DRILL_WORKFLOW_TYPE:
+                continue
+            try:
+                records.append(await client.accountability(wf.id))
+            except Exception as err:  # an incident refused at the start has no register
+                progress(f"{wf.id}:无法读取责任记录({type(err).__name__}),已跳过")
+    except RPCError as err:
+        raise CliError(f"accountability:Temporal 拒绝了查询({err.message});检索属性是否已注册?"
+                       "请运行 python -m starter setup-search-attributes", code=1) from None
+    rows = accountability_rows(records, person=args.person, since=args.since, until=args.until)
+    progress(f"{len(records)} 起事件,{len(rows)} 条记录")
+    if args.csv:
+        Path(args.csv).write_text(accountability_csv(rows), encoding="utf-8-sig")
+        print(args.csv)
+        return 0
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    table = [[r["person"], r["status_zh"], r["title_zh"], f"{r['due_zh']} 到期", r["done_zh"] and f"{r['done_zh']} 收到",
+              r["stated_zh"] and f"申报 {r['stated_zh']}", r["workflow_id"]] for r in rows]
+    print("\n".join(_table(table, indent="")) or "无记录")
+    for r in rows:
+        for i in r["indicators"]:
+            print(f"⚠ 待核查:{r['person']}:{r['title_zh']}({r['workflow_id']}):{i}")
     return 0
 
 

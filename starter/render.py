@@ -119,6 +119,9 @@ def progress_report(st: IncidentStatus, now: datetime | None = None, *, unit: st
         f"二、目前状态:{st.phase.zh};待报事项:{waiting}。",
         "三、时限落实情况:",
     ]
+    # open duties of people first (issue 16): who, what, by when, how long left
+    lines += [f"    待办:{d.person_zh}:{d.title_zh}(依据{d.clause}),时限{fmt_time(d.due_at)},{countdown(d.due_at, now)}"
+              for d in st.duties]
     for d in st.deadlines:
         lines.append(f"    {d.title_zh}(依据{d.clause}):{d.status.zh},时限{fmt_time(d.due_at)}"
                      + (f",{countdown(d.due_at, now)}" if d.status is DeadlineStatus.PENDING else ""))

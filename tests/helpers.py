@@ -96,6 +96,23 @@ class Harness:
         await self.report(wf_id, "punishment", decision=decision, actor="区司法局社区矫正管理科")
         return await self.close(wf_id, **closed)
 
+    async def discharge_duties(self, wf_id: str, actor: str = "东城司法所 值班员") -> list[str]:
+        """Confirm every open duty of a person with its evidence (``phoned``, ``on_site``, ``verified``),
+        as the responsible officers would; returns the duty ids confirmed (issue 16)."""
+        board = await self.api.duties(wf_id)
+        done = []
+        for d in board.open:
+            fields: dict[str, Any] = {"duty": d.id, "actor": actor}
+            if d.evidence == "phoned":
+                fields["counterpart"] = d.counterpart_zh or "对方值班人员"
+            elif d.evidence == "verified":
+                fields["result"] = "已核实"
+            elif d.evidence != "on_site":
+                continue
+            await self.report(wf_id, d.evidence, **fields)
+            done.append(d.id)
+        return done
+
     async def status(self, wf_id: str) -> IncidentStatus:
         return await self.api.status(wf_id)
 

@@ -14,7 +14,12 @@ INVESTIGATION = "配合公安机关开展犯罪侦查和调查取证工作"
 TAIL = ["punishment-report-up", "feedback-on-close", "written-report", "review-report"]
 
 
+#: 报警 and 前往事发现场 are duties of people (issue 16): tasks to the on-duty officers, issued with the push
+FIRST = ["alarm-110", "duty-alarm-110", "duty-on-site-office", "duty-on-site-section"]
+
+
 async def _finish(h: Harness, wf: str, decision: str = "警告"):
+    await h.discharge_duties(wf)  # the officers confirm their duties (phoned, on_site)
     return await h.punish_and_close(wf, decision, **CLOSE)
 
 
@@ -24,6 +29,9 @@ def _assert_accountable(out) -> None:
     status = {o.id: o.status for o in acc.obligations}
     assert status["alarm-110/police_110"] is ObligationStatus.ON_TIME
     assert status["alarm-110/correction_section"] is ObligationStatus.ON_TIME
+    assert status["duty/alarm-110"] is ObligationStatus.ON_TIME  # the on-duty officer's call to 110
+    assert status["duty/on-site-office"] is ObligationStatus.ON_TIME
+    assert status["duty/on-site-section"] is ObligationStatus.ON_TIME
 
 
 async def test_no_casualties_no_crime_suspected(harness: Harness):
@@ -33,9 +41,11 @@ async def test_no_casualties_no_crime_suspected(harness: Harness):
     out = await _finish(harness, wf)
     tl = out.timeline
     # 110 is the incident's very first notification, before the information report (000 §4.2)
-    assert steps(tl) == ["alarm-110", "information-report", "level-report", *TAIL]
+    assert steps(tl) == [*FIRST, "information-report", "level-report", *TAIL]
     # 立即向公安“110”或执行地公安派出所报警并向区司法局社区矫正管理科报告 (同时); the section is not told twice
     assert recipients(tl, "alarm-110") == {"police_110", "correction_section"}
+    assert recipients(tl, "duty-alarm-110") == {"justice_office"}  # the task, to the office's on-duty officer
+    assert "立即向公安“110”或执行地公安派出所报警" in text_to(tl, "duty-alarm-110", "justice_office")
     assert recipients(tl, "level-report") == {"higher_correction_agency"}
     assert recipients(tl, "punishment-report-up") == {"higher_correction_agency", "procuratorate"}
     sent = {e.recipient.value for e in tl if e.kind is EntryKind.NOTIFICATION and e.recipient}
@@ -64,7 +74,11 @@ async def test_casualties_at_start_and_crime_suspected(harness: Harness):
     tl = out.timeline
     assert steps(tl) == [
         "alarm-110",
-        "medical-120",             # 如有人员伤亡的,应立即拨打 120
+        "duty-alarm-110",
+        "medical-120",             # 如有人员伤亡的,应立即拨打 120: the push, and the on-duty officer's call
+        "duty-medical-120",
+        "duty-on-site-office",
+        "duty-on-site-section",
         "information-report",
         "level-report",
         "investigation-support",   # 对涉嫌实施犯罪的社区矫正对象,配合公安机关开展犯罪侦查和调查取证工作
@@ -91,7 +105,8 @@ async def test_casualties_reported_later_each_call_120(harness: Harness):
     await harness.report(wf, "handled")
     out = await _finish(harness, wf)
     tl = out.timeline
-    assert steps(tl) == ["alarm-110", "information-report", "level-report", "medical-120-1", "medical-120-2", *TAIL]
+    assert steps(tl) == [*FIRST, "information-report", "level-report", "medical-120-1", "duty-medical-120-1",
+                         "medical-120-2", "duty-medical-120-2", *TAIL]
     assert "medical-120" not in steps(tl)  # no casualties known at the start
     assert "受伤2人、死亡0人" in text_to(tl, "medical-120-1", "medical_120")
     assert "受伤0人、死亡1人" in text_to(tl, "medical-120-2", "medical_120")

@@ -33,14 +33,16 @@ async def test_subject_died_correction_terminated_and_reported(harness: Harness)
     await _stop_and_inspect(harness, wf)
     await harness.report(wf, "casualty_outcome", subject_died=True, summary="经医院抢救无效死亡",
                          actor="区司法局社区矫正管理科")
+    await harness.discharge_duties(wf)
     out = await harness.close(wf, result="对象经抢救无效死亡,已按死亡程序终止社区矫正",
                               current_situation="善后工作进行中", measures_taken=["拨打120", "终止社区矫正"])
     tl = out.timeline
     assert steps(tl) == [
-        "medical-120",             # 立即拨打120或联系协调医院开展救治工作: before anything else
+        "medical-120",             # 立即拨打120或联系协调医院开展救治工作: before anything else (the push)
+        "duty-medical-120",        # and the on-duty officer's call (issue 16)
         "information-report",
         "level-report",
-        "family-0",                # 通知社区矫正对象家属,做好解释工作
+        "duty-family-0",           # 通知社区矫正对象家属,做好解释工作: a person phones them, no message to the family
         "termination-report",      # 上报上一级社区矫正机构,同时通报决定机关和执行地人民检察院、公安机关
         "feedback-on-close",
         "written-report",
@@ -52,8 +54,11 @@ async def test_subject_died_correction_terminated_and_reported(harness: Harness)
     assert "社区矫正对象李明轩在参加教育学习、公益活动过程中发生人身伤亡" in medical
     assert "永宁河河道" in medical and "开展救治工作" in medical
     assert recipients(tl, "level-report") == {"correction_section", "higher_correction_agency"}
-    family = text_to(tl, "family-0", "family")
-    assert "李明轩" in family and "做好解释工作" in family
+    family = text_to(tl, "duty-family-0", "justice_office")
+    assert "【值班任务·电话】通知社区矫正对象家属,做好解释工作(母亲)" in family
+    assert "李明轩" in family and "做好解释工作" in family and "电话:13700000003" in family
+    assert "family" not in {e.recipient.value for e in tl if e.recipient}
+    assert "电话:120" in text_to(tl, "duty-medical-120", "justice_office")
     assert recipients(tl, "termination-report") == {
         "higher_correction_agency",
         "deciding_authority",
@@ -74,16 +79,18 @@ async def test_subject_died_correction_terminated_and_reported(harness: Harness)
 async def test_subject_survived_outcome_reported_up(harness: Harness):
     wf = await harness.start("C7")
     await harness.report(wf, "arrived")
-    await harness.until_step(wf, "family-0")
+    await harness.until_step(wf, "duty-family-0")
     await _stop_and_inspect(harness, wf)
     await harness.report(wf, "casualty_outcome", subject_died=False, summary="头部外伤缝合,已脱离危险")
+    await harness.discharge_duties(wf)
     out = await harness.close(wf, **CLOSE)
     tl = out.timeline
     assert steps(tl) == [
         "medical-120",
+        "duty-medical-120",
         "information-report",
         "level-report",
-        "family-0",
+        "duty-family-0",
         "casualty-report",
         "feedback-on-close",
         "written-report",
@@ -95,8 +102,7 @@ async def test_subject_survived_outcome_reported_up(harness: Harness):
     decided = decisions(tl)
     assert "按照死亡程序予以终止社区矫正" not in decided
     assert "termination-report" not in steps(tl)
-    phones = {d["step"]: d["recipient_phone"] for d in harness.outbox() if d["recipient"] == "family"}
-    assert phones == {"family-0": "13700000003"}
+    assert not [d for d in harness.outbox() if d["workflow_id"] == wf and d["recipient"] == "family"]
     assert out.accountability.missing == 0
 
 
@@ -120,6 +126,7 @@ async def test_activity_stopped_then_site_inspected_then_outcome_in_the_clauses_
     await harness.report(wf, "casualty_outcome", subject_died=False, summary="轻伤")
     await refused(harness, wf, "casualty_outcome", "casualty_outcome: not expected now",
                   subject_died=True, summary="x")
+    await harness.discharge_duties(wf)
     out = await harness.close(wf, **CLOSE)
     d = decisions(out.timeline)
     assert d.index("终止教育学习、公益活动") < d.index("开展现场设施安全检查:楼梯扶手松动,已设警戒并报修") < d.index(
@@ -136,6 +143,7 @@ async def test_no_family_contact_recorded(harness: Harness):
     await harness.report(wf, "arrived")
     await _stop_and_inspect(harness, wf)
     await harness.report(wf, "casualty_outcome", subject_died=False, summary="轻微擦伤")
+    await harness.discharge_duties(wf)
     out = await harness.close(wf, **CLOSE)
     tl = out.timeline
     assert not [s for s in steps(tl) if s.startswith("family-")]

@@ -17,6 +17,7 @@ OFFICE = dict(at_justice_office=True, place="东城司法所办公场所(社区�
 
 async def _finish(h: Harness, wf: str, decision: str = "警告"):
     await h.report(wf, "handled")
+    await h.discharge_duties(wf)  # the officers' phone duties (110, the call to the section): issue 16
     return await h.punish_and_close(wf, decision, **CLOSE)
 
 
@@ -50,8 +51,10 @@ async def test_heeded_at_justice_office_phones_section_after_handling(harness: H
     await harness.report(wf, "persuasion", complied=True)
     out = await _finish(harness, wf)
     tl = out.timeline
-    assert steps(tl)[:4] == ["information-report", "level-report", "phone-report-section", "punishment-report-up"]
-    assert recipients(tl, "phone-report-section") == {"correction_section"}
+    assert steps(tl)[:4] == ["information-report", "level-report", "duty-phone-report-section", "punishment-report-up"]
+    # 电话报告: a person of the 司法所 phones the section (a task to the on-duty officer), not a message
+    assert recipients(tl, "duty-phone-report-section") == {"justice_office"}
+    assert "电话:" in text_to(tl, "duty-phone-report-section", "justice_office")
     assert "police_110" not in {e.recipient.value for e in tl if e.recipient}
     assert out.accountability.missing == 0
 
@@ -61,7 +64,7 @@ async def test_not_heeded_with_equipment_at_justice_office(harness: Harness):
     await harness.report(wf, "arrived")
     await harness.report(wf, "persuasion", complied=False, equipment_used=True)
     st = await harness.until_step(wf, "alarm-110")
-    assert "phone-report-section" not in issued_steps(st.timeline)  # 在处置后: only once handled
+    assert "duty-phone-report-section" not in issued_steps(st.timeline)  # 在处置后: only once handled
     assert st.waiting_for == ["handled"]
     out = await _finish(harness, wf, decision="提请撤销缓刑")
     tl = out.timeline
@@ -69,7 +72,8 @@ async def test_not_heeded_with_equipment_at_justice_office(harness: Harness):
         "information-report",
         "level-report",
         "alarm-110",               # 不听劝阻的,应当立即向公安“110”或执行地公安派出所报警到现场予以处置
-        "phone-report-section",    # 司法所办公场所内: 在处置后应当立即电话报告
+        "duty-alarm-110",          # the push and the on-duty officer's call
+        "duty-phone-report-section",  # 司法所办公场所内: 在处置后应当立即电话报告 (a person's call)
         "punishment-report-up",
         "feedback-on-close",
         "written-report",
@@ -79,15 +83,15 @@ async def test_not_heeded_with_equipment_at_justice_office(harness: Harness):
     alarm = text_to(tl, "alarm-110", "police_110")
     assert "社区矫正对象李明轩在社区矫正工作场所内实施暴力,经语言劝诫不听劝阻" in alarm
     assert "东城司法所办公场所" in alarm and "到现场予以处置" in alarm
-    phone = text_to(tl, "phone-report-section", "correction_section")
-    assert "电话报告" in phone and "在东城司法所办公场所内实施暴力" in phone
+    phone = text_to(tl, "duty-phone-report-section", "justice_office")
+    assert "电话报告区司法局社区矫正管理科" in phone and "在东城司法所办公场所内实施暴力" in phone
     decided = decisions(tl)
     assert "事态紧急,通过执勤执法装备制止暴力行为" in decided
     assert "社区矫正管理科依法处罚:提请撤销缓刑" in decided
     assert "处罚决定:提请撤销缓刑" in text_to(tl, "punishment-report-up", "higher_correction_agency")
     assert out.accountability.missing == 0
     assert obligation(out, "alarm-110/police_110").status is ObligationStatus.ON_TIME
-    assert obligation(out, "phone-report-section/correction_section").status is ObligationStatus.ON_TIME
+    assert obligation(out, "duty/phone-report-section").status is ObligationStatus.ON_TIME
 
 
 async def test_not_heeded_without_equipment_elsewhere(harness: Harness):
@@ -96,8 +100,8 @@ async def test_not_heeded_without_equipment_elsewhere(harness: Harness):
     await harness.report(wf, "persuasion", complied=False)
     out = await _finish(harness, wf)
     tl = out.timeline
-    assert steps(tl)[:4] == ["information-report", "level-report", "alarm-110", "punishment-report-up"]
-    assert "phone-report-section" not in steps(tl)
+    assert steps(tl)[:5] == ["information-report", "level-report", "alarm-110", "duty-alarm-110", "punishment-report-up"]
+    assert "duty-phone-report-section" not in steps(tl)
     assert "事态紧急,通过执勤执法装备制止暴力行为" not in decisions(tl)
     assert obligation(out, "alarm-110/police_110").status is ObligationStatus.ON_TIME
 

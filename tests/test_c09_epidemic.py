@@ -52,14 +52,23 @@ async def test_s2_red_code_within_city(harness: Harness):
 
 
 async def test_s4_phone_report_up_first_then_written(harness: Harness):
+    """001 §4(9) 情形四: 排查结果和有关情况第一时间电话报告上一级社区矫正机构,并在情况基本明确后向上一级社区矫正机构书面报告 —
+    a phone duty of the section's on-duty officer first (a task to them, confirmed by ``phoned``), then the
+    written report (a message duty discharged by its delivery) once ``cleared``, in that order."""
     wf = await harness.start("C9-S4")
     st = await harness.until_step(wf, "consult-epidemic-dept")
     assert st.waiting_for == ["screening_result"]
     with pytest.raises(ReportRefused, match="cleared: not expected now"):
         await harness.report(wf, "cleared", summary="x")
     await harness.report(wf, "screening_result", result="同场工作人员 3 人、对象 12 人均已排查,核酸检测阴性")
-    st = await harness.until_step(wf, "phone-report-up")
+    st = await harness.until_step(wf, "duty-phone-report-up")
     assert "cleared" in st.waiting_for
+    assert [d.id for d in st.duties] == ["phone-report-up"]
+    task = text_to(st.timeline, "duty-phone-report-up", "correction_section")
+    assert "【值班任务·电话】排查结果和有关情况第一时间电话报告上一级社区矫正机构" in task
+    assert "排查结果:同场工作人员 3 人" in task and "电话:0576-84000010" in task
+    await harness.report(wf, "phoned", duty="phone-report-up", counterpart="市社区矫正局值班员",
+                         agreed="书面报告待情况基本明确后报送", actor="区司法局社区矫正管理科")
     await harness.report(wf, "cleared", summary="对象已转运至定点医院,密接人员均已落实管控")
     out = await harness.close(wf)
     tl = out.timeline
@@ -67,17 +76,22 @@ async def test_s4_phone_report_up_first_then_written(harness: Harness):
         "information-report",
         "level-report",
         "consult-epidemic-dept",
-        "phone-report-up",     # 排查结果和有关情况第一时间电话报告上一级社区矫正机构
-        "written-report-up",   # 情况基本明确后书面报告
+        "duty-phone-report-up",  # the phone report: a person's task
+        "written-report-up",     # 情况基本明确后书面报告
         "feedback-on-close",
         *END,
     ]
-    assert recipients(tl, "phone-report-up") == {"higher_correction_agency"}
-    phone = text_to(tl, "phone-report-up", "higher_correction_agency")
-    assert "【电话报告】排查结果:同场工作人员 3 人" in phone
+    assert recipients(tl, "duty-phone-report-up") == {"correction_section"}
+    assert recipients(tl, "written-report-up") == {"higher_correction_agency"}
     written = text_to(tl, "written-report-up", "higher_correction_agency")
     assert "【书面报告】情形四" in written and "情况已基本明确:对象已转运至定点医院" in written
     assert "根据疫情防控部门的要求对工作人员和其余社区矫正对象开展情况排查" in decisions(tl)
+    status = {o.id: o.status for o in out.accountability.obligations}
+    assert status["duty/phone-report-up"] is ObligationStatus.ON_TIME
+    assert status["written-report-up/higher_correction_agency"] is ObligationStatus.ON_TIME
+    assert "duty/written-report-up" not in status  # a message duty is its notification's own row
+    done = {e.step: e.seq for e in tl if e.kind is EntryKind.DUTY_DONE}
+    assert done["duty-phone-report-up"] < min(e.seq for e in tl if e.step == "written-report-up")
 
 
 async def test_s3_missed_daily_contact_escalates_to_section_then_late(harness: Harness):

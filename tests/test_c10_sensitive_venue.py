@@ -54,40 +54,47 @@ async def test_refused_to_leave_dispatch_and_110_at_the_same_time(harness: Harne
     wf = await harness.start("C10")
     await harness.report(wf, "arrived")
     await harness.report(wf, "persuasion", complied=False)
-    st = await harness.until_step(wf, "dispatch-and-alarm", count=2)
+    st = await harness.until_step(wf, "duty-dispatch-on-site")
     assert st.waiting_for == ["handled"]
     await refused(harness, wf, "punishment", "punishment: not expected now; the incident is waiting for handled",
                    decision="警告")
     await harness.report(wf, "handled", actor="东城派出所 民警")
     await harness.report(wf, "punishment", decision="提请撤销缓刑", actor="区司法局社区矫正管理科")
+    await harness.discharge_duties(wf)
     out = await harness.close(wf, **CLOSE)
     tl = out.timeline
     assert steps(tl) == [
         "information-report",
         "level-report",
-        "dispatch-and-alarm",      # 应立即派员赶赴现场,并同步向公安“110”或执行地公安派出所报警
-        "punishment-report-up",    # 事件处置完毕后: punishment reported up
+        "dispatch-and-alarm",       # 同步向公安“110”…报警: the push,
+        "duty-dispatch-and-alarm",  # the on-duty officer's call,
+        "duty-dispatch-on-site",    # and 应立即派员赶赴现场: an on-site duty, all in the same workflow task
+        "punishment-report-up",     # 事件处置完毕后: punishment reported up
         "feedback-on-close",
         "written-report",
         "review-report",
     ]
-    assert recipients(tl, "dispatch-and-alarm") == {"justice_office", "police_110"}
-    # 同步: one step, both sent together (notify_all); nothing else notified between the two
+    assert recipients(tl, "dispatch-and-alarm") == {"police_110"}
+    # 同步: issued together, nothing else notified between them
     sent = notifications(tl)
-    i = sent.index(next(x for x in sent if x[0] == "dispatch-and-alarm"))
-    assert {r for _, r in sent[i : i + 2]} == {"justice_office", "police_110"}
-    office = text_to(tl, "dispatch-and-alarm", "justice_office")
+    i = sent.index(("dispatch-and-alarm", "police_110"))
+    assert sent[i : i + 3] == [("dispatch-and-alarm", "police_110"), ("duty-dispatch-and-alarm", "justice_office"),
+                               ("duty-dispatch-on-site", "justice_office")]
+    office = text_to(tl, "duty-dispatch-on-site", "justice_office")
     police = text_to(tl, "dispatch-and-alarm", "police_110")
-    assert "立即派员赶赴现场" in office and "同步向公安“110”报警" in office
+    call = text_to(tl, "duty-dispatch-and-alarm", "justice_office")
+    assert "【值班任务·到场】应立即派员赶赴现场" in office and "同步向公安“110”报警" in office
     assert "到现场予以处置" in police and "司法所已同步派员赶赴现场" in police
-    for text in (office, police):
-        assert "社区矫正对象李明轩未经允许在特殊敏感时间段进入活动举办场所" in text and "不愿离开" in text
+    assert "【值班任务·电话】同步向公安“110”或执行地公安派出所报警予以处置" in call and "电话:110" in call
+    for text in (office, police, call):
+        assert "社区矫正对象李明轩" in text and "未经允许在特殊敏感时间段进入活动举办场所" in text and "不愿离开" in text
         assert "黄岩区会展中心" in text
     decided = decisions(tl)
     assert decided.index("事件处置完毕") < decided.index("社区矫正管理科依法处罚:提请撤销缓刑")
     assert out.accountability.missing == 0
     assert obligation(out, "dispatch-and-alarm/police_110").status is ObligationStatus.ON_TIME
-    assert obligation(out, "dispatch-and-alarm/justice_office").status is ObligationStatus.ON_TIME
+    assert obligation(out, "duty/dispatch-and-alarm").status is ObligationStatus.ON_TIME
+    assert obligation(out, "duty/dispatch-on-site").status is ObligationStatus.ON_TIME
 
 
 async def test_reports_out_of_clause_order_are_refused_with_reason(harness: Harness):

@@ -261,6 +261,7 @@ def test_roster_nobody_reachable_is_refused_at_load(tmp_path):
         (lambda d: d["units"]["emergency_office"]["shifts"][0].update(person="nobody"), "units.emergency_office.shifts.0.person: 'nobody' is not in people"),
         (lambda d: d["units"]["emergency_office"]["shifts"][0].update(start="25:00"), "units.emergency_office.shifts.0.start: String should match pattern"),
         (lambda d: d["units"]["correction_section"].update(fallback=["leadership_group", "correction_section"]), "units.correction_section.fallback: correction_section is listed twice (or is the unit itself)"),
+        (lambda d: d["duty_officers"]["justice_office"]["shifts"][1].update(person="nobody"), "duty_officers.justice_office.shifts.1.person: 'nobody' is not in people"),
     ],
 )
 def test_roster_errors_name_file_line_and_field(tmp_path, mutate, expect):
@@ -315,3 +316,21 @@ def test_jurisdiction_routes_where_they_differ():
     assert ids(("北城司法所", "黄岩区")) == ["justice_office.beicheng-sms"]
     assert ids(("米市巷司法所", "拱墅区")) == ["justice_office.gongshu-sms"]  # the county, where the office has none
     assert ids(("新前司法所", "黄岩区")) == ["justice_office.duty-sms"]
+
+
+def test_duty_person_is_the_shift_on_duty_jurisdiction_first_then_the_unit_chain():
+    """000 §5.2 值班: who holds a role's duty at a given minute (``Roster.duty_person``)."""
+    from plan.roster import load_roster
+
+    roster = load_roster(ROSTER, directory=load_directory(), channels={"outbox", "sms", "email", "alarm-gateway", "centre-webhook"})
+    at = datetime(2026, 11, 23, 10, 0, tzinfo=CST)  # Monday 10:00
+    assert roster.duty_person(Agency.JUSTICE_OFFICE, ("东城司法所", "黄岩区"), at=at)[0] == "jo-day"
+    assert roster.duty_person(Agency.JUSTICE_OFFICE, (), at=at.replace(hour=20))[0] == "jo-night"
+    assert roster.duty_person(Agency.CORRECTION_SECTION, (), at=at)[0] == "cs-zhou"
+    # Saturday: nobody in the section, its fallback chain's emergency office officer holds the duty
+    assert roster.duty_person(Agency.CORRECTION_SECTION, (), at=datetime(2026, 11, 28, 10, 0, tzinfo=CST))[0] == "eo-day"
+    with_office = roster.model_copy(update={"duty_officers": {**roster.duty_officers, Agency.JUSTICE_OFFICE: roster.duty_officers[Agency.JUSTICE_OFFICE].model_copy(
+        update={"jurisdictions": {"北城司法所": [roster.units[Agency.EMERGENCY_OFFICE].shifts[0]]}})}})
+    assert with_office.duty_person(Agency.JUSTICE_OFFICE, ("北城司法所",), at=at)[0] == "eo-day"
+    assert with_office.duty_person(Agency.JUSTICE_OFFICE, ("东城司法所",), at=at)[0] == "jo-day"
+    assert roster.duty_person(Agency.PROCURATORATE, (), at=at) is None

@@ -105,6 +105,7 @@ async def test_c1_end_to_end_through_webhook_sms_and_email(env, tmp_path):
         await h.report(wf, "arrived")
         await h.report(wf, "handled")
         await h.report(wf, "punishment", decision="训诫")
+        await h.discharge_duties(wf)  # 报警 and 前往事发现场: the on-duty officers' duties (issue 16)
         await h.report(wf, "closed", **CLOSED)
         await h.report(wf, "review", actor="东城司法所 所长", **REVIEW)
         # the incident waits for the centre to confirm its closing messages too, then completes
@@ -124,6 +125,8 @@ async def test_c1_end_to_end_through_webhook_sms_and_email(env, tmp_path):
     # SMS: the emergency office's day officer got the information report; nothing delivered twice
     sent = sms_to(s["sms"], wf)
     assert ("13800000101", "information-report") in sent and len(sent) == len(set(sent))
+    # the 110 phone duty went by SMS to the 司法所's on-duty officer of the roster (day or night shift) only
+    assert {p for p, step in sent if step == "duty-alarm-110"} in ({"13800000401"}, {"13800000402"})
     assert read_outbox(tmp_path / "outbox.jsonl") == []  # nothing fell back to the local outbox
 
 
@@ -207,6 +210,7 @@ async def test_drill_with_real_channels_configured_reaches_no_receiver(env, tmp_
         await h.report(wf, "arrived")
         await h.report(wf, "handled")
         await h.report(wf, "punishment", decision="训诫")
+        await h.discharge_duties(wf)
         out = await h.close(wf)
     assert out.accountability.missing == 0
     assert s["alarm"].requests == [] and s["centre"].requests == [] and s["sms"].requests == []
@@ -214,3 +218,6 @@ async def test_drill_with_real_channels_configured_reaches_no_receiver(env, tmp_
     drill = [d for d in read_outbox(tmp_path / "drill.jsonl") if d["workflow_id"] == wf]
     assert {d["recipient"] for d in drill} >= {"police_110", "correction_section", "command_centre", "procuratorate"}
     assert all(d["message_zh"].startswith("【演练】") and d["channel"] == "drill-outbox" for d in drill)
+    # the duty tasks too: to the sink, naming the person the roster has on duty (issue 16)
+    assert {d["step"] for d in drill if d["recipient"] == "justice_office"} >= {"duty-alarm-110", "duty-on-site-office"}
+    assert obligation(out, "duty/alarm-110").person in ("东城司法所 白班值班员 孙立新", "东城司法所 夜班值班员 李春燕")

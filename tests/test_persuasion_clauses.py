@@ -96,11 +96,13 @@ async def test_subject_refuses_to_leave_110_is_called(harness: Harness, c: Claus
     wf = await harness.start(c.type_id)
     await harness.report(wf, "arrived")
     await harness.report(wf, "persuasion", complied=False)
+    await harness.discharge_duties(wf)  # the on-duty officer's call to 110 (issue 16)
     out = await harness.punish_and_close(wf, "警告", **c.close)
     tl = out.timeline
-    # 如不愿离开的,…可以向公安“110”或执行地公安派出所报警予以处置
-    assert steps(tl) == [*c.head, "alarm-110", *TAIL]
+    # 如不愿离开的,…可以向公安“110”或执行地公安派出所报警予以处置: the push and the officer's phone duty
+    assert steps(tl) == [*c.head, "alarm-110", "duty-alarm-110", *TAIL]
     assert recipients(tl, "alarm-110") == {"police_110"}
+    assert recipients(tl, "duty-alarm-110") == {"justice_office"}
     alarm = text_to(tl, "alarm-110", "police_110")
     assert all(w in alarm for w in c.alarm_words) and "请立即出警予以处置" in alarm
     assert f"{c.refused_zh},向公安“110”报警予以处置" in decisions(tl)
@@ -108,6 +110,7 @@ async def test_subject_refuses_to_leave_110_is_called(harness: Harness, c: Claus
     acc = out.accountability
     assert acc.missing == 0 and acc.late == 0
     assert {o.id: o.status for o in acc.obligations}["alarm-110/police_110"] is ObligationStatus.ON_TIME
+    assert {o.id: o.status for o in acc.obligations}["duty/alarm-110"] is ObligationStatus.ON_TIME
 
 
 @CLAUSES

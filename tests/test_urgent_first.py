@@ -117,8 +117,10 @@ async def test_c1_calls_110_before_anything_else_in_its_first_task(harness: Harn
                   _task_of(events, e.activity_task_scheduled_event_attributes.workflow_task_completed_event_id))
                  for e in events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
     in_first = [(s, r) for s, r, t in scheduled if t == 1]
-    assert in_first[:3] == [("alarm-110", "police_110"), ("alarm-110", "correction_section"),
-                            ("medical-120", "medical_120")]
+    # the push and the on-duty officer's phone duty (issue 16) for each call, 110 before 120
+    assert in_first[:5] == [("alarm-110", "police_110"), ("alarm-110", "correction_section"),
+                            ("duty-alarm-110", "justice_office"), ("medical-120", "medical_120"),
+                            ("duty-medical-120", "justice_office")]
     assert {("information-report", "emergency_office"), ("information-report", "command_centre")} <= set(in_first)
 
 

@@ -35,6 +35,10 @@ with workflow.unsafe.imports_passed_through():
         Deadline,
         DeadlineStatus,
         Dispatched,
+        DUTY_REPORT_KINDS,
+        Duty,
+        DutyBoard,
+        DutyForm,
         EntryKind,
         Feedback,
         IncidentInput,
@@ -62,6 +66,7 @@ from workflows.mechanics.accountability import BY_HAND, Register
 from workflows.mechanics.acknowledgements import ACK, Acknowledgements
 from workflows.mechanics.continuation import archive_and_bound, continue_due
 from workflows.mechanics.deadlines import ESCALATE_TO, Deadlines, deadline_kind
+from workflows.mechanics.duties import Duties  # issue 16
 from workflows.mechanics.inputs import INVALID_INPUT, INVALID_REPORT, decode_raw, invalid_input, parse_input
 from workflows.mechanics.leadership import Leadership
 from workflows.mechanics.notifier import Delivery, Notifier
@@ -89,7 +94,7 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 REVIEW = "review"
 
 #: Report kinds still taken once handling is over (000 §4.4 aftermath, 001 §5(2)(3)).
-AFTER_HANDLING_KINDS = frozenset({"progress", "review", "aftermath_done", "release", "notified_by_hand"})
+AFTER_HANDLING_KINDS = frozenset({"progress", "review", "aftermath_done", "release", "notified_by_hand"}) | DUTY_REPORT_KINDS
 
 R = TypeVar("R")
 R2 = TypeVar("R2")
@@ -136,6 +141,10 @@ class IncidentWorkflow:
             policy=p, incident_type=t, title_zh=self.TITLE_ZH, incident=lambda: self.incident,
         )
         self.deadlines.notifier = self.acks.notifier = self.notifier
+        self.duties = Duties(  # issue 16: duties of people
+            state=s, timeline=self.timeline, notifier=self.notifier, deadlines=self.deadlines, policy=p,
+            incident=lambda: self.incident, title_zh=self.TITLE_ZH, incident_type=self.TYPE,
+        )
         self.reports = Reports(s, self.timeline, self.CLAUSE, self.CLAUSE_REPORTS)
         self._inbox: deque[RawValue | dict[str, Any]] = deque()
         """Signalled reports not yet judged (see ``report_signal``)."""
@@ -154,6 +163,7 @@ class IncidentWorkflow:
         self.correction = Correction(
             timeline=self.timeline, notifier=self.notifier, reports=self.reports, register=self.register,
             policy=p, incident=lambda: self.incident, ask=self.ask, incident_type=self.TYPE, clause=self.CLAUSE,
+            duties=self.duties,
         )
         if self.inp is not None and not self.resumed:
             if self.inp.handed_over_from:
@@ -219,6 +229,7 @@ class IncidentWorkflow:
         if self.state.in_flight:  # what the run before had on its way: issued again, same keys
             self.notifier.reissue(self.state.in_flight)
             self.state.in_flight = []
+        self.duties.start_watching()  # issue 16: a continued run's open duties
         if not self.resumed:
             self.first_response()
             self._open()
@@ -450,6 +461,19 @@ class IncidentWorkflow:
         finally:
             self.state.standing = []
 
+    def assign_duty(self, duty_id: str, what_zh: str, clause: str, *, role: Agency, form: DutyForm, say_zh: str,
+                    counterpart: Agency | None = None, counterpart_zh: str | None = None, phone: str | None = None,
+                    due_at: datetime | None = None) -> Duty:
+        """A duty of the person on duty for ``role`` (phone, on site, verification), sent to them as a
+        task; confirmed by their report or escalated (``mechanics/duties.py``, issue 16)."""
+        return self.duties.assign(duty_id, what_zh, clause, role=role, form=form, say_zh=say_zh,
+                                  counterpart=counterpart, counterpart_zh=counterpart_zh, phone=phone, due_at=due_at)
+
+    def message_duty(self, duty_id: str, what_zh: str, clause: str, *, role: Agency, to: Agency, text_zh: str,
+                     form: DutyForm = DutyForm.MESSAGE) -> Duty:
+        """A duty done by an automated message (a written report), discharged by its delivery (issue 16)."""
+        return self.duties.message(duty_id, what_zh, clause, role=role, to=to, text_zh=text_zh, form=form)
+
     def require_by_hand(self, recipient: Agency, title_zh: str, *, step: str, clause: str) -> None:
         """A contact the system cannot make (no number known): made by phone by the duty officer and
         recorded with ``notified_by_hand`` within the ``immediate`` policy, or escalated (001 §7(4))."""
@@ -500,11 +524,17 @@ class IncidentWorkflow:
         return await self.correction.persuade(complied_zh=complied_zh, refused_zh=refused_zh, police_fact=police_fact,
                                               clause=clause, police_optional=police_optional, step=step, asked=asked)
 
+    def alarm_110(self, fact: str, asked: str, *, step: str, clause: str,
+                  what_zh: str = "向公安“110”或执行地公安派出所报警予以处置") -> None:
+        """110: the 司法所 on-duty officer's phone duty and, where the platform takes one, the push (issue 16)."""
+        self.correction.alarm_110(fact, asked, step=step, clause=clause, what_zh=what_zh)
+
     def check_persuasion(self, report: Report, *, police_optional: bool) -> str | None:
         return self.correction.check_persuasion(report, police_optional=police_optional)
 
-    def notify_family(self, fact: str, asked: str, *, clause: str, none_zh: str) -> None:
-        self.correction.notify_family(fact, asked, clause=clause, none_zh=none_zh)
+    def notify_family(self, fact: str, asked: str, *, clause: str, none_zh: str, **duty: Any) -> None:
+        """001 §4(6)(7): the family, guardian, guarantor, each a person's duty (``form``, ``what_zh``: issue 16)."""
+        self.correction.notify_family(fact, asked, clause=clause, none_zh=none_zh, **duty)
 
     def terminate_correction(self, decision_zh: str, fact: str, recipients: tuple[Agency, ...], *, clause: str,
                              actor: str) -> None:
@@ -571,6 +601,8 @@ class IncidentWorkflow:
             reason = self.leadership.check(report)
         if reason is None and isinstance(report, Release):
             reason = self.publication.check(report)
+        if reason is None and report.kind in DUTY_REPORT_KINDS:  # issue 16
+            reason = self.duties.check(report)
         if reason is None and isinstance(report, NotifiedByHand):
             o = self.register.get(f"{report.step}/{report.recipient.value}")
             if o is None:
@@ -623,6 +655,8 @@ class IncidentWorkflow:
             self.publication.apply(report)
         elif isinstance(report, NotifiedByHand):
             self._notified_by_hand(report)
+        elif report.kind in DUTY_REPORT_KINDS:  # issue 16
+            self.duties.confirm(report)
         if report.kind in self.CLAUSE_REPORTS:
             self.on_report(report, seq)
         return ReportReceipt(accepted=True, seq=seq, message_zh=texts.report_accepted(seq))
@@ -781,8 +815,16 @@ class IncidentWorkflow:
             clause=self.CLAUSE, flow=self.inp.flow, drill=self.inp.drill, phase=s.phase,
             waiting_for=self._all_waiting(), deadlines=self.deadlines.all(), timeline=s.timeline[-STATUS_TIMELINE:],
             plan_active=s.plan_active, command=dict(s.command), release=s.release, related=list(s.related),
-            run=s.run, archived=s.archived + max(0, len(s.timeline) - STATUS_TIMELINE),
+            run=s.run, archived=s.archived + max(0, len(s.timeline) - STATUS_TIMELINE), duties=self.duties.open(),
         )
+
+    @workflow.query(name="duties")
+    def duties_query(self) -> DutyBoard:
+        """Duties of people (issue 16): open ones first, soonest due first, then the closed ones."""
+        if self.inp is None:
+            raise self._not_started()
+        return DutyBoard(workflow_id=workflow.info().workflow_id, incident_type=self.TYPE,
+                         open=self.duties.open(), closed=self.duties.closed())
 
     @workflow.query(name="deadlines")
     def deadlines_query(self) -> list[Deadline]:

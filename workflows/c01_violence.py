@@ -22,9 +22,11 @@ from temporalio import workflow
 from temporalio.common import RawValue
 
 from workflows.base import IncidentWorkflow
+from workflows.mechanics.duties import PATCH
 
 with workflow.unsafe.imports_passed_through():
     from plan.agencies import Agency
+    from plan.models import DutyForm
     from plan.models import (
         Casualties,
         Handled,
@@ -68,7 +70,10 @@ class ViolentCrimeOrSelfHarm(IncidentWorkflow):
                 "心理疏导,控制事态发展,并逐级上报",
             )
 
-        self.notify_all(
+        if workflow.patched(PATCH):
+            self._duties_first(fact, text)
+            return
+        self.notify_all(  # histories recorded before duties of people
             [Agency.POLICE_110, Agency.CORRECTION_SECTION], text, step="alarm-110", clause=CLAUSE
         )
         if variant(self.incident, ViolenceInput).casualties:
@@ -79,6 +84,31 @@ class ViolentCrimeOrSelfHarm(IncidentWorkflow):
                 step="medical-120",
                 clause=CLAUSE,
             )
+
+    def _duties_first(self, fact: str, text) -> None:
+        """报警 is the 司法所 on-duty officer's phone call to 110 (a duty), beside the automated push
+        where the bureau's platform takes one (``POLICY.pushed``); the section is told at the same time;
+        the section and the 司法所 each owe 在第一时间前往事发现场 (on-site duties)."""
+        pushed = [Agency.POLICE_110] if Agency.POLICE_110 in self.POLICY.pushed else []
+        self.notify_all([*pushed, Agency.CORRECTION_SECTION], text, step="alarm-110", clause=CLAUSE)
+        self.assign_duty(
+            "alarm-110", "立即向公安“110”或执行地公安派出所报警", CLAUSE, role=Agency.JUSTICE_OFFICE,
+            form=DutyForm.PHONE, counterpart=Agency.POLICE_110, say_zh=f"{FACT_ZH},请立即出警处置",
+        )
+        if variant(self.incident, ViolenceInput).casualties:
+            self._call_120("medical-120", f"{FACT_ZH},现场有人员伤亡")
+        for role, tag in ((Agency.JUSTICE_OFFICE, "office"), (Agency.CORRECTION_SECTION, "section")):
+            self.assign_duty(
+                f"on-site-{tag}", "在第一时间前往事发现场", CLAUSE, role=role, form=DutyForm.ON_SITE,
+                say_zh="配合公安机关对社区矫正对象进行思想教育和心理疏导,控制事态发展",
+            )
+
+    def _call_120(self, step: str, fact: str) -> None:
+        """如有人员伤亡的,应立即拨打 120: the on-duty officer's call, and the push where one is taken."""
+        if Agency.MEDICAL_120 in self.POLICY.pushed:
+            self.notify(Agency.MEDICAL_120, self.ask(fact, "立即派员赶赴现场救治"), step=step, clause=CLAUSE)
+        self.assign_duty(step, "应立即拨打 120 或协调医院进行救治", CLAUSE, role=Agency.JUSTICE_OFFICE,
+                         form=DutyForm.PHONE, counterpart=Agency.MEDICAL_120, say_zh=f"{fact};请立即派员赶赴现场救治")
 
     async def respond(self) -> None:
         self.decide(
@@ -91,6 +121,9 @@ class ViolentCrimeOrSelfHarm(IncidentWorkflow):
             report = await self.next_report(Handled, Casualties)
             if isinstance(report, Casualties):
                 n += 1
+                if workflow.patched(PATCH):  # 120 is the on-duty officer's phone duty (issue 16)
+                    self._call_120(f"medical-120-{n}", f"{FACT_ZH},现场有人员伤亡(受伤{report.injured}人、死亡{report.dead}人)")
+                    continue
                 self.notify(
                     Agency.MEDICAL_120,
                     self.ask(

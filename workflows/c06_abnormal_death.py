@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from plan.agencies import Agency
     from plan.models import (
         DeathVerification,
+        DutyForm,
         IncidentOutcome,
         IncidentType,
         PoliceRequested,
@@ -87,6 +88,8 @@ class AbnormalDeath(IncidentWorkflow):
             "协助核实情况",
             clause=CLAUSE,
             none_zh="未登记家属、监护人、保证人联系方式,由司法所实地核实",
+            form=DutyForm.VERIFICATION,  # a person's verification by phone, never a message to the family
+            what_zh="立即联系社区矫正对象家属、监护人、保证人以及其他相关人员核实情况",
         )
 
     async def _terminate(self, report: DeathVerification) -> None:

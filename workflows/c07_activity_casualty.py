@@ -27,12 +27,14 @@ from temporalio import workflow
 from temporalio.common import RawValue
 
 from workflows.base import IncidentWorkflow
+from workflows.mechanics.duties import PATCH
 
 with workflow.unsafe.imports_passed_through():
     from plan.agencies import Agency
     from plan.models import (
         ActivityStopped,
         CasualtyOutcome,
+        DutyForm,
         IncidentOutcome,
         IncidentType,
         Report,
@@ -67,6 +69,15 @@ class ActivityCasualty(IncidentWorkflow):
 
     def first_response(self) -> None:
         # 立即拨打120或联系协调医院开展救治工作: before anything else.
+        if workflow.patched(PATCH):
+            # the on-duty officer's call (a duty), beside the push where the platform takes one (issue 16)
+            if Agency.MEDICAL_120 in self.POLICY.pushed:
+                self.notify(Agency.MEDICAL_120, self.ask(FACT, "立即派员到现场开展救治工作"), step="medical-120",
+                            clause=CLAUSE)
+            self.assign_duty("medical-120", "立即拨打120或联系协调医院开展救治工作", CLAUSE,
+                             role=Agency.JUSTICE_OFFICE, form=DutyForm.PHONE, counterpart=Agency.MEDICAL_120,
+                             say_zh=f"{FACT},请立即派员到现场开展救治工作")
+            return
         self.notify(
             Agency.MEDICAL_120,
             self.ask(FACT, "立即派员到现场开展救治工作"),

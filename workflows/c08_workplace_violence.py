@@ -23,10 +23,12 @@ from temporalio import workflow
 from temporalio.common import RawValue
 
 from workflows.base import IncidentWorkflow
+from workflows.mechanics.duties import PATCH
 
 with workflow.unsafe.imports_passed_through():
     from plan.agencies import Agency
     from plan.models import (
+        DutyForm,
         Handled,
         IncidentOutcome,
         IncidentType,
@@ -72,6 +74,14 @@ class WorkplaceViolence(IncidentWorkflow):
         if variant(self.incident, WorkplaceViolenceInput).at_justice_office:
             # 司法所办公场所内发生暴力事件的,司法所工作人员在处置后应当立即电话报告区司法局社区矫正管理科
             office = self.incident.jurisdiction.justice_office
+            if workflow.patched(PATCH):  # a person's phone call to the section (issue 16)
+                self.assign_duty(
+                    "phone-report-section", "司法所工作人员在处置后应当立即电话报告区司法局社区矫正管理科", CLAUSE,
+                    role=Agency.JUSTICE_OFFICE, form=DutyForm.PHONE, counterpart=Agency.CORRECTION_SECTION,
+                    say_zh=f"在{office}办公场所内实施暴力,事件已处置完毕;请知悉,并对应予处罚的社区矫正对象及时依法实施处罚",
+                )
+                await self.punish("在社区矫正工作场所内实施暴力", clause=CLAUSE)
+                return
             self.notify(
                 Agency.CORRECTION_SECTION,
                 self.ask(

@@ -34,6 +34,7 @@ from temporalio import workflow
 from temporalio.common import RawValue
 
 from workflows.base import IncidentWorkflow
+from workflows.mechanics.duties import PATCH
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
@@ -43,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
         Cleared,
         DailyContact,
         EpidemicInput,
+        DutyForm,
         EpidemicScenario,
         IncidentOutcome,
         IncidentType,
@@ -226,7 +228,10 @@ class Epidemic(IncidentWorkflow):
         self.decide("要求对象积极配合属地疫情防控部门开展相关工作", c)
         self.decide("根据疫情防控部门的要求对工作人员和其余社区矫正对象开展情况排查", c)
         screening = await self.next_report(ScreeningResult)
-        # 排查结果和有关情况第一时间电话报告上一级社区矫正机构
+        if workflow.patched(PATCH):
+            await self._report_up_by_phone_then_in_writing(screening)
+            return
+        # 排查结果和有关情况第一时间电话报告上一级社区矫正机构 (histories recorded before duties of people)
         self.notify(
             Agency.HIGHER_CORRECTION_AGENCY,
             self.ask(f"【电话报告】排查结果:{screening.result}", "知悉,书面报告待情况基本明确后报送"),
@@ -244,6 +249,27 @@ class Epidemic(IncidentWorkflow):
             ),
             step="written-report-up",
             clause=c,
+        )
+
+    async def _report_up_by_phone_then_in_writing(self, screening: ScreeningResult) -> None:
+        """排查结果和有关情况第一时间电话报告上一级社区矫正机构,并在情况基本明确后向上一级社区矫正机构书面报告:
+        first a person's phone duty, then, once ``cleared`` says the situation is basically clear, the
+        written report (a message duty, discharged by its delivery), in that order."""
+        c = self.clause
+        self.assign_duty(
+            "phone-report-up", "排查结果和有关情况第一时间电话报告上一级社区矫正机构", c,
+            role=Agency.CORRECTION_SECTION, form=DutyForm.PHONE, counterpart=Agency.HIGHER_CORRECTION_AGENCY,
+            say_zh=f"排查结果:{screening.result};书面报告待情况基本明确后报送",
+        )
+        cleared = await self.next_report(Cleared)
+        self.message_duty(
+            "written-report-up", "在情况基本明确后向上一级社区矫正机构书面报告", c,
+            role=Agency.CORRECTION_SECTION, to=Agency.HIGHER_CORRECTION_AGENCY, form=DutyForm.WRITTEN,
+            text_zh=self.ask(
+                f"【书面报告】{self.scenario.zh};排查结果:{screening.result};"
+                f"情况已基本明确:{cleared.summary}",
+                "知悉",
+            ),
         )
 
     # ------------------------------------------------------------------ what the clause waits for

@@ -21,10 +21,12 @@ from temporalio import workflow
 from temporalio.common import RawValue
 
 from workflows.base import IncidentWorkflow
+from workflows.mechanics.duties import PATCH
 
 with workflow.unsafe.imports_passed_through():
     from plan.agencies import Agency
     from plan.models import (
+        DutyForm,
         Handled,
         IncidentOutcome,
         IncidentType,
@@ -60,6 +62,16 @@ class SensitiveVenue(IncidentWorkflow):
             # 如不愿离开的,应立即派员赶赴现场,并同步向公安“110”或执行地公安派出所报警予以处置
             self.decide("社区矫正对象不愿离开,立即派员赶赴现场,同步报警", CLAUSE, actor=persuasion.actor)
             fact = f"{FACT},经联系要求其离开,不愿离开"
+            if workflow.patched(PATCH):
+                # 派员赶赴现场: an on-site duty; 同步报警: the on-duty officer's call (and the push), issue 16
+                self.alarm_110(fact, "立即出警到现场予以处置(司法所已同步派员赶赴现场)", step="dispatch-and-alarm",
+                               clause=CLAUSE, what_zh="同步向公安“110”或执行地公安派出所报警予以处置")
+                self.assign_duty("dispatch-on-site", "应立即派员赶赴现场", CLAUSE, role=Agency.JUSTICE_OFFICE,
+                                 form=DutyForm.ON_SITE, say_zh=f"{fact};已同步向公安“110”报警")
+                handled = await self.next_report(Handled)
+                self.decide("事件处置完毕", CLAUSE, actor=handled.actor)
+                await self.punish(FACT, clause=CLAUSE)
+                return
             self.notify_all(
                 [Agency.JUSTICE_OFFICE, Agency.POLICE_110],
                 lambda to: self.ask(

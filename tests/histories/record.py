@@ -51,6 +51,8 @@ def punish(decision: str = "训诫") -> Step:
 
 
 ARRIVED = r("arrived")
+DUTIES = ("duties",)
+"""The officers confirm every open duty of a person (issue 16: phoned, on_site, verified)."""
 
 # name -> (example, start overrides, steps). Every branch of every clause (docs/clauses.md).
 SCENARIOS: dict[str, tuple[str, dict[str, Any], list[Step]]] = {
@@ -132,6 +134,23 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any], list[Step]]] = {
                                              ("review",)]),
     "C9-S4": ("C9-S4", {}, [r("screening_result", result="均已排查,核酸阴性"), r("cleared", summary="转绿"),
                             close(), ("review",)]),
+    # duties of people (issue 16): histories with the workflow.patched("duties-of-people") marker
+    "C1-duties-casualties": ("C1", {"casualties": True}, [
+        ARRIVED, DUTIES, r("casualties", injured=1), DUTIES, r("handled", crime_suspected=False), punish(), close(),
+        ("review",)]),
+    "C1-duty-escalated-then-phoned": ("C1", {}, [ARRIVED, skip(95), DUTIES, r("handled"), punish(), close(), ("review",)]),
+    "C6-duty-verified": ("C6", {}, [ARRIVED, DUTIES, r("death_verification", verified=True, actor=SECTION), close(),
+                                    ("review",)]),
+    "C7-duties": ("C7", {}, [ARRIVED, DUTIES, r("activity_stopped"), r("site_inspection", findings="设施完好"),
+                             r("casualty_outcome", subject_died=False, summary="轻伤"), close(), ("review",)]),
+    "C2-not-persuaded-duty": ("C2", {}, [ARRIVED, r("persuasion", complied=False), DUTIES, punish("警告"), close(),
+                                         ("review",)]),
+    "C8-at-justice-office-duties": ("C8", {"at_justice_office": True, "place": "东城司法所办公场所"}, [
+        ARRIVED, r("persuasion", complied=False), r("handled"), DUTIES, punish(), close(), ("review",)]),
+    "C10-refused-duties": ("C10", {}, [ARRIVED, r("persuasion", complied=False), DUTIES,
+                                       r("handled", actor="东城派出所 民警"), punish("警告"), close(), ("review",)]),
+    "C9-S4-duties": ("C9-S4", {}, [r("screening_result", result="均已排查,核酸阴性"), DUTIES, r("cleared", summary="转绿"),
+                                   close(), ("review",)]),
     "C10-complied": ("C10", {}, [ARRIVED, r("persuasion", complied=True), punish("警告"), close(), ("review",)]),
     "C10-refused-police": ("C10", {}, [ARRIVED, r("persuasion", complied=False), r("handled", actor="东城派出所 民警"),
                                       punish("提请撤销缓刑"), close(), ("review",)]),
@@ -170,6 +189,9 @@ async def drive(h: Harness, wf: str, steps: list[Step]) -> list[str]:
                 await h.report(wf, "aftermath_done", actor="区司法局应急办公室", **AFTERMATH)
         elif step[0] == "review":
             await h.report(wf, "review", actor="东城司法所 所长", **REVIEW)
+        elif step[0] == "duties":
+            await h.until(wf, lambda st: bool(st.duties))
+            await h.discharge_duties(wf)
         elif step[0] == "child":
             child = f"{wf}-{step[1]}"
             await h.until(wf, lambda st: child in st.related)

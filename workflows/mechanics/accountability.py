@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from plan.models import (
         AccountabilityRecord,
         DeadlineStatus,
+        DutyStatus,
         IncidentPhase,
         IncidentType,
         Obligation,
@@ -98,6 +99,26 @@ class Register:
                     status = ObligationStatus.PENDING
                 o = o.model_copy(update={"status": status})
             items.append(o)
+        for duty in s.duties.values():
+            # A person's duty (workflows/mechanics/duties.py): judged on the receipt of its confirmation.
+            # A duty done by a message is its notification's own obligation (above), by hand included.
+            if duty.evidence == "delivery":
+                continue
+            if duty.status is DutyStatus.CANCELLED:
+                status = ObligationStatus.NOT_REQUIRED
+            elif duty.done_at is not None:
+                status = ObligationStatus.ON_TIME if duty.done_at <= duty.due_at else ObligationStatus.LATE
+            elif closed:
+                status = ObligationStatus.MISSING
+            else:
+                status = ObligationStatus.OVERDUE if now > duty.due_at else ObligationStatus.PENDING
+            items.append(
+                Obligation(
+                    id=f"duty/{duty.id}", title_zh=duty.title_zh, clause=duty.clause, due_at=duty.due_at,
+                    status=status, done_at=duty.done_at, stated_at=duty.stated_at, recipient=duty.counterpart,
+                    how=duty.done_by, person=duty.person_zh, role=duty.role, indicators=list(duty.indicators),
+                )
+            )
         items.sort(key=lambda o: o.due_at)
         count = {st: sum(1 for o in items if o.status is st) for st in ObligationStatus}
         arch = s.archived_register

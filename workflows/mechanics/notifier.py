@@ -21,7 +21,7 @@ from temporalio.common import Priority, RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import NotifyReceipt, NotifyRequest
+    from activities.contracts import PHONE_SLOT, NotifyReceipt, NotifyRequest
     from activities.notify import BAD_RECIPIENT, UNKNOWN_RECIPIENT
     from plan import texts
     from plan.agencies import Agency
@@ -123,6 +123,8 @@ class Notifier:
         self._running = 0
         self._waiting: deque[_Waiting] = deque()
         self._mergeable: dict[str, _Waiting] = {}
+        self.receipts: dict[str, NotifyReceipt] = {}
+        """Receipts of delivered notifications by idempotency key (a duty task's receipt names its person)."""
 
     def notify(
         self,
@@ -136,6 +138,8 @@ class Notifier:
         ack_for: str | None = None,
         fulfils: str | None = None,
         merge: str | None = None,
+        duty_task: bool = False,
+        duty_counterpart: Agency | None = None,
     ) -> Delivery:
         """Issue one notification now; the caller goes on at once.
 
@@ -181,6 +185,8 @@ class Notifier:
             message_zh=message_zh,
             drill=inp.drill,
             jurisdiction=(inp.jurisdiction.justice_office, inp.jurisdiction.county),
+            duty_task=duty_task,
+            duty_counterpart=duty_counterpart,
         )
         self.timeline.record(
             EntryKind.NOTIFICATION_ISSUED, texts.notification_issued(recipient),
@@ -295,6 +301,9 @@ class Notifier:
             self._failed(req, err, required=required)
             return False
         self.register.discharge(key, texts.SYSTEM)
+        self.receipts[req.idempotency_key] = receipt
+        if receipt.counterpart_phone:  # a duty task: the number the activity wrote in (mechanics/duties.py)
+            message_zh = message_zh.replace(PHONE_SLOT, receipt.counterpart_phone)
         self.timeline.record(
             EntryKind.NOTIFICATION, texts.delivered(receipt.recipient_name_zh, receipt.channel, receipt.attempt, message_zh),
             clause=clause, recipient=recipient, step=step,

@@ -77,7 +77,10 @@ class Timeline:
         s = self.state
         pending = [d for d in s.deadlines.values() if d.status is DeadlineStatus.PENDING]
         overdue = [d for d in s.deadlines.values() if d.status is DeadlineStatus.MISSED]
-        lines = texts.details(self.title_zh, self.clause, s.phase.zh, s.plan_active, pending, overdue, s.related)
+        # open duties of people first (issue 16): who, what, by when
+        duties = [d for d in sorted(s.duties.values(), key=lambda d: d.due_at) if d.status.value == "open"]
+        lines = texts.details(self.title_zh, self.clause, s.phase.zh, s.plan_active, pending, overdue, s.related,
+                              duties=duties)
         workflow.set_current_details("\n\n".join(lines))
         updates = sa.changed_updates(
             workflow.info().typed_search_attributes,

@@ -17,10 +17,11 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from plan import texts
     from plan.agencies import Agency
-    from plan.models import CorrectionBase, IncidentInput, IncidentType, Persuasion, Progress, Punishment, Report, variant
+    from plan.models import CorrectionBase, DutyForm, IncidentInput, IncidentType, Persuasion, Progress, Punishment, Report, variant
     from plan.policy import DeadlinePolicy
 
 from workflows.mechanics.accountability import Register
+from workflows.mechanics.duties import PATCH, Duties
 from workflows.mechanics.notifier import Notifier
 from workflows.mechanics.reports import Reports
 from workflows.mechanics.timeline import Timeline
@@ -32,8 +33,9 @@ class Correction:
     def __init__(
         self, *, timeline: Timeline, notifier: Notifier, reports: Reports, register: Register,
         policy: DeadlinePolicy, incident: Callable[[], IncidentInput], ask: Callable[[str, str], str],
-        incident_type: IncidentType, clause: str,
+        incident_type: IncidentType, clause: str, duties: Duties,
     ) -> None:
+        self.duties = duties
         self.timeline = timeline
         self.notifier = notifier
         self.reports = reports
@@ -115,8 +117,21 @@ class Correction:
             decide(texts.not_reported_to_police(refused_zh, p.note), clause, actor=p.actor)
         else:
             decide(texts.reported_to_police(refused_zh), clause, actor=p.actor)
-            self.notifier.notify(Agency.POLICE_110, self.ask(police_fact, asked), step=step, clause=clause)
+            if workflow.patched(PATCH):
+                # 报警: the on-duty officer's phone duty, beside the push where the platform takes one
+                self.alarm_110(police_fact, asked, step=step, clause=clause)
+            else:  # histories recorded before duties of people
+                self.notifier.notify(Agency.POLICE_110, self.ask(police_fact, asked), step=step, clause=clause)
         return p
+
+    def alarm_110(self, fact: str, asked: str, *, step: str, clause: str,
+                  what_zh: str = "向公安“110”或执行地公安派出所报警予以处置") -> None:
+        """110 as the plans have it (issue 16): the 司法所 on-duty officer's phone call (a duty, ``duty-<step>``),
+        and the automated push to 110's platform where the policy says it takes one (``<step>``)."""
+        if Agency.POLICE_110 in self.policy.pushed:
+            self.notifier.notify(Agency.POLICE_110, self.ask(fact, asked), step=step, clause=clause)
+        self.duties.assign(step, what_zh, clause, role=Agency.JUSTICE_OFFICE, form=DutyForm.PHONE,
+                           counterpart=Agency.POLICE_110, say_zh=f"{fact},请{asked}")
 
     def check_persuasion(self, report: Report, *, police_optional: bool) -> str | None:
         """Refuse persuasion fields that belong to another clause."""
@@ -128,14 +143,25 @@ class Correction:
             return f"persuasion: call_police cannot be false: {self.clause} says 110 must (应当) be called"
         return None
 
-    def notify_family(self, fact: str, asked: str, *, clause: str, none_zh: str) -> None:
-        """Each registered family member, guardian, guarantor (001 §4(6)(7)), one step each
-        (``family-<i>``); with none registered, ``none_zh`` is recorded as the step taken instead."""
+    def notify_family(self, fact: str, asked: str, *, clause: str, none_zh: str,
+                      form: DutyForm = DutyForm.PHONE, what_zh: str = "通知社区矫正对象家属,做好解释工作") -> None:
+        """Each registered family member, guardian, guarantor (001 §4(6)(7)), one duty each
+        (``family-<i>``): a person of the justice office phones them (``form`` PHONE, 通知社区矫正对象家属,做好解释工作)
+        or verifies with them (VERIFICATION, 核实情况); the family is never sent an automated message.
+        With none registered, ``none_zh`` is recorded as the step taken instead."""
         subject = self.incident().subject
         family = subject.family if subject else []
         if not family:
             self.timeline.decide(none_zh, clause)
-        for i, contact in enumerate(family):
+        if workflow.patched(PATCH):
+            for i, contact in enumerate(family):
+                self.duties.assign(
+                    f"family-{i}", f"{what_zh}({contact.relation})", clause, role=Agency.JUSTICE_OFFICE,
+                    form=form, counterpart=Agency.FAMILY, counterpart_zh=f"{contact.relation} {contact.name}",
+                    phone=contact.phone, say_zh=f"{fact};请{asked}",
+                )
+            return
+        for i, contact in enumerate(family):  # histories recorded before duties of people
             self.notifier.notify(
                 Agency.FAMILY,
                 self.ask(texts.family_fact(fact, contact.relation), asked),
