@@ -705,18 +705,17 @@ class IncidentWorkflow:
             await workflow.wait_condition(self._at_rest)
 
     @workflow.signal(name="report")
-    async def report_signal(self, raw: RawValue) -> None:
+    def report_signal(self, raw: RawValue) -> None:
         """A progress report sent fire-and-forget (``temporal workflow signal --name report``); a
         refused report is never dropped silently: the refusal and its reason go to the timeline.
 
         Taken into the inbox and judged by :meth:`_pump`, a bounded number per workflow task: thousands
         of signals delivered in one task (a worker back after an outage, a flood) never hold a task past
         its deadlock and timeout limits (issue 13)."""
-        if workflow.patched(INBOX_PATCH):
+        if workflow.patched(INBOX_PATCH):  # a plain handler: no task per signal, only the append
             self._inbox.append(raw)
             return
-        await self._settle()  # a history recorded before the inbox: judged here, as it ran
-        self._judge_signal(raw)
+        self._judge_signal(raw)  # a history recorded before the inbox: judged here, as it ran
 
     async def _pump(self) -> None:
         """Judge the signalled reports in the inbox, in order, :data:`SIGNALS_PER_TASK` per workflow task."""
