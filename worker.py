@@ -5,6 +5,12 @@ Connection settings come from the environment (see ``infra/settings.py``): ``TEM
 (default ``judicial-emergency``). SIGINT/SIGTERM stop polling, let running activities finish
 (``WORKER_SHUTDOWN_GRACE_SECONDS``, default 30) and exit.
 
+Bureaus (issue 17): with ``EMERGENCY_BUREAUS=huangyan,gongshu`` one worker process serves each
+bureau's namespace (``config/bureaus/<id>.json``), each with its own client, codec keys
+(``EMERGENCY_CODEC_KEYS_FILE_<BUREAU>``, default ``var/bureaus/<id>/codec-keys.json``), directory
+(the profile's bodies and contacts) and watcher. Every profile is validated before connecting: a bad
+one is one line naming the file and field, exit code 2. Unset: one namespace (``TEMPORAL_NAMESPACE``).
+
 Metrics: ``WORKER_METRICS_PORT`` (and ``WORKER_METRICS_HOST``, default 127.0.0.1) serve the SDK's and
 the plans' metrics in Prometheus format (``infra/metrics.py``).
 
@@ -20,6 +26,7 @@ operator says so (``temporal worker deployment set-current-version``), or at sta
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 from datetime import timedelta
@@ -129,8 +136,18 @@ async def promote(client: Client, version: WorkerDeploymentVersion, *, only_if_n
     return False
 
 
-async def run_worker(client: Client | None = None, stop: asyncio.Event | None = None) -> None:
-    """Run until SIGINT/SIGTERM (or ``stop`` is set), then shut down gracefully."""
+async def run_worker(client: Client | None = None, stop: asyncio.Event | None = None,
+                     *, bureaus: list[str] | None = None, clients: dict[str, Client] | None = None) -> None:
+    """Run until SIGINT/SIGTERM (or ``stop`` is set), then shut down gracefully.
+
+    ``bureaus`` (default ``EMERGENCY_BUREAUS``): serve each bureau's namespace from this process;
+    ``clients``: bureau id -> client already connected (tests, the dev stack)."""
+    from plan.bureaus import bureaus_from_env, load_bureaus
+
+    ids = bureaus if bureaus is not None else bureaus_from_env()
+    if ids:
+        await run_bureaus(load_bureaus(ids), stop, clients=clients)
+        return
     # Configuration first: a bad directory, roster or channel file is reported before connecting.
     activities = build_activities()
     deployment = deployment_from_env()
@@ -162,6 +179,47 @@ async def run_worker(client: Client | None = None, stop: asyncio.Event | None = 
         await stop.wait()
         if watcher is not None:
             await watcher
+        log.info("worker stopping: finishing running tasks")
+    log.info("worker stopped")
+
+
+async def run_bureaus(profiles: list, stop: asyncio.Event | None, *, clients: dict[str, Client] | None = None) -> None:
+    """One worker per bureau namespace in this process (issue 17), each with that bureau's own
+    client (namespace and codec keys), directory and watcher; all stop together."""
+    from plan.agencies import Agency
+
+    activities = {p.id: build_activities(bureau=p) for p in profiles}  # configuration first
+    deployment = deployment_from_env()
+    clients = dict(clients or {})
+    runtime = metrics.runtime_from_env()
+    for p in profiles:
+        if p.id not in clients:
+            extra = {"runtime": runtime} if runtime is not None else {}
+            clients[p.id] = await connect(worker=True, bureau=p.id, **extra)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    workers = [build_worker(clients[p.id], activities=activities[p.id], deployment=deployment) for p in profiles]
+    watches = [
+        IncidentWatch(clients[p.id], activities[p.id][0].__self__,
+                      office=Agency.EMERGENCY_OFFICE if p.linkage else Agency.CORRECTION_COMMAND_OFFICE)
+        for p in profiles
+    ]
+    for p, w in zip(profiles, workers, strict=True):
+        log.info("worker started", bureau=p.id, namespace=clients[p.id].namespace,
+                 task_queue=w.config()["task_queue"], plans=sorted(k.value for k in p.adopted),
+                 payload_encryption=clients[p.id].data_converter.payload_codec is not None)
+    async with contextlib.AsyncExitStack() as stack:
+        for w in workers:
+            await stack.enter_async_context(w)
+        watchers = [asyncio.create_task(wt.run(stop)) for wt in watches if wt.interval.total_seconds() > 0]
+        await stop.wait()
+        for t in watchers:
+            await t
         log.info("worker stopping: finishing running tasks")
     log.info("worker stopped")
 

@@ -19,6 +19,7 @@ def build_activities(
     roster_path: Path | str | None = None,
     channels_path: Path | str | None = None,
     clock=None,
+    bureau=None,
 ) -> list:
     """Every activity the worker registers, configured from arguments or the environment.
 
@@ -28,14 +29,23 @@ def build_activities(
     default none) and ``EMERGENCY_ROSTER`` (routes and duty roster, e.g. ``config/roster.json``;
     default none: every notification goes to the outbox). Invalid configuration raises
     :class:`~plan.agencies.DirectoryError` naming the file, line, field and problem.
+
+    ``bureau`` (a :class:`plan.bureaus.BureauProfile`): that bureau's own bodies and contacts are the
+    directory, and its ``roster`` (if any) the roster (issue 17).
     """
     from activities.channel_config import load_channels
+    from plan.bureaus import BUREAUS_DIR
 
-    directory = load_directory(
-        directory_path or os.environ.get("EMERGENCY_DIRECTORY") or DEFAULT_DIRECTORY_PATH
-    )
+    if bureau is not None:
+        directory = bureau.directory()
+        if bureau.roster and roster_path is None:
+            roster_path = BUREAUS_DIR / bureau.roster
+    else:
+        directory = load_directory(
+            directory_path or os.environ.get("EMERGENCY_DIRECTORY") or DEFAULT_DIRECTORY_PATH
+        )
     channels_path = channels_path or os.environ.get("EMERGENCY_CHANNELS") or None
-    roster_path = roster_path or os.environ.get("EMERGENCY_ROSTER") or None
+    roster_path = roster_path or (None if bureau is not None else os.environ.get("EMERGENCY_ROSTER")) or None
     channels = {}
     if channels_path:
         channels = {name: cfg.build(name) for name, cfg in load_channels(channels_path).channels.items()}

@@ -227,6 +227,40 @@ def require_keyring(environ: Mapping[str, str] | None = None) -> KeyRing | None:
     raise CodecConfigError(NO_KEYS)
 
 
+def bureau_keys_env(bureau: str) -> str:
+    """``EMERGENCY_CODEC_KEYS_FILE_<BUREAU>``: one bureau's key file (issue 17: each bureau its own keys)."""
+    return f"{ENV_KEYS_FILE}_{bureau.upper().replace('-', '_')}"
+
+
+def bureau_keys_file(bureau: str) -> Path:
+    """``<var>/bureaus/<id>/codec-keys.json``: what ``./dev.sh up`` writes for each bureau."""
+    return var_dir() / "bureaus" / bureau / "codec-keys.json"
+
+
+def require_bureau_keyring(bureau: str, environ: Mapping[str, str] | None = None) -> KeyRing | None:
+    """One bureau's keys (never another's): ``EMERGENCY_CODEC_KEYS_FILE_<BUREAU>``, else
+    ``var/bureaus/<id>/codec-keys.json``; None only with ``EMERGENCY_INSECURE_PLAINTEXT=1``; otherwise
+    :class:`CodecConfigError` naming the variable (fail closed)."""
+    env = os.environ if environ is None else environ
+    name = bureau_keys_env(bureau)
+    path = env.get(name)
+    if path:
+        p = Path(path)
+        if not p.is_file():
+            raise CodecConfigError(f"{name}: no such file: {p}")
+        return KeyRing.from_json(p.read_text(encoding="utf-8"), str(p))
+    default = bureau_keys_file(bureau)
+    if not insecure_plaintext(env) and default.is_file():
+        return KeyRing.from_json(default.read_text(encoding="utf-8"), str(default))
+    if insecure_plaintext(env):
+        warn_insecure()
+        return None
+    raise CodecConfigError(
+        f"no payload encryption keys for bureau {bureau}: set {name} (./dev.sh up writes {default}); "
+        f"only for local experiments without personal data: {ENV_INSECURE}=1"
+    )
+
+
 _warned = False
 
 

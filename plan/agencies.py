@@ -68,6 +68,12 @@ class Agency(StrEnum):
     """区委政法委 (000 §2.1)."""
     CITY_JUSTICE_BUREAU = "city_justice_bureau"
     """市司法局 (000 §2.1, 001 §3(1))."""
+    PEOPLES_GOVERNMENT = "peoples_government"
+    """本级人民政府 (001 §3(1))."""
+    CORRECTION_COMMAND = "correction_command"
+    """社区矫正突发事件应急处置总指挥部 (001 §3(1)(2))."""
+    CORRECTION_COMMAND_OFFICE = "correction_command_office"
+    """总指挥部办公室, whose daily work the 社区矫正管理科 does (001 §3(2))."""
 
 
 #: The plan's own name of each recipient, used in every Chinese text.
@@ -97,6 +103,9 @@ AGENCY_NAME_ZH: dict[Agency, str] = {
     Agency.DISTRICT_COMMITTEE_GOVERNMENT: "区委、区政府",
     Agency.POLITICAL_LEGAL_COMMITTEE: "区委政法委",
     Agency.CITY_JUSTICE_BUREAU: "市司法局",
+    Agency.PEOPLES_GOVERNMENT: "本级人民政府",
+    Agency.CORRECTION_COMMAND: "社区矫正突发事件应急处置总指挥部",
+    Agency.CORRECTION_COMMAND_OFFICE: "总指挥部办公室",
 }
 
 
