@@ -60,17 +60,24 @@ def build_worker(
     queue: str | None = None,
     activities: list | None = None,
     deployment: WorkerDeploymentVersion | None = None,
+    bureau_clients: dict[str, Client] | None = None,
     **activity_config,
 ) -> Worker:
     """The worker with every workflow and activity registered (also used by tests and the dev stack).
 
     ``deployment``: run as that Worker Deployment Version, every workflow pinned to the version it
-    started on (``VersioningBehavior.PINNED``), so a plan revision never replays under running incidents."""
+    started on (``VersioningBehavior.PINNED``), so a plan revision never replays under running incidents.
+    ``bureau_clients``: every bureau's client in this process, for 001 §5(1)'s cross-namespace 协助配合
+    (``activities/assist.py``; without them a linked incident is refused as not served)."""
+    from activities.assist import Assist
+
+    queue = queue or task_queue()
+    acts = activities if activities is not None else build_activities(**activity_config)
     return Worker(
         client,
-        task_queue=queue or task_queue(),
+        task_queue=queue,
         workflows=ALL_WORKFLOWS,
-        activities=activities if activities is not None else build_activities(**activity_config),
+        activities=[*acts, *Assist(bureau_clients, queue).activities()],
         graceful_shutdown_timeout=timedelta(
             seconds=float(os.environ.get("WORKER_SHUTDOWN_GRACE_SECONDS", "30"))
         ),
@@ -203,7 +210,8 @@ async def run_bureaus(profiles: list, stop: asyncio.Event | None, *, clients: di
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):
             pass
-    workers = [build_worker(clients[p.id], activities=activities[p.id], deployment=deployment) for p in profiles]
+    workers = [build_worker(clients[p.id], activities=activities[p.id], deployment=deployment, bureau_clients=clients)
+               for p in profiles]
     watches = [
         IncidentWatch(clients[p.id], activities[p.id][0].__self__,
                       office=Agency.EMERGENCY_OFFICE if p.linkage else Agency.CORRECTION_COMMAND_OFFICE)

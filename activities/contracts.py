@@ -31,6 +31,9 @@ class NotifyRequest(BaseModel):
     jurisdiction: tuple[str, ...] = ()
     """The incident's justice office and county, most specific first: picks a jurisdiction's own
     contacts in the roster (``plan/roster.py``) where they differ."""
+    recipient_name_zh: str | None = Field(default=None, max_length=100)
+    """With ``recipient_phone``: the recipient's own name (a county's bureau from the directory of
+    bureaus, 001 §5(1)); otherwise the directory's name is used."""
 
 
 class NotifyReceipt(BaseModel):
@@ -49,3 +52,25 @@ class NotifyReceipt(BaseModel):
     ack_expected: bool = False
     """The channel's receiver confirms receipt by calling back (回执): the workflow waits for it. False for
     channels that cannot (the local outbox, drill sinks)."""
+
+
+class AssistRequest(BaseModel):
+    """001 §5(1) 通报相关县(市、区)司法行政机关协助配合: start the linked 协助配合 incident in the
+    assisting bureau's namespace (``activities/assist.py``), idempotently (its id is fixed)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    assisting_bureau: str
+    workflow_id: str = Field(min_length=1, max_length=300)
+    input: dict
+    """The :class:`workflows.assist.AssistInput` as JSON (encrypted with the assisting bureau's keys)."""
+
+
+class AssistRelay(BaseModel):
+    """An assisting bureau's report, relayed to the originating incident as a ``progress`` report."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    origin_bureau: str
+    origin_workflow_id: str
+    report: dict

@@ -94,7 +94,7 @@ class Notifier:
                 type=BAD_RECIPIENT,
                 non_retryable=True,
             )
-        return AGENCY_NAME_ZH[req.recipient], req.recipient_phone
+        return req.recipient_name_zh or AGENCY_NAME_ZH[req.recipient], req.recipient_phone
 
     def _resolve(self, req: NotifyRequest) -> tuple[str, str]:
         if req.recipient in PER_INCIDENT or req.recipient_phone:

@@ -388,3 +388,21 @@ def bureaus_from_env(environ: dict[str, str] | None = None) -> list[str]:
     """``EMERGENCY_BUREAUS`` (comma-separated profile ids); empty = the single-namespace setup."""
     env = os.environ if environ is None else environ
     return [b.strip() for b in env.get("EMERGENCY_BUREAUS", "").split(",") if b.strip()]
+
+
+@cache
+def by_namespace(namespace: str) -> BureauProfile | None:
+    """The shipped bureau whose namespace is ``namespace``, or None (e.g. ``default``: the
+    single-namespace setup and the time-skipping tests, where the input names the bureau)."""
+    for p in sorted(BUREAUS_DIR.glob("*.json")):
+        if p.stem != "counties":
+            prof = profile(p.stem)
+            if prof.namespace == namespace:
+                return prof
+    return None
+
+
+@cache
+def counties() -> Counties:
+    """The shipped directory of bureaus (cached, like :func:`profile`)."""
+    return load_counties(COUNTIES_PATH)

@@ -34,6 +34,8 @@ from temporalio import workflow
 from temporalio.common import Priority, RawValue, RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from workflows import bureau  # issue 17: the bureau's plans and names (workflows/bureau.py)
+
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
@@ -214,6 +216,11 @@ class IncidentWorkflow:
             self.inp, carried = parse_input(raw, self.TYPE)
         except ApplicationError as err:
             self._input_error = err
+        self.bureau: bureau.BureauProfile | None = None  # issue 17: the bureau running it, None = shared setup
+        if self.inp is not None:
+            self.bureau, refusal = bureau.resolve(self.inp, workflow.info().namespace)
+            if refusal:
+                self._input_error, self.inp = _invalid(f"invalid incident input: {refusal}"), None
         self._timeline: list[TimelineEntry] = []
         self._deadlines: dict[str, Deadline] = {}
         self._obligations: dict[str, Obligation] = {}
@@ -248,7 +255,7 @@ class IncidentWorkflow:
         if carried is not None:
             self._restore(carried)
         elif self.inp is not None:
-            if self.inp.dispatch is not None and not self.delegated():
+            if self.inp.dispatch is not None and not self.delegated() and bureau.linkage(self.bureau):
                 self._dispatch = self.inp.dispatch.model_copy(
                     update={"at": self.inp.dispatch.at or workflow.now()}
                 )
@@ -347,6 +354,17 @@ class IncidentWorkflow:
         )
         if self.delegated():
             return
+        if bureau.correction_command(self.bureau, self.TYPE.is_correction):  # issue 17: 001 §3(1)
+            assert self.bureau is not None
+            self.start_deadline(
+                bureau.COMMAND_DECISION,
+                "总指挥部决定启动预案",
+                "001 §3(1)",
+                workflow.now() + self.POLICY.immediate,
+                escalate_to=(Agency.CORRECTION_COMMAND_OFFICE, Agency.CORRECTION_COMMAND),
+            )
+        if not bureau.linkage(self.bureau):  # issue 17: 000's mechanics only where a linkage plan is adopted
+            return
         if inp.flow is Flow.URGENT:
             self.decide("启动紧急事件处置预案,处置过程中及时向区社会应急联动指挥中心反馈", "000 §4.3(1)")
         else:
@@ -377,12 +395,13 @@ class IncidentWorkflow:
                 f"由{inp.handed_over_from}移交处置,信息报告已由移交方报送区司法局应急办公室和指挥中心",
                 "000 §1.4(4)",
             )
-        else:
+        elif bureau.linkage(self.bureau):  # issue 17: only where a linkage plan is adopted
             # 000 §4.2: the justice office / section reports to the emergency office at once; the
             # office relays to the command centre.
             self.notify_all(
                 [Agency.EMERGENCY_OFFICE, Agency.COMMAND_CENTRE],
-                lambda to: texts.information_report(inp, self.TITLE_ZH, to),
+                lambda to: texts.information_report(
+                    inp, self.TITLE_ZH, to, centre_zh=bureau.name_zh(self.bureau, Agency.COMMAND_CENTRE)),
                 step="information-report",
                 clause="000 §4.2",
             )
@@ -401,7 +420,9 @@ class IncidentWorkflow:
                     step="level-report",
                     clause="001 §5(1)",
                 )
-        if inp.major and not inp.handed_over_from:  # a handing-over incident told the group already
+        if bureau.correction_command(self.bureau, self.TYPE.is_correction):  # issue 17: 001 §3(1)
+            bureau.ask_command(self)
+        if inp.major and not inp.handed_over_from and bureau.linkage(self.bureau):  # a handing-over incident told the group already
             self.notify(
                 Agency.LEADERSHIP_GROUP,
                 self.ask("属重大突发事件", "领导小组决定启动本方案,统一领导、组织、协调处置"),
@@ -410,18 +431,13 @@ class IncidentWorkflow:
             )
         if self.TYPE.is_correction:
             for i, county in enumerate(inp.other_counties):
-                self.notify(
-                    Agency.OTHER_COUNTY_BUREAU,
-                    self.ask(f"事件涉及{county}", f"{county}司法行政机关协助配合"),
-                    step=f"cross-county-{i}",
-                    clause="001 §5(1)",
-                )
+                bureau.notify_county(self, i, county)  # issue 17: the named county's bureau
 
     async def _close(self, closed: Closed) -> IncidentOutcome:
         """Handling over: feedback, written report (000 §4.2), review (001 §5(2)), release settled."""
         inp = self.incident
         now = workflow.now()
-        if not self._feedback_sent:
+        if not self._feedback_sent and bureau.linkage(self.bureau):  # issue 17: 000 §3(3) where adopted
             self._feed_back(closed.current_situation, closed.result, step="feedback-on-close")
         in_flight = {FEEDBACK} if self._feedback_sent else set()
         """Deadlines met by a message already issued: they stand until it is delivered or fails."""
@@ -440,12 +456,14 @@ class IncidentWorkflow:
             self._course,
             self.accountability().obligations,
             in_flight=frozenset(in_flight),
+            **bureau.report_names(self.bureau),  # issue 17
         )
         self.notify_all(
-            [Agency.COMMAND_CENTRE, Agency.EMERGENCY_OFFICE],
+            [Agency.COMMAND_CENTRE, Agency.EMERGENCY_OFFICE] if bureau.linkage(self.bureau)
+            else [Agency.CORRECTION_COMMAND],  # issue 17: 001 §3(3) 及时向总指挥部报告
             lambda _to: report,
             step="written-report",
-            clause="000 §4.2",
+            clause="000 §4.2" if bureau.linkage(self.bureau) else "001 §3(3)",
         )
         review_zh = ""
         if self.review_required:
@@ -677,6 +695,7 @@ class IncidentWorkflow:
         phone: str | None = None,
         required: bool = True,
         ack_for: str | None = None,
+        name_zh: str | None = None,
     ) -> Delivery:
         """Issue one notification now; **nothing waits on its delivery** (the urgent-first rule).
 
@@ -703,11 +722,13 @@ class IncidentWorkflow:
         the emergency office is told to notify by hand: it never fails the incident silently.
         """
         info = workflow.info()
+        recipient = bureau.recipient(self.bureau, recipient)  # issue 17: 001 §3's bodies stand in for 000's
+        name = name_zh or bureau.name_zh(self.bureau, recipient)  # issue 17: the bureau's own name
         key = f"{step}/{recipient.value}"
         if required and key not in self._obligations:
             self._obligations[key] = Obligation(
                 id=key,
-                title_zh=f"通知{AGENCY_NAME_ZH[recipient]}",
+                title_zh=f"通知{name}",
                 clause=clause,
                 due_at=workflow.now() + self.POLICY.immediate,
                 status=ObligationStatus.PENDING,
@@ -724,10 +745,11 @@ class IncidentWorkflow:
             message_zh=message_zh,
             drill=self.incident.drill,
             jurisdiction=(self.incident.jurisdiction.justice_office, self.incident.jurisdiction.county),
+            recipient_name_zh=name_zh,
         )
         self.record(
             EntryKind.NOTIFICATION_ISSUED,
-            f"发出通知:{AGENCY_NAME_ZH[recipient]}",
+            f"发出通知:{name}",
             clause=clause,
             recipient=recipient,
             step=step,
@@ -787,7 +809,7 @@ class IncidentWorkflow:
                     clause,
                     self._obligations[key].due_at,
                 )
-            if recipient is not Agency.EMERGENCY_OFFICE and not step.startswith("notify-failed"):
+            if recipient is not bureau.recipient(self.bureau, Agency.EMERGENCY_OFFICE) and not step.startswith("notify-failed"):
                 self.notify(
                     Agency.EMERGENCY_OFFICE,
                     texts.notification_failed(self.incident, self.TITLE_ZH, recipient, clause, step),
@@ -1310,6 +1332,9 @@ class IncidentWorkflow:
                 return f"review: 001 §5(2) applies to correction incidents, not {self.TYPE.value}"
             if self.reports_of(Review):
                 return "review: the review was already reported"
+        if report.kind in ("dispatched", "feedback") and not bureau.linkage(self.bureau):  # issue 17
+            assert self.bureau is not None
+            return f"{report.kind}: {self.bureau.id} has not adopted a linkage plan (000 §4.3, §3(3) do not apply)"
         if isinstance(report, Dispatched) and self._dispatch is not None:
             return "dispatched: the centre's instruction was already recorded"
         if isinstance(report, Arrived):
@@ -1468,8 +1493,10 @@ class IncidentWorkflow:
                 clause="000 §4.4",
             )
             return
-        office = [Agency.EMERGENCY_OFFICE]
-        if self.incident.major:
+        if not bureau.linkage(self.bureau):  # issue 17: 001 §3(3) instead of 000 §2.2(6), §4.3(1)
+            bureau.progress_to_command(self, report, seq)
+        office = [Agency.EMERGENCY_OFFICE] if bureau.linkage(self.bureau) else []
+        if self.incident.major and bureau.linkage(self.bureau):
             office.append(Agency.LEADERSHIP_GROUP)
         self.notify_all(
             office,
@@ -1482,7 +1509,7 @@ class IncidentWorkflow:
             step=f"progress-office-{seq}",
             clause="000 §2.2(6)",
         )
-        if self.incident.flow is Flow.URGENT:
+        if self.incident.flow is Flow.URGENT and bureau.linkage(self.bureau):
             self.notify(
                 Agency.COMMAND_CENTRE,
                 self.ask(f"处置进展:{report.current_situation}", "知悉(紧急处置流程处置过程中及时反馈)"),
@@ -1499,6 +1526,10 @@ class IncidentWorkflow:
 
     def _plan_decided(self, d: PlanDecision, seq: int) -> None:
         """000 §2.1: 决定启动、终止本方案…及时向区委、区政府、区委政法委、市司法局报告有关情况."""
+        if bureau.correction_command(self.bureau, self.TYPE.is_correction):  # issue 17: 001 §3(1)
+            self._plan_activated = True
+            bureau.command_decided(self, d, seq)
+            return
         if d.decision is PlanDecisionKind.ACTIVATE:
             self._plan_active = self._plan_activated = True
             self.fulfil(LEADERSHIP, d.actor)
