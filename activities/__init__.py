@@ -63,6 +63,7 @@ def build_activities(
             roster=roster,
             channels=channels,
             clock=clock,
+            bureau=bureau.id if bureau is not None else None,
         )
     except DrillLeak as err:
         raise RosterError(str(err)) from None

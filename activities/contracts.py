@@ -31,6 +31,9 @@ class NotifyRequest(BaseModel):
     jurisdiction: tuple[str, ...] = ()
     """The incident's justice office and county, most specific first: picks a jurisdiction's own
     contacts in the roster (``plan/roster.py``) where they differ."""
+    bureau: str | None = None
+    """The bureau whose incident it is (issue 17): its profile's bodies and contacts are the directory
+    (also in a namespace several bureaus share, e.g. the tests')."""
     recipient_name_zh: str | None = Field(default=None, max_length=100)
     """With ``recipient_phone``: the recipient's own name (a county's bureau from the directory of
     bureaus, 001 §5(1)); otherwise the directory's name is used."""

@@ -746,6 +746,7 @@ class IncidentWorkflow:
             drill=self.incident.drill,
             jurisdiction=(self.incident.jurisdiction.justice_office, self.incident.jurisdiction.county),
             recipient_name_zh=name_zh,
+            bureau=self.bureau.id if self.bureau else None,  # issue 17
         )
         self.record(
             EntryKind.NOTIFICATION_ISSUED,
