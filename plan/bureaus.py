@@ -13,8 +13,9 @@ district bureaus in general, and each adopts its own plans. A profile (``config/
 - **its own bodies** for each adopted plan's roles (``bodies.linkage``: 000 §2.1–§2.3's
   应急联动指挥领导小组, 应急办公室 and the four working groups; ``bodies.correction``: 001 §3's
   总指挥部, its 办公室, the 现场指挥部, the five groups, and the 社区矫正管理科);
-- **the bodies above it** by name (``above``): 本级人民政府, 区委区政府, 区委政法委, 市司法局,
-  上一级社区矫正机构, 执行地人民检察院, the command centre (区社会应急联动指挥中心);
+- **the bodies above it** by name (``above``): 本级人民政府 (001 §3(1)); 区委区政府, 区委政法委 and
+  the city bureau (000 §2.1); the higher correction agency and the procuratorate (001 §4); the command
+  centre (000 §3);
 - its **local contacts** (police, 120, justice offices …), roster file and local policies.
 
 Every body has a name and a (fictitious, in the shipped profiles) phone. The profile is validated on
