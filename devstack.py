@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -224,8 +225,8 @@ async def run(args: argparse.Namespace) -> None:
         from infra import metrics
 
         runtime = metrics.runtime_from_env()  # WORKER_METRICS_PORT: the worker's Prometheus endpoint
-        worker_client = await connect(target_host=server.address, worker=True,
-                                      **({"runtime": runtime} if runtime is not None else {}))
+        extra: dict[str, Any] = {"runtime": runtime} if runtime is not None else {}
+        worker_client = await connect(target_host=server.address, worker=True, **extra)
         worker = asyncio.create_task(run_worker(worker_client, stop))
         bureau_clients = {}
         for b in bureaus:  # each bureau: its namespace's attributes, its own keys (issue 17)

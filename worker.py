@@ -143,6 +143,18 @@ async def promote(client: Client, version: WorkerDeploymentVersion, *, only_if_n
     return False
 
 
+def stop_on_signals(stop: asyncio.Event | None) -> asyncio.Event:
+    """``stop`` (or a new event), set on SIGINT/SIGTERM where this loop can take signals."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread
+            pass
+    return stop
+
+
 async def run_worker(client: Client | None = None, stop: asyncio.Event | None = None,
                      *, bureaus: list[str] | None = None, clients: dict[str, Client] | None = None) -> None:
     """Run until SIGINT/SIGTERM (or ``stop`` is set), then shut down gracefully.
@@ -167,13 +179,7 @@ async def run_worker(client: Client | None = None, stop: asyncio.Event | None = 
         runtime = metrics.runtime_from_env()
         client = await connect(worker=True, runtime=runtime) if runtime is not None else await connect(worker=True)
     worker = build_worker(client, activities=activities, deployment=deployment)
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # not the main thread
-            pass
+    stop = stop_on_signals(stop)
     log.info("worker started", task_queue=worker.config()["task_queue"], namespace=client.namespace,
              payload_encryption=client.data_converter.payload_codec is not None,
              metrics=metrics.metrics_address(), build_id=deployment.build_id if deployment else None)
@@ -203,13 +209,7 @@ async def run_bureaus(profiles: list, stop: asyncio.Event | None, *, clients: di
         if p.id not in clients:
             extra = {"runtime": runtime} if runtime is not None else {}
             clients[p.id] = await connect(worker=True, bureau=p.id, **extra)
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):
-            pass
+    stop = stop_on_signals(stop)
     workers = [build_worker(clients[p.id], activities=activities[p.id], deployment=deployment, bureau_clients=clients)
                for p in profiles]
     watches = [

@@ -195,6 +195,13 @@ NO_KEYS = (f"no payload encryption keys: set {ENV_KEYS_FILE} (./dev.sh up writes
            f"or {ENV_KEYS}; only for local experiments without personal data: {ENV_INSECURE}=1")
 
 
+def _key_file(variable: str, path: str) -> KeyRing:
+    p = Path(path)
+    if not p.is_file():
+        raise CodecConfigError(f"{variable}: no such file: {p}")
+    return KeyRing.from_json(p.read_text(encoding="utf-8"), str(p))
+
+
 def load_keyring(environ: Mapping[str, str] | None = None) -> KeyRing | None:
     """The configured keys: ``EMERGENCY_CODEC_KEYS``, else ``EMERGENCY_CODEC_KEYS_FILE``, else the dev
     stack's ``var/codec-keys.json`` if it exists (not when plain text was chosen explicitly); None
@@ -205,10 +212,7 @@ def load_keyring(environ: Mapping[str, str] | None = None) -> KeyRing | None:
         return KeyRing.from_json(inline, ENV_KEYS)
     path = env.get(ENV_KEYS_FILE)
     if path:
-        p = Path(path)
-        if not p.is_file():
-            raise CodecConfigError(f"{ENV_KEYS_FILE}: no such file: {p}")
-        return KeyRing.from_json(p.read_text(encoding="utf-8"), str(p))
+        return _key_file(ENV_KEYS_FILE, path)
     default = default_keys_file()
     if not insecure_plaintext(env) and environ is None and default.is_file():
         return KeyRing.from_json(default.read_text(encoding="utf-8"), str(default))
@@ -245,10 +249,7 @@ def require_bureau_keyring(bureau: str, environ: Mapping[str, str] | None = None
     name = bureau_keys_env(bureau)
     path = env.get(name)
     if path:
-        p = Path(path)
-        if not p.is_file():
-            raise CodecConfigError(f"{name}: no such file: {p}")
-        return KeyRing.from_json(p.read_text(encoding="utf-8"), str(p))
+        return _key_file(name, path)
     default = bureau_keys_file(bureau)
     if not insecure_plaintext(env) and default.is_file():
         return KeyRing.from_json(default.read_text(encoding="utf-8"), str(default))

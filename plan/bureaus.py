@@ -31,9 +31,11 @@ contact, and, when it runs on this platform, its profile id.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -230,10 +232,11 @@ class BureauProfile(_Model):
         return self
 
     def _body(self, section: str, role: str) -> Body | None:
-        table: dict = {
+        tables: dict[str, Mapping[Any, Body]] = {
             "bodies.linkage": self.bodies.linkage, "bodies.correction": self.bodies.correction,
             "above": self.above, "contacts": self.contacts,
-        }[section]
+        }
+        table = tables[section]
         return next((b for k, b in table.items() if k.value == role), None)
 
     # ------------------------------------------------------------------ what the workflows ask
@@ -258,15 +261,11 @@ class BureauProfile(_Model):
 
     def bodies_by_agency(self) -> dict[Agency, Body]:
         out: dict[Agency, Body] = {}
-        for role, body in self.contacts.items():
-            out[AGENCY_OF_ROLE[role.value]] = body
-        for role, body in self.above.items():
-            out[AGENCY_OF_ROLE[role.value]] = body
-        for role, body in self.bodies.linkage.items():
-            out[AGENCY_OF_ROLE[role.value]] = body
-        for crole, body in self.bodies.correction.items():
-            if crole.value in AGENCY_OF_ROLE:
-                out[AGENCY_OF_ROLE[crole.value]] = body
+        tables: list[Mapping[Any, Body]] = [self.contacts, self.above, self.bodies.linkage, self.bodies.correction]
+        for table in tables:
+            for role, body in table.items():
+                if role.value in AGENCY_OF_ROLE:
+                    out[AGENCY_OF_ROLE[role.value]] = body
         return out
 
     def name_of(self, agency: Agency) -> str | None:
