@@ -212,3 +212,35 @@ async def test_cross_county_notice_goes_to_the_named_county(harness: Harness):
     assert by_step["cross-county-1"]["recipient_name_zh"] == "相关县(市、区)司法行政机关"
     assert by_step["cross-county-1"]["recipient_phone"] == "0571-88000015"
     assert all(e.clause == "001 §5(1)" for e in st.timeline if (e.step or "").startswith("cross-county"))
+
+
+# ---------------------------------------------------------------------- the officers' CLI
+
+
+def _cli(*args: str, tmp: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m starter`` as a new shell runs it (no test-suite environment)."""
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(tmp)}
+    return subprocess.run([sys.executable, "-m", "starter", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_catalogue_says_which_bureau_runs_each_type(tmp_path: Path):
+    proc = _cli("catalogue", "--json", tmp=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    entries = {e["id"]: e for e in json.loads(proc.stdout)}
+    assert [b["id"] for b in entries["L1"]["bureaus"]] == ["huangyan"]
+    assert [b["id"] for b in entries["C4"]["bureaus"]] == ["gongshu"]
+    assert entries["C4"]["bureaus"][0]["example"] == "examples/gongshu/C4.json"
+    for e in entries.values():
+        for b in e["bureaus"]:
+            assert (ROOT / b["example"]).is_file(), b["example"]
+    table = _cli("catalogue", tmp=tmp_path).stdout
+    assert "杭州市拱墅区司法局" in table and "台州市黄岩区司法局" in table
+
+
+def test_unknown_bureau_is_one_line_naming_the_known_ones(tmp_path: Path):
+    proc = _cli("--bureau", "xihu", "status", "incident-C4-x", tmp=tmp_path)
+    assert proc.returncode == 2
+    out = (proc.stdout + proc.stderr).strip()
+    assert len(out.splitlines()) == 1 and "Traceback" not in out, out
+    assert "--bureau xihu: no profile" in out and "known: example-both, gongshu, huangyan" in out, out

@@ -1403,7 +1403,7 @@ class IncidentWorkflow:
         entry = self.record(
             EntryKind.REPORT,
             f"收到报告[{labels.kind_zh(report.kind)}]{stated}{':' + report.note if report.note else ''}",
-            clause=_REPORT_CLAUSE.get(report.kind, self.CLAUSE),
+            clause=bureau.report_clause(self.bureau, report.kind, _REPORT_CLAUSE.get(report.kind, self.CLAUSE)),  # issue 17
             actor=report.actor,
             step=report.kind,
         )

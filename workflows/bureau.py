@@ -104,6 +104,17 @@ def county_bureau(county_zh: str) -> tuple[str, str | None, str | None]:
     return c.bureau_zh, c.phone, c.platform
 
 
+#: The clause a common report kind fulfils at a bureau without a linkage plan (001's, not 000's).
+_CORRECTION_REPORT_CLAUSE = {"progress": "001 §5(1)", "closed": "001 §3(3)", "plan_decision": "001 §3(1)"}
+
+
+def report_clause(prof: BureauProfile | None, kind: str, default: str) -> str:
+    """The clause a report is recorded under on the timeline."""
+    if prof is not None and not prof.linkage:
+        return _CORRECTION_REPORT_CLAUSE.get(kind, default)
+    return default
+
+
 def report_names(prof: BureauProfile | None) -> dict[str, Any]:
     """``texts.written_report``'s addressee and reporting unit for this bureau (000 §4.2; 001 §3(3))."""
     if prof is None:
