@@ -60,8 +60,19 @@ async def two_bureaus(tmp_path: Path):
     try:
         plain = await connect(target_host=server.address, data_converter=__import__(
             "temporalio.converter", fromlist=["DataConverter"]).DataConverter.default)
-        for b in bureaus:
-            await sa.register(plain, namespace=b.namespace)
+        await sa.register(plain, namespace="huangyan")
+        # 拱墅's attributes as an operator sets them up, per namespace, from a new shell
+        import subprocess
+        import sys
+
+        setup = subprocess.run(
+            [sys.executable, "-m", "starter", "--bureau", "gongshu", "setup-search-attributes"], cwd=ROOT,
+            env={"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(tmp_path),
+                 "TEMPORAL_ADDRESS": server.address}, capture_output=True, text=True, timeout=60)
+        assert setup.returncode == 0, setup.stdout + setup.stderr
+        plain_gs = await connect(target_host=server.address, namespace="gongshu", data_converter=__import__(
+            "temporalio.converter", fromlist=["DataConverter"]).DataConverter.default)
+        assert await sa.registered(plain_gs)
         clients = {b.id: await connect(target_host=server.address, worker=True, bureau=b.id) for b in bureaus}
         task = asyncio.create_task(run_bureaus(bureaus, stop, clients=clients))
         yield server, codec, plain
