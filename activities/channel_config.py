@@ -72,10 +72,13 @@ class WebhookConfig(_Channel):
         return _secret(self.secret, self.secret_env, "secret", True)
 
     def build(self, name: str) -> WebhookChannel:
+        secret = _value(self.secret, self.secret_env)
+        if secret is None:  # secrets_problem() refuses this at load; never sign with an empty secret
+            raise ValueError(f"channels.{name}.secret: not set")
         return WebhookChannel(
             name,
             url=self.url,
-            secret=_value(self.secret, self.secret_env).encode("utf-8"),
+            secret=secret.encode("utf-8"),
             timeout=self.timeout_seconds,
             acknowledges=self.acknowledges,
             headers=self.headers,

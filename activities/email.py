@@ -82,6 +82,7 @@ class EmailChannel:
 
     def _send(self, msg: EmailMessage, to: str) -> None:
         try:
+            smtp: smtplib.SMTP
             if self.security == "tls":
                 smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._tls)
             else:

@@ -89,7 +89,7 @@ def sign(secret: bytes, body: bytes) -> str:
 
 
 def verify(secret: bytes, body: bytes, signature: str | None) -> bool:
-    return bool(signature) and hmac.compare_digest(sign(secret, body), signature.strip())
+    return signature is not None and bool(signature) and hmac.compare_digest(sign(secret, body), signature.strip())
 
 
 def rejected(channel: str, message: str) -> ApplicationError:

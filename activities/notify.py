@@ -150,7 +150,7 @@ class Notifier:
                 )
             name_zh = resolution.name_zh
             targets = resolution.targets
-        out = []
+        out: list[tuple[Channel, Target | None, bool]] = []
         for t in targets:
             ch = self.channels.get(t.route.channel)
             if ch is None:  # load-time validation makes this unreachable; never drop silently
@@ -159,7 +159,7 @@ class Notifier:
                     type=UNKNOWN_RECIPIENT,
                     non_retryable=True,
                 )
-            ack = getattr(ch, "acknowledges", False) if t.route.acknowledges is None else t.route.acknowledges
+            ack = bool(getattr(ch, "acknowledges", False) if t.route.acknowledges is None else t.route.acknowledges)
             out.append((ch, t, ack))
         return name_zh, phone, out
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -18,7 +19,7 @@ import structlog
 _KEEP_EXTRA = ("incident_type", "step", "recipient", "reason", "workflow_id")
 
 
-def _flatten_temporal_context(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+def _flatten_temporal_context(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     record: logging.LogRecord | None = event.get("_record")
     if record is None:
         return event

@@ -170,9 +170,9 @@ def incident_query(
                        (INCIDENT_JUSTICE_OFFICE, justice_office), (INCIDENT_PHASE, phase)):
         if value is not None:
             parts.append(f"{key.name} = {quoted(key.name, value)}")
-    for key, flag in ((INCIDENT_DEADLINE_MISSED, deadline_missed), (INCIDENT_DRILL, drill)):
+    for flag_key, flag in ((INCIDENT_DEADLINE_MISSED, deadline_missed), (INCIDENT_DRILL, drill)):
         if flag is not None:
-            parts.append(f"{key.name} = {'true' if flag else 'false'}")
+            parts.append(f"{flag_key.name} = {'true' if flag else 'false'}")
     if running is not None:
         parts.append("ExecutionStatus = 'Running'" if running else "ExecutionStatus != 'Running'")
     return " AND ".join(parts)

@@ -160,7 +160,7 @@ class Roster(_Model):
             names |= {c.channel for cs in route.jurisdictions.values() for c in cs}
         for person in self.people.values():
             names |= {c.channel for c in person.contacts}
-        return names
+        return {n for n in names if n is not None}
 
     def problems(self, directory: Directory, channels: set[str]) -> list[tuple[tuple, str]]:
         """(field path, problem) for every inconsistency with the directory and the channels."""
@@ -267,10 +267,11 @@ class Roster(_Model):
         name = self._name(agency, directory)
         targets = [Target(c, f"{agency.value}.{c.id}") for c in self._agency_contacts(agency, jur)]
         if agency not in self.units:
-            if not targets and self.default_channel and directory.contact(agency):
+            contact = directory.contact(agency)
+            if not targets and self.default_channel and contact:
                 targets = [
                     Target(
-                        ContactRoute(id="default", channel=self.default_channel, address=directory.contact(agency).phone),
+                        ContactRoute(id="default", channel=self.default_channel, address=contact.phone),
                         f"{agency.value}.default",
                     )
                 ]

@@ -243,7 +243,7 @@ def font_file() -> tuple[Path, int]:
 
 def register_font() -> str:
     from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFError, TTFont  # type: ignore[import-untyped]
+    from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
     if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
         path, index = font_file()

@@ -10,7 +10,7 @@ import time
 import uuid
 
 import httpx
-from conftest import Harness, example
+from helpers import Harness, example
 from test_channels_incident import SECRETS, stack
 
 from activities.http import sign
@@ -116,7 +116,7 @@ def test_the_ack_server_needs_the_roster_and_prints_a_contacts_route_secret():
     import subprocess
     import sys
 
-    from conftest import ROOT
+    from helpers import ROOT
 
     env = {"PATH": os.environ["PATH"], "EMERGENCY_CHANNELS": str(ROOT / "config/channels.example.json"),
            "ALARM_GATEWAY_SECRET": SECRETS["alarm-gateway"], "CENTRE_WEBHOOK_SECRET": SECRETS["centre-webhook"],

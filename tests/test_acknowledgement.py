@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import CLOSED, REVIEW, Harness, recipients, text_to
+from helpers import CLOSED, REVIEW, Harness, recipients, text_to
 from temporalio.worker import Worker
 
 from activities.channels import OutboxChannel

@@ -15,7 +15,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from conftest import ROOT, Harness, example
+from helpers import ROOT, Harness, example
 from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 

@@ -30,7 +30,7 @@ from urllib.parse import quote
 
 import pytest
 import pytest_asyncio
-from conftest import ROOT, example
+from helpers import ROOT, example
 
 from devstack import free_port, port_open
 from infra import search_attributes as sa

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, Harness, decisions, recipients, refused, steps, text_to
+from helpers import ROOT, Harness, decisions, recipients, refused, steps, text_to
 
 from plan.bureaus import BureauError, load_profile, profile
 from plan.models import EntryKind

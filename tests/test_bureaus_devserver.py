@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from conftest import ROOT
+from helpers import ROOT
 
 from plan.models import EntryKind
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Harness, decisions, recipients, refused, steps, text_to
+from helpers import Harness, decisions, recipients, refused, steps, text_to
 
 from plan.models import EntryKind, ObligationStatus
 from starter.api import InvalidInput

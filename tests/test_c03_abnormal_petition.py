@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Harness, decisions, recipients, refused, steps, text_to
+from helpers import Harness, decisions, recipients, refused, steps, text_to
 
 from plan.models import ObligationStatus
 

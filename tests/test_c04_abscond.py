@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import Harness, issued_steps, notifications, recipients, steps, text_to
+from helpers import Harness, issued_steps, notifications, recipients, steps, text_to
 
 from plan.models import DeadlineStatus, EntryKind
 from plan.policy import DEFAULT_POLICY
@@ -161,7 +161,7 @@ async def test_risk_before_any_search_result(harness: Harness):
     assert "(一)实施行凶等犯罪或以要挟为目的的自杀自残、(三)参与非正常上访" in section and NO_DUPLICATE in section
     # once found, the risk is over: a risk report is refused
     await harness.report(wf, "search_result", found=True, methods=["field_visit"])
-    from conftest import refused
+    from helpers import refused
 
     await refused(harness, wf, "risk", "risk: not expected now", situations=["C1"], grounds="x")
 

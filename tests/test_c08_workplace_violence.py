@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Harness, decisions, issued_steps, obligation, recipients, refused, steps, text_to
+from helpers import Harness, decisions, issued_steps, obligation, recipients, refused, steps, text_to
 
 from plan.models import ObligationStatus
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import Harness, decisions, recipients, steps, text_to
+from helpers import Harness, decisions, recipients, steps, text_to
 from temporalio.api.enums.v1 import EventType
 
 from plan.models import DeadlineStatus, EntryKind, ObligationStatus

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
-from conftest import CLOSED, REVIEW, Harness, obligation, recipients, text_to
+from helpers import CLOSED, REVIEW, Harness, obligation, recipients, text_to
 from receivers import HttpReceiver, SmtpReceiver, write_sample_config
 
 from activities.channels import read_outbox

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from conftest import CLOSED, ROOT, dev_server_with_worker, example
+from helpers import CLOSED, ROOT, dev_server_with_worker, example
 from wcwidth import wcswidth
 
 from devstack import DevServer

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT
+from helpers import ROOT
 
 from devstack import free_port, port_open
 from infra import search_attributes as sa

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import Harness, notifications, recipients, text_to
+from helpers import Harness, notifications, recipients, text_to
 
 from plan.models import DeadlineStatus, EntryKind
 
@@ -115,7 +115,7 @@ async def test_feedback_missed_at_24_hours_reminds_then_escalates(harness: Harne
 
 async def test_arrival_reported_in_the_same_task_as_the_start_meets_the_deadline(harness: Harness):
     """Signal-with-start: the report is handled before `run` takes a step; it must not be lost."""
-    from conftest import example
+    from helpers import example
 
     data = example("L1", alert_id="SWS-1")
     handle = await harness.env.client.start_workflow(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from conftest import ROOT, example
+from helpers import ROOT, example
 
 from activities.channels import read_outbox
 from devstack import DevServer, free_port

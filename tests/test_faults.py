@@ -83,7 +83,7 @@ if __name__ == "__main__":
 
 import pytest  # noqa: E402
 import pytest_asyncio  # noqa: E402
-from conftest import example  # noqa: E402
+from helpers import example  # noqa: E402
 
 from activities.channels import read_outbox  # noqa: E402
 from devstack import DevServer, free_port  # noqa: E402

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import Harness
+from helpers import Harness
 from histories.record import SCENARIOS, drive, runs
 
 from workflows.c09_epidemic import CARRY_OVER_DAYS

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Harness, recipients, steps, text_to
+from helpers import Harness, recipients, steps, text_to
 
 from plan.models import DeadlineStatus, EntryKind
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Harness, recipients, steps, text_to
+from helpers import Harness, recipients, steps, text_to
 
 from plan.models import EntryKind
 from starter.api import ReportRefused

@@ -4,7 +4,7 @@ incident), and a released prisoner's resettlement and support."""
 from __future__ import annotations
 
 import pytest
-from conftest import Harness, example, recipients, steps, text_to
+from helpers import Harness, example, recipients, steps, text_to
 from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 

@@ -20,7 +20,7 @@ from datetime import timedelta
 
 import pytest
 import pytest_asyncio
-from conftest import dev_server_with_worker, example
+from helpers import dev_server_with_worker, example
 
 from activities.channels import read_outbox
 from activities.watch import IncidentWatch

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
-from conftest import ROOT, example
+from helpers import ROOT, example
 from temporalio import workflow
 from temporalio.worker import Worker
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from conftest import CLOSED, REVIEW, ROOT, Harness, dev_server_with_worker, example
+from helpers import CLOSED, REVIEW, ROOT, Harness, dev_server_with_worker, example
 from pypdf import PdfReader
 from temporalio.common import TypedSearchAttributes
 

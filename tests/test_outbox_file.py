@@ -18,7 +18,7 @@ from activities import outbox_file
 from activities.channels import Delivery, OutboxChannel, read_outbox
 from activities.contracts import NotifyRequest
 from activities.notify import is_escalation
-from conftest import ROOT
+from helpers import ROOT
 from plan.agencies import Agency
 
 

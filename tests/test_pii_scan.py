@@ -30,7 +30,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, example
+from helpers import ROOT, example
 from test_codec import scan
 
 from activities.channels import read_outbox

@@ -23,7 +23,7 @@ import tokenize
 import unicodedata
 from pathlib import Path
 
-from conftest import ROOT
+from helpers import ROOT
 
 SEEDS = ROOT.parent / "shared" / "seeds"
 MIN_RUN = 12

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import Harness
+from helpers import Harness
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
@@ -80,7 +80,7 @@ async def test_drill_programme_replays_deterministically(harness: Harness):
     """The drill workflow (000 §6.2, 001 §7(2)) and the drill-mode incident it runs replay cleanly."""
     import uuid
 
-    from conftest import CLOSED, REVIEW, example
+    from helpers import CLOSED, REVIEW, example
 
     from plan.models import IncidentInput
     from workflows import workflow_type_name

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import CLOSED, REVIEW, ROOT, example
+from helpers import CLOSED, REVIEW, ROOT, example
 from PIL import Image
 
 from plan.models import (

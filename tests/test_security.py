@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from conftest import ROOT, example
+from helpers import ROOT, example
 from temporalio.client import Client, WorkflowFailureError, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError

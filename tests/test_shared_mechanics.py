@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import CLOSED, REVIEW, Harness, issued_steps, notifications, recipients, refused, steps, text_to
+from helpers import CLOSED, REVIEW, Harness, issued_steps, notifications, recipients, refused, steps, text_to
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 

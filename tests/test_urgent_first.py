@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from conftest import Harness, example
+from helpers import Harness, example
 from receivers import HttpReceiver, Request, write_sample_config
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent

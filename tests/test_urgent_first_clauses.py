@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import AFTERMATH, CLOSED, Harness, notifications, recipients, refused, steps, text_to
+from helpers import AFTERMATH, CLOSED, Harness, notifications, recipients, refused, steps, text_to
 
 from plan.models import EntryKind, ObligationStatus
 from plan.policy import DEFAULT_POLICY

@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import CLOSED, ROOT, example
+from helpers import CLOSED, ROOT, example
 from temporalio.api.enums.v1 import EventType, VersioningBehavior
 from temporalio.client import Client
 from temporalio.common import WorkerDeploymentVersion

@@ -86,7 +86,7 @@ class ViolentCrimeOrSelfHarm(IncidentWorkflow):
         )
         n = 0
         while True:
-            report = await self.next_report(Casualties, Handled)
+            report = await self.next_report(Handled, Casualties)
             if isinstance(report, Casualties):
                 n += 1
                 self.notify(
@@ -113,13 +113,6 @@ class ViolentCrimeOrSelfHarm(IncidentWorkflow):
             )
         # 事件处置后,区司法局社区矫正管理科要结合实际情况对社区矫正对象及时予以相应处罚,并将有关情况及时上报上一级社区矫正机构,同时通报执行地人民检察院
         await self.punish(f"{FACT_ZH},事件已处置", clause=CLAUSE, label="相应处罚")
-
-    def waiting_for(self) -> list[str]:
-        if not self.reports_of(Handled):
-            return ["handled", "casualties"]
-        if not self.reports_of(Punishment):
-            return ["punishment"]
-        return []
 
     def check_clause_report(self, report: Report) -> str | None:
         if isinstance(report, Handled) and report.claims:

@@ -64,12 +64,5 @@ class MassIncident(IncidentWorkflow):
         )
         await self.punish("非法组织或参与群体性事件", clause=CLAUSE)
 
-    def waiting_for(self) -> list[str]:
-        if not self.reports_of(Persuasion):
-            return ["persuasion"]
-        if not self.reports_of(Punishment):
-            return ["punishment"]
-        return []
-
     def check_clause_report(self, report: Report) -> str | None:
         return self.check_persuasion(report, police_optional=True)

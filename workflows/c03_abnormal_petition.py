@@ -55,13 +55,21 @@ class AbnormalPetition(IncidentWorkflow):
         for i, claim in enumerate(handled.claims, 1):
             # 对社区矫正对象反映的合法合理诉求,要认真研究处理: each claim is answered before closing
             self.decide(f"对象反映的合法合理诉求(第{i}项):{claim},认真研究处理", CLAUSE, actor=handled.actor)
-        await self.punish("参与非正常上访,已带回执行地", clause=CLAUSE)
-        while self._open_claims():
-            answer = await self.next_report(ClaimHandled)
+        # The punishment (001 §4) and the answer to each claim come as the section decides them, in any order.
+        punished = False
+        while not punished or self._open_claims():
+            awaited: list[type[Punishment] | type[ClaimHandled]] = [] if punished else [Punishment]
+            if self._open_claims():
+                awaited.append(ClaimHandled)
+            report = await self.next_report(*awaited)
+            if isinstance(report, Punishment):
+                self.punished(report, "参与非正常上访,已带回执行地", clause=CLAUSE)
+                punished = True
+                continue
             self.decide(
-                f"合法合理诉求(第{answer.claim}项)经{answer.studied_by}研究处理:{answer.outcome}",
+                f"合法合理诉求(第{report.claim}项)经{report.studied_by}研究处理:{report.outcome}",
                 CLAUSE,
-                actor=answer.actor,
+                actor=report.actor,
             )
 
     def _claims(self) -> list[str]:
@@ -72,14 +80,6 @@ class AbnormalPetition(IncidentWorkflow):
         """Claims (1-based) not yet answered by a ``claim_handled`` report."""
         answered = {c.claim for c in self.reports_of(ClaimHandled)}
         return [i for i in range(1, len(self._claims()) + 1) if i not in answered]
-
-    def waiting_for(self) -> list[str]:
-        if not self.reports_of(Handled):
-            return ["handled"]
-        waiting = [] if self.reports_of(Punishment) else ["punishment"]
-        if self._open_claims():
-            waiting.append("claim_handled")
-        return waiting
 
     def check_clause_report(self, report: Report) -> str | None:
         if isinstance(report, Handled) and report.crime_suspected:

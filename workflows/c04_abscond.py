@@ -36,6 +36,8 @@ from temporalio.common import RawValue
 from workflows.base import IncidentWorkflow
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel
+
     from plan.agencies import Agency
     from plan.models import (
         SEARCH_METHOD_ZH,
@@ -50,6 +52,13 @@ with workflow.unsafe.imports_passed_through():
     )
 
 CLAUSE = "001 §4(4)"
+class AbscondFacts(BaseModel):
+    """What the clause remembers: the risks reported so far, and whether the section has acted."""
+
+    risks: int = 0
+    section_acted: bool = False
+
+
 PUNISHMENT = "punishment"
 """The section's punishment decision once the subject is found (及时依法处罚), due by local policy."""
 
@@ -63,13 +72,13 @@ class AbscondFromSupervision(IncidentWorkflow):
     CLAUSE = CLAUSE
     CLAUSE_REPORTS = frozenset({"search_result", "subject_found", "risk", "punishment"})
     REPORT_UP_ON_OPEN = False  # the clause reports to the section only once the search has failed
+    ClauseState = AbscondFacts
 
     @workflow.run
     async def run(self, raw: RawValue) -> IncidentOutcome:
         return await self.handle()
 
     async def respond(self) -> None:
-        self.clause_state.setdefault("risks", 0)
         self._search_deadline()
         self.decide("司法所立即组织查找(通讯联络、信息化核查、实地查访)", CLAUSE)
         search = await self.next_report(SearchResult)
@@ -109,8 +118,7 @@ class AbscondFromSupervision(IncidentWorkflow):
     def _risk(self, situations: str, grounds: str, *, tell_section: bool = True) -> None:
         """可能发生上述(一)、(二)、(三)项所列情形的,司法所应当立即通知执行地公安派出所协助查找和处置,
         并上报区司法局社区矫正管理科."""
-        n = int(self.clause_state.get("risks", 0)) + 1
-        self.clause_state["risks"] = n
+        n = self.clause_state.risks = self.clause_state.risks + 1
         fact = f"脱离监督管理,下落不明,可能发生{situations}(依据:{grounds})"
         self.decide(f"可能发生{situations},立即通知执行地公安派出所协助查找和处置,并上报社区矫正管理科", CLAUSE)
         self.notify(
@@ -128,7 +136,7 @@ class AbscondFromSupervision(IncidentWorkflow):
 
     def _asked_of_section(self, asked: str) -> str:
         """What the section is asked: only what the system has not done on its behalf already."""
-        if self.clause_state.get("section_acted"):
+        if self.clause_state.section_acted:
             return asked
         return asked + "(系统已同时代社区矫正管理科通知执行地公安机关协助查找,并通报上一级社区矫正机构和执行地人民检察院,无需重复通知)"
 
@@ -136,9 +144,9 @@ class AbscondFromSupervision(IncidentWorkflow):
         """区司法局社区矫正管理科应当通知执行地公安机关协助查找,同时通报上一级社区矫正机构,通报执行地
         人民检察院: done once, on the section's behalf, the first time the section is told the subject
         is missing."""
-        if self.clause_state.get("section_acted"):
+        if self.clause_state.section_acted:
             return
-        self.clause_state["section_acted"] = True
+        self.clause_state.section_acted = True
         self.notify(
             Agency.POLICE_ORGAN,
             self.ask("脱离监督管理,下落不明", "协助查找"),
@@ -166,7 +174,7 @@ class AbscondFromSupervision(IncidentWorkflow):
         )
         self._section_acts()
         while True:
-            nxt = await self.next_report(SearchResult, SubjectFound)
+            nxt = await self.next_report(SubjectFound, SearchResult)
             if isinstance(nxt, SubjectFound):
                 self._found(urgent=nxt.urgent, actor=nxt.actor)
                 return
@@ -198,9 +206,9 @@ class AbscondFromSupervision(IncidentWorkflow):
         )
         # The agencies asked to search are told the search is over (so no effort is wasted).
         helpers: list[Agency] = []
-        if self.clause_state.get("section_acted"):
+        if self.clause_state.section_acted:
             helpers.append(Agency.POLICE_ORGAN)
-        if int(self.clause_state.get("risks", 0)):
+        if self.clause_state.risks:
             helpers.append(Agency.POLICE_STATION)
         if helpers:
             self.notify_all(
@@ -209,17 +217,6 @@ class AbscondFromSupervision(IncidentWorkflow):
                 step="subject-found",
                 clause=CLAUSE,
             )
-
-    def waiting_for(self) -> list[str]:
-        searches = self.reports_of(SearchResult)
-        if not searches:
-            return ["search_result"]
-        found = any(s.found for s in searches) or bool(self.reports_of(SubjectFound))
-        if not found:
-            return ["subject_found", "search_result"]
-        if not self.reports_of(Punishment):
-            return ["punishment"]
-        return []
 
     def check_clause_report(self, report: Report) -> str | None:
         if isinstance(report, SearchResult) and report.found and self.reports_of(SearchResult):

@@ -54,12 +54,5 @@ class DisruptsActivity(IncidentWorkflow):
         )
         await self.punish("在教育学习、公益活动中严重滋扰管理秩序", clause=CLAUSE)
 
-    def waiting_for(self) -> list[str]:
-        if not self.reports_of(Persuasion):
-            return ["persuasion"]
-        if not self.reports_of(Punishment):
-            return ["punishment"]
-        return []
-
     def check_clause_report(self, report: Report) -> str | None:
         return self.check_persuasion(report, police_optional=True)

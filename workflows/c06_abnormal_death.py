@@ -64,7 +64,7 @@ class AbnormalDeath(IncidentWorkflow):
     async def respond(self) -> None:
         await self._contact_family()
         while True:
-            report = await self.next_report(PoliceRequested, DeathVerification)
+            report = await self.next_report(DeathVerification, PoliceRequested)
             if isinstance(report, PoliceRequested):
                 # 必要时可以向公安“110”或执行地公安派出所报警到现场进行处置
                 self.notify(
@@ -110,11 +110,6 @@ class AbnormalDeath(IncidentWorkflow):
             step="verification-report",
             clause=CLAUSE,
         )
-
-    def waiting_for(self) -> list[str]:
-        if self.reports_of(DeathVerification):
-            return []
-        return ["death_verification", "police_requested"]
 
     def check_clause_report(self, report: Report) -> str | None:
         if isinstance(report, PoliceRequested) and self.reports_of(PoliceRequested):

@@ -109,16 +109,6 @@ class ActivityCasualty(IncidentWorkflow):
                 clause=CLAUSE,
             )
 
-    def waiting_for(self) -> list[str]:
-        for kind, model in (
-            ("activity_stopped", ActivityStopped),
-            ("site_inspection", SiteInspection),
-            ("casualty_outcome", CasualtyOutcome),
-        ):
-            if not self.reports_of(model):
-                return [kind]
-        return []
-
     def check_clause_report(self, report: Report) -> str | None:
         if isinstance(report, CasualtyOutcome) and report.site_inspected is False:
             return (

@@ -81,14 +81,5 @@ class WorkplaceViolence(IncidentWorkflow):
             )
         await self.punish("在社区矫正工作场所内实施暴力", clause=CLAUSE)
 
-    def waiting_for(self) -> list[str]:
-        if not self.reports_of(Persuasion):
-            return ["persuasion"]
-        if not self.reports_of(Handled):
-            return ["handled"]
-        if not self.reports_of(Punishment):
-            return ["punishment"]
-        return []
-
     def check_clause_report(self, report: Report) -> str | None:
         return self.check_persuasion(report, police_optional=False)

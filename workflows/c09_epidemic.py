@@ -36,6 +36,8 @@ from temporalio.common import RawValue
 from workflows.base import IncidentWorkflow
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel
+
     from plan.agencies import Agency
     from plan.models import (
         EPIDEMIC_SCENARIO_ZH,
@@ -59,6 +61,13 @@ S = {
 }
 """The clause id of each scenario, as the timeline and the messages cite it."""
 
+class DailyContactFacts(BaseModel):
+    """情形三's own facts, carried into each next run: the days of contact so far and when they began."""
+
+    day: int = 0
+    anchor: datetime | None = None
+
+
 CARRY_OVER_DAYS = 7
 """情形三: continue as new after this many days of daily contact (or sooner if Temporal suggests it)."""
 
@@ -73,6 +82,7 @@ class Epidemic(IncidentWorkflow):
     CLAUSE_REPORTS = frozenset(
         {"transfer_done", "others_released", "daily_contact", "cleared", "screening_result"}
     )
+    ClauseState = DailyContactFacts
 
     @workflow.run
     async def run(self, raw: RawValue) -> IncidentOutcome:
@@ -111,8 +121,8 @@ class Epidemic(IncidentWorkflow):
         )
         self.decide("要求其他同时在场的社区矫正对象和工作人员留在工作场所内,等待疫情防控部门的通知安排", c)
         self.decide("做好人员心理疏导", c)
-        while self.waiting_for():
-            report = await self.next_report(TransferDone, OthersReleased)
+        while pending := [k for k in (TransferDone, OthersReleased) if not self.reports_of(k)]:
+            report = await self.next_report(*pending)
             if isinstance(report, TransferDone):
                 self.decide("配合疫情防控部门完成人员转运、隔离", c, actor=report.actor)
             else:
@@ -163,31 +173,22 @@ class Epidemic(IncidentWorkflow):
                     clause=c,
                 )
             self.decide("做好人员心理疏导和后续动态关注;司法所每日与外出人员保持联系", c)
-            self.clause_state = {"day": 0, "anchor": workflow.now().isoformat()}
-        anchor = datetime.fromisoformat(str(self.clause_state["anchor"]))
-        while not self.reports_of(Cleared):
-            day = int(self.clause_state["day"]) + 1
-            due = anchor + day * self.POLICY.daily_contact
-            deadline = self.deadline_by_id(f"daily-contact-{day}") or self.start_deadline(
-                f"daily-contact-{day}",
-                f"第{day}日联系外出人员",
-                c,
-                due,
-                escalate_to=(Agency.CORRECTION_SECTION,),
-                watch=False,
-            )
-            await self.await_deadline(deadline)  # met by a daily_contact report, or escalated when missed
-            remaining = due - workflow.now()
-            if remaining.total_seconds() > 0 and not self.reports_of(Cleared):
-                try:
-                    await workflow.wait_condition(
-                        lambda: bool(self.reports_of(Cleared)), timeout=remaining, timeout_summary=f"第{day}日结束"
-                    )
-                except TimeoutError:
-                    pass
-            if self.reports_of(Cleared):
-                break
-            self.clause_state["day"] = day
+            self.clause_state.anchor = workflow.now()
+        facts: DailyContactFacts = self.clause_state
+        assert facts.anchor is not None
+        # 司法所应当每日与外出人员保持联系: a recurring duty, one deadline a day, until cleared.
+        async for day in self.recurring(
+            prefix="daily-contact-",
+            title_zh=lambda n: f"第{n}日联系外出人员",
+            clause=c,
+            anchor=facts.anchor,
+            period=self.POLICY.daily_contact,
+            done=facts.day,
+            escalate_to=(Agency.CORRECTION_SECTION,),
+            report=DailyContact,
+            until=Cleared,
+        ):
+            facts.day = day
             if day % CARRY_OVER_DAYS == 0 or workflow.info().is_continue_as_new_suggested():
                 await self.continue_as_new()
         cleared = self.reports_of(Cleared)[0]
@@ -246,21 +247,6 @@ class Epidemic(IncidentWorkflow):
         )
 
     # ------------------------------------------------------------------ what the clause waits for
-
-    def waiting_for(self) -> list[str]:
-        if self.scenario is EpidemicScenario.S1:
-            return [
-                k
-                for k, kind in (("transfer_done", TransferDone), ("others_released", OthersReleased))
-                if not self.reports_of(kind)
-            ]
-        if self.reports_of(Cleared):
-            return []
-        if self.scenario is EpidemicScenario.S3:
-            return ["daily_contact", "cleared"]
-        if self.scenario is EpidemicScenario.S4 and not self.reports_of(ScreeningResult):
-            return ["screening_result"]
-        return ["cleared"]
 
     def check_clause_report(self, report: Report) -> str | None:
         s = self.scenario

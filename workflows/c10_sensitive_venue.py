@@ -75,15 +75,5 @@ class SensitiveVenue(IncidentWorkflow):
             self.decide("事件处置完毕", CLAUSE, actor=handled.actor)
         await self.punish(FACT, clause=CLAUSE)
 
-    def waiting_for(self) -> list[str]:
-        persuasions = self.reports_of(Persuasion)
-        if not persuasions:
-            return ["persuasion"]
-        if not persuasions[0].complied and not self.reports_of(Handled):
-            return ["handled"]
-        if not self.reports_of(Punishment):
-            return ["punishment"]
-        return []
-
     def check_clause_report(self, report: Report) -> str | None:
         return self.check_persuasion(report, police_optional=False)

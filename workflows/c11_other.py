@@ -58,7 +58,7 @@ class OtherEmergency(IncidentWorkflow):
         self.decide("根据实际情况先予现场处置", CLAUSE)
         n = asked = 0
         while True:
-            report = await self.next_report(PoliceRequested, Coordinate, Handled)
+            report = await self.next_report(Handled, Coordinate, PoliceRequested)
             if isinstance(report, Handled):
                 self.decide("现场处置完毕", CLAUSE, actor=report.actor)
                 break
@@ -82,10 +82,3 @@ class OtherEmergency(IncidentWorkflow):
                 clause=CLAUSE,
             )
         await self.punish(FACT, clause=CLAUSE)
-
-    def waiting_for(self) -> list[str]:
-        if not self.reports_of(Handled):
-            return ["handled", "coordinate", "police_requested"]
-        if not self.reports_of(Punishment):
-            return ["punishment"]
-        return []

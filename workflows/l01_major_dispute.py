@@ -52,7 +52,7 @@ class MajorDisputeMediation(IncidentWorkflow):
         )
         self.decide("人民调解组赶赴现场参与协调调处", "000 §2.3")
         while True:
-            report = await self.next_report(LegalSupportRequested, MediationOutcome)
+            report = await self.next_report(MediationOutcome, LegalSupportRequested)
             if isinstance(report, LegalSupportRequested):
                 n = len(self.reports_of(LegalSupportRequested))
                 self.notify(
@@ -74,8 +74,3 @@ class MajorDisputeMediation(IncidentWorkflow):
                     clause="000 §4.3(1)",
                 )
             return
-
-    def waiting_for(self) -> list[str]:
-        if self.reports_of(MediationOutcome):
-            return []
-        return ["mediation_outcome", "legal_support_requested"]

@@ -84,6 +84,3 @@ class LawyerComplaint(IncidentWorkflow):
             step="outcome-to-centre",
             clause=CLAUSE,
         )
-
-    def waiting_for(self) -> list[str]:
-        return [] if self.reports_of(ComplaintResult) else ["complaint_result"]

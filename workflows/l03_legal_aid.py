@@ -75,6 +75,3 @@ class LegalAid(IncidentWorkflow):
             step="outcome-to-centre",
             clause=CLAUSE,
         )
-
-    def waiting_for(self) -> list[str]:
-        return [] if self.reports_of(AidDecision) else ["aid_decision"]

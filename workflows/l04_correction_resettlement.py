@@ -125,11 +125,6 @@ class CorrectionOrResettlement(IncidentWorkflow):
         r = await self.next_report(Resettlement)
         self.decide(f"安置帮教措施:{'、'.join(r.measures)}", CLAUSE, actor=r.actor)
 
-    def waiting_for(self) -> list[str]:
-        if self._correction_subject() or self.reports_of(Resettlement):
-            return []
-        return ["resettlement"]
-
     # ------------------------------------------------------------------ correction subject
 
     async def _hand_over(self) -> IncidentOutcome:

@@ -22,7 +22,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parent.parent)]
 
-from conftest import AFTERMATH, REVIEW, Harness  # noqa: E402
+from helpers import AFTERMATH, REVIEW, Harness  # noqa: E402
 from temporalio.client import WorkflowFailureError, WorkflowHistory  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402

@@ -1,0 +1,157 @@
+"""001's shared procedures of the correction clauses (001 §4, §5(1), §5(2)).
+
+- report level by level (逐级上报) to the correction section and the higher correction agency, and the
+  cross-county notice (涉及其他县(市、区)的,应当及时通报相关县(市、区)司法行政机关协助配合), 001 §5(1);
+- punishment decided by the section, reported up and to the procuratorate (001 §4);
+- persuasion, and 110 when the subject refuses (001 §4(2)(5)(8)(10));
+- the family, guardian and guarantor (001 §4(6)(7)); termination of correction (001 §4(6)(7));
+- the written review after handling, reported up level by level (001 §5(2)).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from plan.agencies import Agency
+    from plan.models import IncidentInput, IncidentType, Persuasion, Progress, Punishment, Report
+    from plan.policy import DeadlinePolicy
+
+from workflows.mechanics.accountability import Register
+from workflows.mechanics.notifier import Notifier
+from workflows.mechanics.reports import Reports
+from workflows.mechanics.timeline import Timeline
+
+LEVEL_UP = (Agency.CORRECTION_SECTION, Agency.HIGHER_CORRECTION_AGENCY)
+
+
+class Correction:
+    def __init__(
+        self, *, timeline: Timeline, notifier: Notifier, reports: Reports, register: Register,
+        policy: DeadlinePolicy, incident: Callable[[], IncidentInput], ask: Callable[[str, str], str],
+        incident_type: IncidentType, clause: str,
+    ) -> None:
+        self.timeline = timeline
+        self.notifier = notifier
+        self.reports = reports
+        self.register = register
+        self.policy = policy
+        self.incident = incident
+        self.ask = ask
+        self.incident_type = incident_type
+        self.clause = clause
+
+    # ------------------------------------------------------------------ 001 §5(1)
+
+    def report_level_by_level(self) -> None:
+        """The justice office reports to the section at once; the section reports up level by level. A
+        recipient the clause has already told is not told twice."""
+        told = self.register.recipients()
+        level = [a for a in LEVEL_UP if a not in told]
+        if level:
+            self.notifier.notify_all(
+                level,
+                lambda to: self.ask(
+                    "发生社区矫正突发事件", "知悉并逐级上报" if to is Agency.CORRECTION_SECTION else "知悉"
+                ),
+                step="level-report",
+                clause="001 §5(1)",
+            )
+
+    def notify_other_counties(self) -> None:
+        for i, county in enumerate(self.incident().other_counties):
+            self.notifier.notify(
+                Agency.OTHER_COUNTY_BUREAU,
+                self.ask(f"事件涉及{county}", f"{county}司法行政机关协助配合"),
+                step=f"cross-county-{i}",
+                clause="001 §5(1)",
+            )
+
+    def progress_up(self, report: Progress, seq: int) -> None:
+        self.notifier.notify_all(
+            list(LEVEL_UP),
+            self.ask(f"处置工作进展:{report.current_situation}", "知悉"),
+            step=f"progress-up-{seq}",
+            clause="001 §5(1)",
+        )
+
+    def review_up(self, review_zh: str) -> None:
+        """001 §5(2) 形成书面报告逐级上报: the justice office to the section, the section up a level."""
+        self.notifier.notify_all(list(LEVEL_UP), lambda _to: review_zh, step="review-report", clause="001 §5(2)")
+
+    # ------------------------------------------------------------------ 001 §4
+
+    async def punish(self, fact: str, *, clause: str, step: str, label: str) -> Punishment:
+        """对应予处罚的社区矫正对象,要及时依法实施处罚,并将有关情况及时上报上一级社区矫正机构,同时通报执行地人民检察院."""
+        return self.punished(await self.reports.next(Punishment), fact, clause=clause, step=step, label=label)
+
+    def punished(self, p: Punishment, fact: str, *, clause: str, step: str, label: str) -> Punishment:
+        """A punishment report taken by the clause: recorded, reported up and to the procuratorate."""
+        self.timeline.decide(f"社区矫正管理科依法处罚:{p.decision}", clause, actor=p.actor)
+        self.notifier.notify_all(
+            [Agency.HIGHER_CORRECTION_AGENCY, Agency.PROCURATORATE],
+            self.ask(f"{fact},{label}:{p.decision}", "知悉"),
+            step=step,
+            clause=clause,
+        )
+        return p
+
+    async def persuade(
+        self, *, complied_zh: str, refused_zh: str, police_fact: str, clause: str, police_optional: bool,
+        step: str, asked: str,
+    ) -> Persuasion:
+        """Told to leave or to stop: wait for the ``persuasion`` report; if refused, call 110.
+
+        ``police_optional``: the clause says the section *may* call (可以, 001 §4(2)(5)) and the report's
+        ``call_police`` decides; otherwise it must (应当, 001 §4(8)) and 110 is always called.
+        """
+        p = await self.reports.next(Persuasion)
+        decide = self.timeline.decide
+        if p.complied:
+            decide(complied_zh, clause, actor=p.actor)
+        elif police_optional and not p.call_police:
+            decide(f"{refused_zh};经研究决定暂不报警{(':' + p.note) if p.note else ''}", clause, actor=p.actor)
+        else:
+            decide(f"{refused_zh},向公安“110”报警予以处置", clause, actor=p.actor)
+            self.notifier.notify(Agency.POLICE_110, self.ask(police_fact, asked), step=step, clause=clause)
+        return p
+
+    def check_persuasion(self, report: Report, *, police_optional: bool) -> str | None:
+        """Refuse persuasion fields that belong to another clause."""
+        if not isinstance(report, Persuasion):
+            return None
+        if report.equipment_used and self.incident_type is not IncidentType.C8:
+            return f"persuasion: equipment_used applies to 001 §4(8) (工作场所内暴力事件), not {self.incident_type.value}"
+        if not report.call_police and not police_optional:
+            return f"persuasion: call_police cannot be false: {self.clause} says 110 must (应当) be called"
+        return None
+
+    def notify_family(self, fact: str, asked: str, *, clause: str, none_zh: str) -> None:
+        """Each registered family member, guardian, guarantor (001 §4(6)(7)), one step each
+        (``family-<i>``); with none registered, ``none_zh`` is recorded as the step taken instead."""
+        subject = self.incident().subject
+        family = subject.family if subject else []
+        if not family:
+            self.timeline.decide(none_zh, clause)
+        for i, contact in enumerate(family):
+            self.notifier.notify(
+                Agency.FAMILY,
+                self.ask(f"{fact}(致{contact.relation})", asked),
+                step=f"family-{i}",
+                clause=clause,
+                phone=contact.phone,
+            )
+
+    def terminate(self, decision_zh: str, fact: str, recipients: tuple[Agency, ...], *, clause: str, actor: str) -> None:
+        """终止社区矫正 (001 §4(6)(7)): recorded, and reported up and to the named agencies at the same time."""
+        self.timeline.decide(decision_zh, clause, actor=actor)
+        self.notifier.notify_all(
+            list(recipients),
+            lambda to: self.ask(
+                fact, "知悉并依法办理终止社区矫正相关事宜" if to is Agency.DECIDING_AUTHORITY else "知悉"
+            ),
+            step="termination-report",
+            clause=clause,
+        )
