@@ -39,7 +39,7 @@ def build_activities(
     if bureau is not None:
         directory = bureau.directory()
         if bureau.roster and roster_path is None:
-            roster_path = BUREAUS_DIR / bureau.roster
+            roster_path = Path(os.environ.get("EMERGENCY_BUREAUS_DIR") or BUREAUS_DIR) / bureau.roster
     else:
         directory = load_directory(
             directory_path or os.environ.get("EMERGENCY_DIRECTORY") or DEFAULT_DIRECTORY_PATH

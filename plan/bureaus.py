@@ -368,9 +368,10 @@ def shipped_ids(directory: Path | str | None = None) -> list[str]:
 
 @cache
 def profile(bureau: str) -> BureauProfile:
-    """The profile of bureau ``bureau`` from the shipped directory (cached; used by workflows, which
-    must read the same profile on every replay: changing a shipped profile is a plan revision)."""
-    return load_profile(profile_path(bureau, BUREAUS_DIR))
+    """The profile of bureau ``bureau`` (``EMERGENCY_BUREAUS_DIR``, default ``config/bureaus/``), cached:
+    the worker, the doors and the workflows read the same profile; workflows read it on every replay,
+    so changing an adopted plan or a body of a profile is a plan revision (docs/operations.md)."""
+    return load_profile(profile_path(bureau))
 
 
 def load_bureaus(ids: list[str], directory: Path | str | None = None) -> list[BureauProfile]:
@@ -394,7 +395,8 @@ def bureaus_from_env(environ: dict[str, str] | None = None) -> list[str]:
 def by_namespace(namespace: str) -> BureauProfile | None:
     """The shipped bureau whose namespace is ``namespace``, or None (e.g. ``default``: the
     single-namespace setup and the time-skipping tests, where the input names the bureau)."""
-    for p in sorted(BUREAUS_DIR.glob("*.json")):
+    base = Path(os.environ.get("EMERGENCY_BUREAUS_DIR") or BUREAUS_DIR)
+    for p in sorted(base.glob("*.json")):
         if p.stem != "counties":
             prof = profile(p.stem)
             if prof.namespace == namespace:
@@ -404,5 +406,5 @@ def by_namespace(namespace: str) -> BureauProfile | None:
 
 @cache
 def counties() -> Counties:
-    """The shipped directory of bureaus (cached, like :func:`profile`)."""
-    return load_counties(COUNTIES_PATH)
+    """The directory of bureaus (``counties.json`` beside the profiles; cached, like :func:`profile`)."""
+    return load_counties(Path(os.environ.get("EMERGENCY_BUREAUS_DIR") or BUREAUS_DIR) / "counties.json")

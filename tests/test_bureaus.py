@@ -94,11 +94,20 @@ async def test_c1_at_gongshu_names_its_own_bodies_and_reports_per_001_3(harness:
     await harness.report(wf, "plan_decision", decision="activate", actor="拱墅区司法局局长(总指挥)")
     await harness.until(wf, lambda st: sum(1 for e in st.timeline if e.kind is EntryKind.NOTIFICATION
                                            and (e.step or "").startswith("command-report-")) == 2)
+    # 001 §3(3) 现场指挥部…及时向总指挥部报告进展情况; 001 §5(1) 逐级向上一级社区矫正机构报告…处置工作进展情况
+    await harness.report(wf, "progress", current_situation="对象情绪趋于稳定", measures_taken=["心理疏导"])
+    await harness.until(wf, lambda st: sum(1 for e in st.timeline if e.kind is EntryKind.NOTIFICATION
+                                           and (e.step or "").startswith("progress-")) == 3)
     await harness.report(wf, "handled", crime_suspected=False)
     out = await harness.punish_and_close(wf, "警告", **CLOSE)
     tl = out.timeline
     cr = next(s for s in steps(tl) if s.startswith("command-report-"))
-    assert steps(tl) == ["alarm-110", "level-report", "command-decision", cr,
+    pc = next(s for s in steps(tl) if s.startswith("progress-command-"))
+    pu = next(s for s in steps(tl) if s.startswith("progress-up-"))
+    assert recipients(tl, pc) == {"correction_command"}
+    assert recipients(tl, pu) == {"correction_section", "higher_correction_agency"}
+    assert "现场指挥部向总指挥部报告进展情况" in text_to(tl, pc, "correction_command")
+    assert steps(tl) == ["alarm-110", "level-report", "command-decision", cr, pc, pu,
                          "punishment-report-up", "written-report", "review-report"]
     assert recipients(tl, "command-decision") == {"correction_command"}
     assert recipients(tl, cr) == {"peoples_government", "city_justice_bureau"}

@@ -158,10 +158,14 @@ async def test_gongshu_incident_involving_huangyan_runs_a_linked_incident_there(
 
     [entry] = await _until(relayed)
     assert assist in entry.text_zh
-    st = await gongshu.status(wf)
-    assert assist in st.related
-    texts = [e.text_zh for e in st.timeline if e.kind is EntryKind.NOTIFICATION]
-    assert any("黄岩区协助配合完毕:已协助找到对象" in t and t.startswith("已通知杭州市社区矫正管理局") for t in texts)
+    assert assist in (await gongshu.status(wf)).related
+
+    async def relayed_up():  # and it goes where 001 §5(1) sends progress: up a level, by its name
+        st = await gongshu.status(wf)
+        return any("黄岩区协助配合完毕:已协助找到对象" in e.text_zh and e.text_zh.startswith("已通知杭州市社区矫正管理局")
+                   for e in st.timeline if e.kind is EntryKind.NOTIFICATION)
+
+    await _until(relayed_up)
     # the linked incident completed; asking again starts nothing new (idempotent: same id, completed)
     await huangyan.client.get_workflow_handle(assist).result()
     from activities.assist import Assist

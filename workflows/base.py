@@ -572,10 +572,12 @@ class IncidentWorkflow:
             self.linkage.arrived(report)
         elif isinstance(report, Progress):
             self.state.course.append(report.current_situation)
-            if self.state.phase is IncidentPhase.HANDLED:
-                self.linkage.aftermath_progress(report, seq)
-            elif not bureau.linkage(self.bureau):  # issue 17: 001 §3(3) instead of 000 §2.2(6), §4.3(1)
+            if not bureau.linkage(self.bureau):  # issue 17: 001 §3(3), §5(1) instead of 000 §2.2(6), §4.3(1), §4.4
                 bureau.progress_to_command(self, report, seq)
+                if self.state.phase is not IncidentPhase.HANDLED:
+                    self.correction.progress_up(report, seq)
+            elif self.state.phase is IncidentPhase.HANDLED:
+                self.linkage.aftermath_progress(report, seq)
             else:
                 self.linkage.progress(report, seq)
                 if self.TYPE.is_correction:
