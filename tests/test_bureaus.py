@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import timedelta
 import sys
 from pathlib import Path
 
@@ -253,3 +254,23 @@ def test_unknown_bureau_is_one_line_naming_the_known_ones(tmp_path: Path):
     out = (proc.stdout + proc.stderr).strip()
     assert len(out.splitlines()) == 1 and "Traceback" not in out, out
     assert "--bureau xihu: no profile" in out and "known: example-both, gongshu, huangyan" in out, out
+
+
+async def test_a_bureaus_local_policy_sets_its_deadlines(harness: Harness, tmp_path: Path, monkeypatch):
+    """A profile's ``policy`` (local policies, never looser than the plans) is what its incidents run on."""
+    data = json.loads((ROOT / "config/bureaus/gongshu.json").read_text(encoding="utf-8"))
+    data.update(id="gongshu-strict", namespace="gongshu-strict", policy={"immediate": "PT30M"})
+    (tmp_path / "gongshu-strict.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "counties.json").write_text((ROOT / "config/bureaus/counties.json").read_text(encoding="utf-8"),
+                                            encoding="utf-8")
+    monkeypatch.setenv("EMERGENCY_BUREAUS_DIR", str(tmp_path))
+    wf = await harness.start("gongshu/C1", bureau="gongshu-strict")
+    st = await harness.until_step(wf, "command-decision")
+    [d] = [d for d in st.deadlines if d.id == "command-decision"]
+    received = next(e.at for e in st.timeline if e.kind is EntryKind.INCIDENT)
+    assert d.due_at - received == timedelta(minutes=30)
+    # looser than a plan's number is refused on load (000 §4.3: at most 30 minutes)
+    data.update(policy={"arrival": "PT45M"})
+    (tmp_path / "gongshu-strict.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(BureauError, match="policy: arrival: must be positive and at most 30 minutes"):
+        load_profile(tmp_path / "gongshu-strict.json")

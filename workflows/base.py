@@ -117,11 +117,13 @@ class IncidentWorkflow:
             self.bureau, refusal = bureau.resolve(self.inp, workflow.info().namespace)
             if refusal:
                 self._input_error, self.inp = invalid_input(f"invalid incident input: {refusal}"), None
+        self.policy: DeadlinePolicy = self.bureau.policy if self.bureau is not None else self.POLICY
+        """The deadlines in force: the bureau's local policies (issue 17), else the class's."""
         self.resumed = state is not None
         """True in a continued run: the opening steps were taken by an earlier run."""
         self.state = state or IncidentState()
         self.clause_state: Any = self.ClauseState.model_validate(self.state.clause)
-        s, p, t = self.state, self.POLICY, self.TYPE.value
+        s, p, t = self.state, self.policy, self.TYPE.value
         self.timeline = Timeline(s, self.TITLE_ZH, self.CLAUSE, live=self.inp is not None)
         self.register = Register(s)
         self.deadlines = Deadlines(s, self.timeline, t, self.TITLE_ZH, lambda: self.incident)
@@ -238,7 +240,7 @@ class IncidentWorkflow:
             return
         if bureau.correction_command(self.bureau, self.TYPE.is_correction):  # issue 17: 001 §3(1)
             self.start_deadline(bureau.COMMAND_DECISION, "总指挥部决定启动预案", "001 §3(1)",
-                                workflow.now() + self.POLICY.immediate,
+                                workflow.now() + self.policy.immediate,
                                 escalate_to=(Agency.CORRECTION_COMMAND_OFFICE, Agency.CORRECTION_COMMAND))
         if not bureau.linkage(self.bureau):  # issue 17: 000's mechanics only where a linkage plan is adopted
             return
@@ -280,7 +282,7 @@ class IncidentWorkflow:
         )
         review_zh = ""
         if self.review_required:
-            self.start_deadline(REVIEW, "事后总结书面报告", "001 §5(2)", workflow.now() + self.POLICY.review,
+            self.start_deadline(REVIEW, "事后总结书面报告", "001 §5(2)", workflow.now() + self.policy.review,
                                 escalate_to=(Agency.CORRECTION_SECTION, Agency.EMERGENCY_OFFICE))
             review = await self.next_report(Review)
             self.fulfil(REVIEW, review.actor)
@@ -425,7 +427,7 @@ class IncidentWorkflow:
         """A contact the system cannot make (no number known): made by phone by the duty officer and
         recorded with ``notified_by_hand`` within the ``immediate`` policy, or escalated (001 §7(4))."""
         key = f"{step}/{recipient.value}"
-        due = workflow.now() + self.POLICY.immediate
+        due = workflow.now() + self.policy.immediate
         if self.register.require(key, title_zh, clause, due, recipient):
             self.start_deadline(f"{BY_HAND}{key}", f"人工联系:{title_zh}", clause, due)
 
