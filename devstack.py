@@ -177,7 +177,12 @@ def follow_bureau(bureau: str, wf: str, address: str, codec: EmbeddedCodec | Non
     env = "" if address.endswith(":7233") else f"TEMPORAL_ADDRESS={address} "
     if var_dir() != (ROOT / "var").resolve():
         env += f"EMERGENCY_VAR_DIR={shlex.quote(str(var_dir()))} "
-    return f"{env}{py} -m starter --bureau {bureau} status {wf}"
+    from infra.codec import bureau_keys_file
+
+    outbox = var_dir() / "bureaus" / bureau / "outbox.jsonl"
+    keys = f"EMERGENCY_CODEC_KEYS_FILE={shlex.quote(str(bureau_keys_file(bureau)))} " if codec else ""
+    return (f"{env}{py} -m starter --bureau {bureau} status {wf}\n"
+            f"                    {keys}{py} -m activities.outbox read {shlex.quote(str(outbox))}")
 
 
 def follow_outbox(outbox: str) -> str:

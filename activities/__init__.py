@@ -11,6 +11,15 @@ from plan.agencies import DEFAULT_DIRECTORY_PATH, load_directory
 from plan.roster import RosterError, load_roster
 
 
+def bureau_outbox_dir(bureau: str) -> Path:
+    """``<var>/bureaus/<id>/``: a bureau's outboxes, beside its keys."""
+    from infra.codec import var_dir
+
+    path = var_dir() / "bureaus" / bureau
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
 def build_activities(
     *,
     directory_path: Path | str | None = None,
@@ -31,7 +40,8 @@ def build_activities(
     :class:`~plan.agencies.DirectoryError` naming the file, line, field and problem.
 
     ``bureau`` (a :class:`plan.bureaus.BureauProfile`): that bureau's own bodies and contacts are the
-    directory, and its ``roster`` (if any) the roster (issue 17).
+    directory, its ``roster`` (if any) the roster, and its outboxes are its own
+    (``var/bureaus/<id>/outbox.jsonl`` and ``drill-outbox.jsonl``), sealed with its own keys (issue 17).
     """
     from activities.channel_config import load_channels
     from plan.bureaus import BUREAUS_DIR
@@ -52,13 +62,23 @@ def build_activities(
     roster = None
     if roster_path:
         roster = load_roster(roster_path, directory=directory, channels={"outbox", *channels})
+    if bureau is not None:  # the bureau's own outboxes, sealed with its own keys (issue 17)
+        from infra.codec import EncryptionCodec, require_bureau_keyring
+
+        ring = require_bureau_keyring(bureau.id)
+        sealing: dict = {"codec": EncryptionCodec(ring) if ring else None}
+        base = bureau_outbox_dir(bureau.id)
+        outbox = outbox or base / "outbox.jsonl"
+        drill_outbox = drill_outbox or base / "drill-outbox.jsonl"
+    else:
+        sealing = {}
     try:
         notifier = Notifier(
             directory,
-            OutboxChannel(outbox or os.environ.get("EMERGENCY_OUTBOX") or DEFAULT_OUTBOX),
+            OutboxChannel(outbox or os.environ.get("EMERGENCY_OUTBOX") or DEFAULT_OUTBOX, **sealing),
             OutboxChannel(
                 drill_outbox or os.environ.get("EMERGENCY_DRILL_OUTBOX") or DEFAULT_DRILL_OUTBOX,
-                name="drill-outbox",
+                name="drill-outbox", **sealing,
             ),
             roster=roster,
             channels=channels,

@@ -44,8 +44,12 @@ def test_shipped_profiles():
 
 def _bad_profile(tmp_path: Path, change) -> Path:
     data = json.loads((ROOT / "config" / "bureaus" / "gongshu.json").read_text(encoding="utf-8"))
-    change(data)
+    roster = json.loads((ROOT / "config" / "bureaus" / "rosters" / "gongshu.json").read_text(encoding="utf-8"))
+    change(data) if change.__code__.co_argcount == 1 else change(data, roster)
     (tmp_path / "gongshu.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    (tmp_path / "rosters").mkdir(exist_ok=True)
+    (tmp_path / "rosters" / "gongshu.json").write_text(json.dumps(roster, ensure_ascii=False, indent=2),
+                                                       encoding="utf-8")
     return tmp_path
 
 
@@ -58,6 +62,8 @@ BAD = {
                         "above.procuratorate: no body for this role"),
     "contact without a phone": (lambda d: d["contacts"]["police_110"].pop("phone"),
                                 "contacts.police_110.phone: Field required"),
+    "its roster names nobody": (lambda d, r: r["units"]["correction_command_office"]["shifts"][0].update(person="nobody"),
+                                "units.correction_command_office.shifts.0.person: 'nobody' is not in people"),
 }
 
 
@@ -65,11 +71,13 @@ BAD = {
 def test_bad_profile_refused_at_worker_start(tmp_path: Path, case: str):
     change, why = BAD[case]
     directory = _bad_profile(tmp_path, change)
-    with pytest.raises(BureauError, match=why.replace("(", r"\(").replace(")", r"\)")):
-        load_profile(directory / "gongshu.json")
+    if "roster" not in case:
+        with pytest.raises(BureauError, match=why.replace("(", r"\(").replace(")", r"\)")):
+            load_profile(directory / "gongshu.json")
     # the worker as an operator starts it: one line naming the file and the field, exit 2, no traceback
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "EMERGENCY_BUREAUS": "huangyan,gongshu",
-           "EMERGENCY_BUREAUS_DIR": str(directory), "EMERGENCY_INSECURE_PLAINTEXT": "1"}
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "EMERGENCY_BUREAUS": "gongshu,huangyan",
+           "EMERGENCY_BUREAUS_DIR": str(directory), "EMERGENCY_INSECURE_PLAINTEXT": "1",
+           "EMERGENCY_VAR_DIR": str(tmp_path / "var")}
     (directory / "huangyan.json").write_text((ROOT / "config/bureaus/huangyan.json").read_text(encoding="utf-8"),
                                              encoding="utf-8")
     proc = subprocess.run([sys.executable, str(ROOT / "worker.py")], env=env, capture_output=True, text=True,
@@ -77,7 +85,8 @@ def test_bad_profile_refused_at_worker_start(tmp_path: Path, case: str):
     out = (proc.stdout + proc.stderr).strip()
     assert proc.returncode == 2, out
     assert "Traceback" not in out and len(out.splitlines()) == 1, out
-    assert f"{directory / 'gongshu.json'}: line " in out and why in out, out
+    where = directory / ("rosters/gongshu.json" if "roster" in case else "gongshu.json")
+    assert f"{where}: line " in out and why in out, out
 
 
 # ---------------------------------------------------------------------- 拱墅: the correction plan only
@@ -259,7 +268,7 @@ def test_unknown_bureau_is_one_line_naming_the_known_ones(tmp_path: Path):
 async def test_a_bureaus_local_policy_sets_its_deadlines(harness: Harness, tmp_path: Path, monkeypatch):
     """A profile's ``policy`` (local policies, never looser than the plans) is what its incidents run on."""
     data = json.loads((ROOT / "config/bureaus/gongshu.json").read_text(encoding="utf-8"))
-    data.update(id="gongshu-strict", namespace="gongshu-strict", policy={"immediate": "PT30M"})
+    data.update(id="gongshu-strict", namespace="gongshu-strict", policy={"immediate": "PT30M"}, roster=None)
     (tmp_path / "gongshu-strict.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     (tmp_path / "counties.json").write_text((ROOT / "config/bureaus/counties.json").read_text(encoding="utf-8"),
                                             encoding="utf-8")
@@ -274,3 +283,27 @@ async def test_a_bureaus_local_policy_sets_its_deadlines(harness: Harness, tmp_p
     (tmp_path / "gongshu-strict.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(BureauError, match="policy: arrival: must be positive and at most 30 minutes"):
         load_profile(tmp_path / "gongshu-strict.json")
+
+
+def test_gongshu_runs_its_own_roster(tmp_path: Path, monkeypatch):
+    """000 §5.2 值班制度 at 拱墅: its 总指挥部办公室's officer on duty, by its roster; its own outbox."""
+    from datetime import datetime
+
+    from activities import build_activities
+    from activities.contracts import NotifyRequest
+    from plan.agencies import Agency
+    from plan.roster import CST
+
+    monkeypatch.setenv("EMERGENCY_VAR_DIR", str(tmp_path))
+    night = datetime(2026, 11, 23, 22, 0, tzinfo=CST)
+    [notify] = build_activities(bureau=profile("gongshu"), clock=lambda: night)
+    notifier = notify.__self__
+    assert notifier.channel.path == tmp_path / "bureaus" / "gongshu" / "outbox.jsonl"
+    req = NotifyRequest(idempotency_key="k", workflow_id="w", incident_type="C1", step="s", clause="001 §3(2)",
+                        recipient=Agency.CORRECTION_COMMAND_OFFICE, message_zh="m", bureau="gongshu",
+                        jurisdiction=("米市巷司法所", "拱墅区"))
+    name, _, routes = notifier._route(req)
+    assert name.endswith("(值班:总指挥部办公室 夜班值班员 林浩然)") and name.startswith("拱墅区司法局社区矫正突发事件应急处置总指挥部办公室")
+    assert [t.route.address for _, t, _ in routes] == ["13800000402"]
+    _, _, routes = notifier._route(req.model_copy(update={"recipient": Agency.JUSTICE_OFFICE}))
+    assert [t.route.address for _, t, _ in routes] == ["0571-88110000"]  # 米市巷司法所's own line
