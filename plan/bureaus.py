@@ -49,6 +49,7 @@ COUNTIES_PATH = BUREAUS_DIR / "counties.json"
 
 _ID = r"^[a-z][a-z0-9\-]{1,39}$"
 _PHONE = r"^[0-9+\-]{3,20}$"
+NAMESPACE_PATTERN = r"^[a-z][a-z0-9.\-]{1,62}$"
 
 
 class BureauError(DirectoryError):
@@ -200,8 +201,9 @@ class BureauProfile(_Model):
     district_zh: str = Field(min_length=1, max_length=20)
     city_zh: str = Field(min_length=1, max_length=20)
     province_zh: str = Field(min_length=1, max_length=20)
-    namespace: str = Field(pattern=r"^[a-z][a-z0-9\-]{1,62}$")
-    """Its Temporal namespace (one per bureau)."""
+    namespace: str = Field(pattern=NAMESPACE_PATTERN)
+    """Its Temporal namespace (one per bureau); ``EMERGENCY_NAMESPACE_<BUREAU>`` overrides it per
+    deployment (e.g. Temporal Cloud's ``gongshu.<account>``)."""
     plans: dict[str, AdoptedPlan] = Field(min_length=1)
     """Keyed by plan kind (``linkage``, ``correction``)."""
     bodies: Bodies = Field(default_factory=Bodies)
@@ -331,6 +333,14 @@ def load_profile(path: Path | str) -> BureauProfile:
     path = Path(path)
     profile = _load(path, BureauProfile)
     assert isinstance(profile, BureauProfile)
+    override = os.environ.get(f"EMERGENCY_NAMESPACE_{profile.id.upper().replace('-', '_')}")
+    if override:
+        import re
+
+        if not re.match(NAMESPACE_PATTERN, override):
+            raise BureauError(f"EMERGENCY_NAMESPACE_{profile.id.upper().replace('-', '_')}: "
+                              f"{override!r} is not a namespace name")
+        profile = profile.model_copy(update={"namespace": override})
     if path.stem != profile.id:
         raise BureauError(f"{path}: id: {profile.id!r} must match the file name ({path.stem!r})")
     if profile.roster is not None and not (path.parent / profile.roster).is_file():
