@@ -100,6 +100,7 @@ async def test_c1_at_gongshu_names_its_own_bodies_and_reports_per_001_3(harness:
     # no 000 deadline: 拱墅 has not adopted a linkage plan (000 §4.3, §3(3))
     assert {d.id for d in st.deadlines} == {"command-decision"}
     assert "arrived" not in st.waiting_for
+    assert "plan_decision (activate: 总指挥部, 001 §3(1))" in st.waiting_for
     await refused(harness, wf, "feedback", "gongshu has not adopted a linkage plan", situation="x", result="y")
     await harness.report(wf, "plan_decision", decision="activate", actor="拱墅区司法局局长(总指挥)")
     await harness.until(wf, lambda st: sum(1 for e in st.timeline if e.kind is EntryKind.NOTIFICATION

@@ -499,6 +499,7 @@ class IncidentWorkflow:
                 waiting.append("acknowledge (回执)")
             return waiting
         waiting += self.leadership.waiting(self.incident.major) + self.linkage.waiting() + self.waiting_for()
+        waiting += bureau.waiting(self)  # issue 17: the 总指挥部's decision (001 §3(1))
         if s.clause_done:
             if s.plan_active:
                 waiting.append("plan_decision (terminate)")

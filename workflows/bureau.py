@@ -127,6 +127,13 @@ def report_names(prof: BureauProfile | None) -> dict[str, Any]:
 # The functions below take the incident workflow (``wf``) and call only its public methods.
 
 
+def waiting(wf: Any) -> list[str]:
+    """What the incident waits for under 001 §3(1): the 总指挥部's decision, until it is reported."""
+    if correction_command(wf.bureau, wf.TYPE.is_correction) and not wf.state.plan_activated:
+        return ["plan_decision (activate: 总指挥部, 001 §3(1))"]
+    return []
+
+
 def ask_command(wf: Any) -> None:
     """001 §3(1): the 总指挥部 decides to start the plan (决定启动并组织实施本级应急处置预案)."""
     wf.notify(
