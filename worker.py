@@ -5,6 +5,12 @@ Connection settings come from the environment (see ``infra/settings.py``): ``TEM
 (default ``judicial-emergency``). SIGINT/SIGTERM stop polling, let running activities finish
 (``WORKER_SHUTDOWN_GRACE_SECONDS``, default 30) and exit.
 
+Bureaus (issue 17): with ``EMERGENCY_BUREAUS=huangyan,gongshu`` one worker process serves each
+bureau's namespace (``config/bureaus/<id>.json``), each with its own client, codec keys
+(``EMERGENCY_CODEC_KEYS_FILE_<BUREAU>``, default ``var/bureaus/<id>/codec-keys.json``), directory
+(the profile's bodies and contacts) and watcher. Every profile is validated before connecting: a bad
+one is one line naming the file and field, exit code 2. Unset: one namespace (``TEMPORAL_NAMESPACE``).
+
 Metrics: ``WORKER_METRICS_PORT`` (and ``WORKER_METRICS_HOST``, default 127.0.0.1) serve the SDK's and
 the plans' metrics in Prometheus format (``infra/metrics.py``).
 
@@ -20,6 +26,7 @@ operator says so (``temporal worker deployment set-current-version``), or at sta
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 from datetime import timedelta
@@ -53,17 +60,24 @@ def build_worker(
     queue: str | None = None,
     activities: list | None = None,
     deployment: WorkerDeploymentVersion | None = None,
+    bureau_clients: dict[str, Client] | None = None,
     **activity_config,
 ) -> Worker:
     """The worker with every workflow and activity registered (also used by tests and the dev stack).
 
     ``deployment``: run as that Worker Deployment Version, every workflow pinned to the version it
-    started on (``VersioningBehavior.PINNED``), so a plan revision never replays under running incidents."""
+    started on (``VersioningBehavior.PINNED``), so a plan revision never replays under running incidents.
+    ``bureau_clients``: every bureau's client in this process, for 001 §5(1)'s cross-namespace 协助配合
+    (``activities/assist.py``; without them a linked incident is refused as not served)."""
+    from activities.assist import Assist
+
+    queue = queue or task_queue()
+    acts = activities if activities is not None else build_activities(**activity_config)
     return Worker(
         client,
-        task_queue=queue or task_queue(),
+        task_queue=queue,
         workflows=ALL_WORKFLOWS,
-        activities=activities if activities is not None else build_activities(**activity_config),
+        activities=[*acts, *Assist(bureau_clients, queue).activities()],
         graceful_shutdown_timeout=timedelta(
             seconds=float(os.environ.get("WORKER_SHUTDOWN_GRACE_SECONDS", "30"))
         ),
@@ -129,8 +143,30 @@ async def promote(client: Client, version: WorkerDeploymentVersion, *, only_if_n
     return False
 
 
-async def run_worker(client: Client | None = None, stop: asyncio.Event | None = None) -> None:
-    """Run until SIGINT/SIGTERM (or ``stop`` is set), then shut down gracefully."""
+def stop_on_signals(stop: asyncio.Event | None) -> asyncio.Event:
+    """``stop`` (or a new event), set on SIGINT/SIGTERM where this loop can take signals."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread
+            pass
+    return stop
+
+
+async def run_worker(client: Client | None = None, stop: asyncio.Event | None = None,
+                     *, bureaus: list[str] | None = None, clients: dict[str, Client] | None = None) -> None:
+    """Run until SIGINT/SIGTERM (or ``stop`` is set), then shut down gracefully.
+
+    ``bureaus`` (default ``EMERGENCY_BUREAUS``): serve each bureau's namespace from this process;
+    ``clients``: bureau id -> client already connected (tests, the dev stack)."""
+    from plan.bureaus import bureaus_from_env, load_bureaus
+
+    ids = bureaus if bureaus is not None else bureaus_from_env()
+    if ids:
+        await run_bureaus(load_bureaus(ids), stop, clients=clients)
+        return
     # Configuration first: a bad directory, roster or channel file is reported before connecting.
     activities = build_activities()
     deployment = deployment_from_env()
@@ -143,13 +179,7 @@ async def run_worker(client: Client | None = None, stop: asyncio.Event | None = 
         runtime = metrics.runtime_from_env()
         client = await connect(worker=True, runtime=runtime) if runtime is not None else await connect(worker=True)
     worker = build_worker(client, activities=activities, deployment=deployment)
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # not the main thread
-            pass
+    stop = stop_on_signals(stop)
     log.info("worker started", task_queue=worker.config()["task_queue"], namespace=client.namespace,
              payload_encryption=client.data_converter.payload_codec is not None,
              metrics=metrics.metrics_address(), build_id=deployment.build_id if deployment else None)
@@ -162,6 +192,42 @@ async def run_worker(client: Client | None = None, stop: asyncio.Event | None = 
         await stop.wait()
         if watcher is not None:
             await watcher
+        log.info("worker stopping: finishing running tasks")
+    log.info("worker stopped")
+
+
+async def run_bureaus(profiles: list, stop: asyncio.Event | None, *, clients: dict[str, Client] | None = None) -> None:
+    """One worker per bureau namespace in this process (issue 17), each with that bureau's own
+    client (namespace and codec keys), directory and watcher; all stop together."""
+    from plan.agencies import Agency
+
+    activities = {p.id: build_activities(bureau=p) for p in profiles}  # configuration first
+    deployment = deployment_from_env()
+    clients = dict(clients or {})
+    runtime = metrics.runtime_from_env()
+    for p in profiles:
+        if p.id not in clients:
+            extra = {"runtime": runtime} if runtime is not None else {}
+            clients[p.id] = await connect(worker=True, bureau=p.id, **extra)
+    stop = stop_on_signals(stop)
+    workers = [build_worker(clients[p.id], activities=activities[p.id], deployment=deployment, bureau_clients=clients)
+               for p in profiles]
+    watches = [
+        IncidentWatch(clients[p.id], activities[p.id][0].__self__,
+                      office=Agency.EMERGENCY_OFFICE if p.linkage else Agency.CORRECTION_COMMAND_OFFICE)
+        for p in profiles
+    ]
+    for p, w in zip(profiles, workers, strict=True):
+        log.info("worker started", bureau=p.id, namespace=clients[p.id].namespace,
+                 task_queue=w.config()["task_queue"], plans=sorted(k.value for k in p.adopted),
+                 payload_encryption=clients[p.id].data_converter.payload_codec is not None)
+    async with contextlib.AsyncExitStack() as stack:
+        for w in workers:
+            await stack.enter_async_context(w)
+        watchers = [asyncio.create_task(wt.run(stop)) for wt in watches if wt.interval.total_seconds() > 0]
+        await stop.wait()
+        for t in watchers:
+            await t
         log.info("worker stopping: finishing running tasks")
     log.info("worker stopped")
 

@@ -42,6 +42,12 @@ class NotifyRequest(BaseModel):
     duty_task: bool = False
     """A duty task (``workflows/mechanics/duties.py``): delivered to the one person on duty for the
     recipient's role at delivery time (``Roster.duty_person``), who is named in the receipt."""
+    bureau: str | None = None
+    """The bureau whose incident it is (issue 17): its profile's bodies and contacts are the directory
+    (also in a namespace several bureaus share, e.g. the tests')."""
+    recipient_name_zh: str | None = Field(default=None, max_length=100)
+    """With ``recipient_phone``: the recipient's own name (a county's bureau from the directory of
+    bureaus, 001 §5(1)); otherwise the directory's name is used."""
 
 
 class NotifyReceipt(BaseModel):
@@ -82,3 +88,25 @@ class ArchiveRequest(BaseModel):
     timeline: list[dict[str, Any]] = Field(default_factory=list)
     obligations: list[dict[str, Any]] = Field(default_factory=list)
     deadlines: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class AssistRequest(BaseModel):
+    """001 §5(1) 通报相关县(市、区)司法行政机关协助配合: start the linked 协助配合 incident in the
+    assisting bureau's namespace (``activities/assist.py``), idempotently (its id is fixed)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    assisting_bureau: str
+    workflow_id: str = Field(min_length=1, max_length=300)
+    input: dict
+    """The :class:`workflows.assist.AssistInput` as JSON (encrypted with the assisting bureau's keys)."""
+
+
+class AssistRelay(BaseModel):
+    """An assisting bureau's report, relayed to the originating incident as a ``progress`` report."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    origin_bureau: str
+    origin_workflow_id: str
+    report: dict

@@ -66,6 +66,7 @@ class Notifier:
         roster: Roster | None = None,
         channels: Mapping[str, Channel] | None = None,
         clock: Callable[[], datetime] | None = None,
+        bureau: str | None = None,
     ) -> None:
         if getattr(drill_channel, "real", True):
             raise DrillLeak(
@@ -73,6 +74,8 @@ class Notifier:
                 "a drill may only use a drill sink (000 §6.2, 001 §7(2))"
             )
         self.directory = directory
+        self.bureau = bureau
+        """The bureau whose directory ``directory`` is (None: the shared ``config/directory.json``)."""
         self.channel = channel
         self.drill_channel = drill_channel
         self.roster = roster
@@ -94,15 +97,27 @@ class Notifier:
                 type=BAD_RECIPIENT,
                 non_retryable=True,
             )
-        return req.recipient.zh, req.recipient_phone
+        return req.recipient_name_zh or req.recipient.zh, req.recipient_phone
+
+    def _directory(self, req: NotifyRequest) -> Directory:
+        """The bureau's own directory (its profile's bodies, issue 17), or the configured one."""
+        if req.bureau is None or req.bureau == self.bureau:
+            return self.directory
+        from plan.bureaus import BureauError, profile
+
+        try:
+            return profile(req.bureau).directory()
+        except BureauError as err:
+            raise ApplicationError(str(err), type=UNKNOWN_RECIPIENT, non_retryable=True) from None
 
     def _resolve(self, req: NotifyRequest) -> tuple[str, str]:
         if req.recipient in PER_INCIDENT or req.recipient_phone:
             return self._per_incident(req)
-        contact = self.directory.contact(req.recipient)
+        contact = self._directory(req).contact(req.recipient)
         if contact is None:
             raise ApplicationError(
-                f"recipient {req.recipient.value}: not in the directory (config/directory.json)",
+                f"recipient {req.recipient.value}: not in the directory"
+                f" ({f'config/bureaus/{req.bureau}.json' if req.bureau else 'config/directory.json'})",
                 type=UNKNOWN_RECIPIENT,
                 non_retryable=True,
             )

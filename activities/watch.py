@@ -42,8 +42,12 @@ def interval_from_env() -> timedelta:
 
 
 class IncidentWatch:
-    def __init__(self, client: Client, notifier: Notifier, *, interval: timedelta | None = None) -> None:
+    def __init__(self, client: Client, notifier: Notifier, *, interval: timedelta | None = None,
+                 office: Agency = Agency.EMERGENCY_OFFICE) -> None:
         self.client = client
+        self.office = office
+        """Who is told: the emergency office (000 §2.2), or for a bureau with only a correction plan its
+        总指挥部办公室 (001 §3(2))."""
         self.notifier = notifier
         self.interval = interval or interval_from_env()
         self.told: set[str] = set()
@@ -89,7 +93,8 @@ class IncidentWatch:
                        + ";系统已不再跟踪该事件的时限和通知,请立即核实并组织人工处置")
             req = NotifyRequest(
                 idempotency_key=key, workflow_id=wf.id, incident_type=match.group() if match else "?",
-                step="watch-ended-abnormally", clause="000 §2.2(6)", recipient=Agency.EMERGENCY_OFFICE,
+                step="watch-ended-abnormally", clause="000 §2.2(6)" if self.office is Agency.EMERGENCY_OFFICE else "001 §3(2)",
+                recipient=self.office,
                 message_zh=message, drill=drill,
                 jurisdiction=tuple(str(v) for v in (attr("IncidentJusticeOffice", ""), attr("IncidentCounty", "")) if v),
             )

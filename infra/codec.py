@@ -195,6 +195,13 @@ NO_KEYS = (f"no payload encryption keys: set {ENV_KEYS_FILE} (./dev.sh up writes
            f"or {ENV_KEYS}; only for local experiments without personal data: {ENV_INSECURE}=1")
 
 
+def _key_file(variable: str, path: str) -> KeyRing:
+    p = Path(path)
+    if not p.is_file():
+        raise CodecConfigError(f"{variable}: no such file: {p}")
+    return KeyRing.from_json(p.read_text(encoding="utf-8"), str(p))
+
+
 def load_keyring(environ: Mapping[str, str] | None = None) -> KeyRing | None:
     """The configured keys: ``EMERGENCY_CODEC_KEYS``, else ``EMERGENCY_CODEC_KEYS_FILE``, else the dev
     stack's ``var/codec-keys.json`` if it exists (not when plain text was chosen explicitly); None
@@ -205,10 +212,7 @@ def load_keyring(environ: Mapping[str, str] | None = None) -> KeyRing | None:
         return KeyRing.from_json(inline, ENV_KEYS)
     path = env.get(ENV_KEYS_FILE)
     if path:
-        p = Path(path)
-        if not p.is_file():
-            raise CodecConfigError(f"{ENV_KEYS_FILE}: no such file: {p}")
-        return KeyRing.from_json(p.read_text(encoding="utf-8"), str(p))
+        return _key_file(ENV_KEYS_FILE, path)
     default = default_keys_file()
     if not insecure_plaintext(env) and environ is None and default.is_file():
         return KeyRing.from_json(default.read_text(encoding="utf-8"), str(default))
@@ -225,6 +229,37 @@ def require_keyring(environ: Mapping[str, str] | None = None) -> KeyRing | None:
         warn_insecure()
         return None
     raise CodecConfigError(NO_KEYS)
+
+
+def bureau_keys_env(bureau: str) -> str:
+    """``EMERGENCY_CODEC_KEYS_FILE_<BUREAU>``: one bureau's key file (issue 17: each bureau its own keys)."""
+    return f"{ENV_KEYS_FILE}_{bureau.upper().replace('-', '_')}"
+
+
+def bureau_keys_file(bureau: str) -> Path:
+    """``<var>/bureaus/<id>/codec-keys.json``: what ``./dev.sh up`` writes for each bureau."""
+    return var_dir() / "bureaus" / bureau / "codec-keys.json"
+
+
+def require_bureau_keyring(bureau: str, environ: Mapping[str, str] | None = None) -> KeyRing | None:
+    """One bureau's keys (never another's): ``EMERGENCY_CODEC_KEYS_FILE_<BUREAU>``, else
+    ``var/bureaus/<id>/codec-keys.json``; None only with ``EMERGENCY_INSECURE_PLAINTEXT=1``; otherwise
+    :class:`CodecConfigError` naming the variable (fail closed)."""
+    env = os.environ if environ is None else environ
+    name = bureau_keys_env(bureau)
+    path = env.get(name)
+    if path:
+        return _key_file(name, path)
+    default = bureau_keys_file(bureau)
+    if not insecure_plaintext(env) and default.is_file():
+        return KeyRing.from_json(default.read_text(encoding="utf-8"), str(default))
+    if insecure_plaintext(env):
+        warn_insecure()
+        return None
+    raise CodecConfigError(
+        f"no payload encryption keys for bureau {bureau}: set {name} (./dev.sh up writes {default}); "
+        f"only for local experiments without personal data: {ENV_INSECURE}=1"
+    )
 
 
 _warned = False

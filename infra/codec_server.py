@@ -24,7 +24,13 @@ start --codec-endpoint``). A request is authorised by one of
   send a token, so its codec endpoint is ``http://127.0.0.1:8234/ui/<random session token>``;
   decode only, and only from an allowed UI origin. A process that merely spoofs ``Origin`` gets 401.
 
-The namespace must be allowed (``CODEC_SERVER_NAMESPACES``, default ``default``); CORS answers only
+Bureaus (issue 17): with ``CODEC_SERVER_BUREAUS=huangyan,gongshu`` each bureau's namespace
+(``config/bureaus/<id>.json``) is decoded with that bureau's keys only
+(``EMERGENCY_CODEC_KEYS_FILE_<BUREAU>``, default ``var/bureaus/<id>/codec-keys.json``), and a token
+may be bound to namespaces (``{"token": …, "namespaces": ["gongshu"]}``): one bureau's token cannot
+decode another's payloads, and its keys could not either.
+
+The namespace must be allowed (``CODEC_SERVER_NAMESPACES``, default ``default``, plus the bureaus'); CORS answers only
 the Web UI's origin(s) (``CODEC_SERVER_CORS_ORIGINS``). Every request writes one audit line (who,
 namespace, origin, how many payloads, which key ids, result), never payload content or a token.
 """
@@ -68,6 +74,8 @@ UI_PREFIX = "ui"
 class Principal:
     name: str
     permissions: frozenset[str]
+    namespaces: frozenset[str] | None = None
+    """The namespaces it may use (a bureau's officers: their bureau's only); None = every allowed one."""
 
 
 def _principal(name: str, value: Any, source: str) -> tuple[str, Principal]:
@@ -81,7 +89,10 @@ def _principal(name: str, value: Any, source: str) -> tuple[str, Principal]:
         raise CodecConfigError(f"{source}: {name}: token of 16+ characters required")
     if not isinstance(perms, list) or not perms or not set(perms) <= {DECODE, ENCODE}:
         raise CodecConfigError(f'{source}: {name}: permissions: a list of "decode", "encode"')
-    return token, Principal(name, frozenset(perms))
+    spaces = value.get("namespaces") if isinstance(value, dict) else None
+    if spaces is not None and (not isinstance(spaces, list) or not spaces or not all(isinstance(n, str) for n in spaces)):
+        raise CodecConfigError(f"{source}: {name}: namespaces: a list of namespace names")
+    return token, Principal(name, frozenset(perms), frozenset(spaces) if spaces is not None else None)
 
 
 def load_tokens(environ: Mapping[str, str] | None = None) -> dict[str, Principal]:
@@ -160,8 +171,11 @@ class CodecService:
         *,
         ui_session: str | None = None,
         oidc: OidcVerifier | None = None,
+        namespace_codecs: Mapping[str, EncryptionCodec] | None = None,
     ) -> None:
         self.codec = codec
+        self.namespace_codecs = dict(namespace_codecs or {})
+        """A bureau's namespace -> its own codec (issue 17); other namespaces use ``codec``."""
         self.tokens = {t: p if isinstance(p, Principal) else Principal(p, frozenset({DECODE}))
                        for t, p in tokens.items()}
         self.namespaces = namespaces
@@ -248,6 +262,10 @@ async def handle(request: web.Request) -> web.StreamResponse:
     if namespace not in service.namespaces:
         audit.warning("codec request refused", reason="namespace not allowed")
         return _reply(request, 403, {"error": "X-Namespace: namespace not allowed"})
+    if principal.namespaces is not None and namespace not in principal.namespaces:
+        audit.warning("codec request refused", reason="namespace not permitted for this principal")
+        return _reply(request, 403, {"error": "X-Namespace: not permitted for this principal"})
+    codec = service.namespace_codecs.get(namespace or "", service.codec)
     try:
         payloads = json_format.Parse(await request.read() or b"{}", Payloads())
     except web.HTTPRequestEntityTooLarge:
@@ -260,9 +278,9 @@ async def handle(request: web.Request) -> web.StreamResponse:
                       if p.metadata.get("encoding") == ENCODING and META_KEY_ID in p.metadata})
     try:
         if action == DECODE:
-            out = [service.codec.decrypt(p) for p in payloads.payloads]
+            out = [codec.decrypt(p) for p in payloads.payloads]
         else:
-            out = [service.codec.encrypt(p) for p in payloads.payloads]
+            out = [codec.encrypt(p) for p in payloads.payloads]
     except ValueError as err:
         audit.warning("codec " + action, payloads=len(payloads.payloads), key_ids=key_ids,
                       result="failed", reason=str(err))
@@ -351,9 +369,27 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
+def bureau_codecs(environ: Mapping[str, str] | None = None) -> dict[str, EncryptionCodec]:
+    """``CODEC_SERVER_BUREAUS``: each bureau's namespace -> a codec with that bureau's keys only."""
+    from infra.codec import require_bureau_keyring
+    from plan.bureaus import load_profile, profile_path
+
+    env = os.environ if environ is None else environ
+    out: dict[str, EncryptionCodec] = {}
+    for b in (x.strip() for x in env.get("CODEC_SERVER_BUREAUS", "").split(",")):
+        if not b:
+            continue
+        ring = require_bureau_keyring(b, env)
+        if ring is None:
+            raise CodecConfigError(f"CODEC_SERVER_BUREAUS: {b}: no keys (nothing to decode)")
+        out[load_profile(profile_path(b)).namespace] = EncryptionCodec(ring)
+    return out
+
+
 def service_from_env(*, ui_session: str | None = None, host: str = "127.0.0.1") -> CodecService:
+    per_bureau = bureau_codecs()
     keyring = load_keyring()
-    if keyring is None:
+    if keyring is None and not per_bureau:
         raise CodecConfigError("EMERGENCY_CODEC_KEYS_FILE or EMERGENCY_CODEC_KEYS: required (no keys, nothing to decode)")
     tokens = load_tokens()
     if ui_session and not _is_loopback(host):
@@ -368,9 +404,16 @@ def service_from_env(*, ui_session: str | None = None, host: str = "127.0.0.1") 
     if not tokens and not ui_session and oidc is None:
         raise CodecConfigError("CODEC_SERVER_TOKENS_FILE, CODEC_SERVER_TOKENS or CODEC_SERVER_OIDC_JWKS: required (who may decode)")
     namespaces = {n.strip() for n in os.environ.get("CODEC_SERVER_NAMESPACES", "default").split(",") if n.strip()}
+    namespaces |= set(per_bureau)
     origins = {o.strip().rstrip("/") for o in
                os.environ.get("CODEC_SERVER_CORS_ORIGINS", ",".join(DEFAULT_ORIGINS)).split(",") if o.strip()}
-    return CodecService(EncryptionCodec(keyring), tokens, namespaces, origins, ui_session=ui_session, oidc=oidc)
+    if keyring is None:  # bureaus only: any other namespace has nothing to decode with
+        namespaces -= {"default"} - set(per_bureau)
+        default_codec = next(iter(per_bureau.values()))
+    else:
+        default_codec = EncryptionCodec(keyring)
+    return CodecService(default_codec, tokens, namespaces, origins, ui_session=ui_session, oidc=oidc,
+                        namespace_codecs=per_bureau)
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -390,8 +433,8 @@ class EmbeddedCodec:
     path (a new random token each start, never written to disk).
     """
 
-    def __init__(self, var: Path, port: int, ui_origins: list[str]) -> None:
-        from infra.codec import ENV_KEYS, ENV_KEYS_FILE, add_key
+    def __init__(self, var: Path, port: int, ui_origins: list[str], bureaus: list[str] | None = None) -> None:
+        from infra.codec import ENV_KEYS, ENV_KEYS_FILE, add_key, bureau_keys_env, bureau_keys_file
 
         if not (os.environ.get(ENV_KEYS) or os.environ.get(ENV_KEYS_FILE)):
             keys = var / "codec-keys.json"
@@ -402,8 +445,29 @@ class EmbeddedCodec:
         if not token_file.exists():
             _write_private(token_file, secrets.token_urlsafe(32))
         self.token = token_file.read_text().strip()
-        os.environ.setdefault("CODEC_SERVER_TOKENS", json.dumps(
-            {"duty-officer-cli": {"token": self.token, "permissions": [DECODE, ENCODE]}}))
+        principals: dict[str, Any] = {"duty-officer-cli": {"token": self.token, "permissions": [DECODE, ENCODE]}}
+        self.bureau_tokens: dict[str, Path] = {}
+        """Each bureau's own CLI token (``var/bureaus/<id>/codec-token``): its namespace only (issue 17)."""
+        if bureaus:
+            from plan.bureaus import load_profile, profile_path
+
+            for b in bureaus:
+                keys = bureau_keys_file(b)
+                if not os.environ.get(bureau_keys_env(b)):
+                    keys.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                    if not keys.exists():
+                        add_key(keys)
+                    os.environ[bureau_keys_env(b)] = str(keys)
+                tfile = keys.parent / "codec-token"
+                if not tfile.exists():
+                    _write_private(tfile, secrets.token_urlsafe(32))
+                self.bureau_tokens[b] = tfile
+                principals[f"duty-officer-cli-{b}"] = {
+                    "token": tfile.read_text().strip(), "permissions": [DECODE, ENCODE],
+                    "namespaces": [load_profile(profile_path(b)).namespace]}
+            os.environ.setdefault("CODEC_SERVER_BUREAUS", ",".join(bureaus))
+            principals["duty-officer-cli"]["namespaces"] = ["default"]
+        os.environ.setdefault("CODEC_SERVER_TOKENS", json.dumps(principals))
         os.environ.setdefault("CODEC_SERVER_CORS_ORIGINS", ",".join(ui_origins))
         session = secrets.token_urlsafe(24)
         self.server = serve_in_thread("127.0.0.1", port, service_from_env(ui_session=session))

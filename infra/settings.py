@@ -36,17 +36,20 @@ def connect_config() -> dict[str, Any]:
     return config
 
 
-def data_converter(environ: Mapping[str, str] | None = None, *, worker: bool = False) -> DataConverter:
+def data_converter(
+    environ: Mapping[str, str] | None = None, *, worker: bool = False, bureau: str | None = None
+) -> DataConverter:
     """The one data converter of the worker, the starter, the SDK door and the bench: pydantic plus
     payload encryption (``infra/codec.py``); failure messages and stack traces are encrypted too.
 
     Fail closed: without keys (``EMERGENCY_CODEC_KEYS_FILE``, ``EMERGENCY_CODEC_KEYS`` or the dev
     stack's ``var/codec-keys.json``) it raises :class:`infra.codec.CodecConfigError`, unless plain
     text was chosen explicitly with ``EMERGENCY_INSECURE_PLAINTEXT=1`` (a warning is printed).
-    ``worker=True``: payloads that arrive unencrypted are refused (``infra.guard``)."""
-    from infra.codec import EncryptionCodec, require_keyring
+    ``worker=True``: payloads that arrive unencrypted are refused (``infra.guard``).
+    ``bureau``: that bureau's own keys (``infra.codec.require_bureau_keyring``), never another's."""
+    from infra.codec import EncryptionCodec, require_bureau_keyring, require_keyring
 
-    keyring = require_keyring(environ)
+    keyring = require_bureau_keyring(bureau, environ) if bureau else require_keyring(environ)
     if keyring is None:
         return pydantic_data_converter
     return dataclasses.replace(
@@ -56,13 +59,18 @@ def data_converter(environ: Mapping[str, str] | None = None, *, worker: bool = F
     )
 
 
-async def connect(*, worker: bool = False, **overrides: Any) -> Client:
+async def connect(*, worker: bool = False, bureau: str | None = None, **overrides: Any) -> Client:
     """A client with the project's data converter (encrypted; see :func:`data_converter`).
 
-    An unreachable server is one line naming the address and the variable to set."""
+    ``bureau``: a bureau's client (issue 17): its namespace (``config/bureaus/<id>.json``) and its own
+    codec keys. An unreachable server is one line naming the address and the variable to set."""
     config = connect_config()
+    if bureau:
+        from plan.bureaus import load_profile, profile_path
+
+        config["namespace"] = load_profile(profile_path(bureau)).namespace
     if "data_converter" not in overrides:
-        config["data_converter"] = data_converter(worker=worker)
+        config["data_converter"] = data_converter(worker=worker, bureau=bureau)
     config.update(overrides)
     try:
         return await Client.connect(**config)

@@ -69,6 +69,12 @@ class Agency(ZhEnum):  # .zh: the plan's own name of the recipient, used in ever
     """区委政法委 (000 §2.1)."""
     CITY_JUSTICE_BUREAU = "city_justice_bureau", "市司法局"
     """市司法局 (000 §2.1, 001 §3(1))."""
+    PEOPLES_GOVERNMENT = "peoples_government", "本级人民政府"
+    """本级人民政府 (001 §3(1))."""
+    CORRECTION_COMMAND = "correction_command", "社区矫正突发事件应急处置总指挥部"
+    """社区矫正突发事件应急处置总指挥部 (001 §3(1)(2))."""
+    CORRECTION_COMMAND_OFFICE = "correction_command_office", "总指挥部办公室"
+    """总指挥部办公室, whose daily work the 社区矫正管理科 does (001 §3(2))."""
 
 
 PER_INCIDENT = frozenset({Agency.FAMILY, Agency.PARTY, Agency.AWAY_EPIDEMIC_DEPARTMENT})

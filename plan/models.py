@@ -260,6 +260,9 @@ class IncidentBase(_Model):
     (:data:`IncidentInput`, :data:`INCIDENT_INPUT_ADAPTER`)."""
 
     incident_type: IncidentType
+    bureau: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9\-]{1,39}$")
+    """The bureau that runs it (``config/bureaus/<id>.json``, issue 17); set by ``--bureau`` / the SDK
+    door. In a bureau's own namespace it must be that bureau (or omitted)."""
     alert_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.\-]{1,64}$")
     """The command centre's alert number; the workflow id is derived from it (no personal data)."""
     flow: Flow

@@ -61,13 +61,16 @@ def ask(inp: IncidentInput, title_zh: str, fact: str, asked: str) -> str:
     return f"{header(inp, title_zh)}。{fact}。请{asked}。指挥负责人:{inp.commander.name} {inp.commander.phone}。"
 
 
-def information_report(inp: IncidentInput, title_zh: str, to: Agency) -> str:
-    """000 §4.2 信息报告: time, place, course, current situation, measures taken, commander contact."""
+def information_report(
+    inp: IncidentInput, title_zh: str, to: Agency, *, centre_zh: str = "区社会应急联动指挥中心"
+) -> str:
+    """000 §4.2 信息报告: time, place, course, current situation, measures taken, commander contact.
+    ``centre_zh``: the deploying bureau's name of its command centre (issue 17)."""
     measures = "、".join(inp.measures_taken) or "无"
     if to is Agency.COMMAND_CENTRE:
         asked = "知悉并统一指挥调度"
     else:
-        asked = "知悉,并及时向区社会应急联动指挥中心反馈处置情况"
+        asked = f"知悉,并及时向{centre_zh}反馈处置情况"
     who = subject_ref(inp)
     return (
         f"{header(inp, title_zh)}。【信息报告】来源:{inp.source.zh};处置流程:{inp.flow.zh}。"
@@ -149,16 +152,19 @@ def written_report(
     obligations: Iterable[Obligation] = (),
     *,
     in_flight: frozenset[str] = frozenset(),
+    to_zh: str = "区社会应急联动指挥中心",
+    from_zh: str | None = None,
 ) -> str:
     """书面报告 (000 §4.2, §4.3): the report contents the plan lists, as headed sections.
 
     ``in_flight``: ids of deadlines whose fulfilling message is issued but not yet delivered (the
-    feedback of 000 §3(3) sent on closing): shown as such, not as 未到期."""
+    feedback of 000 §3(3) sent on closing): shown as such, not as 未到期. ``to_zh``, ``from_zh``: whom it
+    is addressed to and the reporting unit, as the deploying bureau names them (issue 17)."""
     drill = "【演练】" if inp.drill else ""
     lines = [
         f"{drill}关于{title_zh}处置情况的书面报告",
         "",
-        "区社会应急联动指挥中心:",
+        f"{to_zh}:",
         "",
         f"一、事件类型:{title_zh}(依据{clause});处置流程:{inp.flow.zh};来源:{inp.source.zh}。",
         f"二、发生时间:{fmt_time(inp.occurred_at)}。",
@@ -189,7 +195,7 @@ def written_report(
         f"九、应急指挥机构负责人联系方式:{inp.commander.name} {inp.commander.phone}",
         f"十、其他需要报告的事项:{closed.note or '无'}",
         "",
-        f"报告单位:{inp.jurisdiction.county}司法局({inp.jurisdiction.justice_office})",
+        f"报告单位:{from_zh or inp.jurisdiction.county + '司法局'}({inp.jurisdiction.justice_office})",
         f"报告时间:{fmt_time(closed_at)}",
     ]
     return "\n".join(lines)

@@ -247,19 +247,41 @@ async def _while_continuing(send: Callable[[], Awaitable[T]]) -> T:
 class IncidentClient:
     """Start incidents, send progress reports, read status: the typed SDK door."""
 
-    def __init__(self, client: Client, queue: str | None = None) -> None:
+    def __init__(self, client: Client, queue: str | None = None, *, bureau: str | None = None) -> None:
         self.client = client
         self.task_queue = queue or task_queue()
         self._attributes_registered: bool | None = None
+        self.bureau = bureau
+        """The bureau this door acts for (issue 17): its namespace and keys; every incident started
+        through it is that bureau's (``bureau`` set on the input, a type it does not run refused)."""
 
     @classmethod
-    async def connect(cls, **overrides: Any) -> IncidentClient:
-        return cls(await connect(**overrides))
+    async def connect(cls, *, bureau: str | None = None, **overrides: Any) -> IncidentClient:
+        """``bureau``: connect to that bureau's namespace with its own codec keys."""
+        return cls(await connect(bureau=bureau, **overrides), bureau=bureau)
+
+    def for_bureau(self, incident: IncidentInput) -> IncidentInput:
+        """The incident as this door's bureau runs it: ``bureau`` filled in, a type the bureau's plans
+        do not cover, or another bureau's incident, refused (:class:`InvalidInput`, one line)."""
+        if self.bureau is None:
+            return incident
+        from plan.bureaus import profile
+
+        prof = profile(self.bureau)
+        if incident.bureau not in (None, self.bureau):
+            raise InvalidInput(f"bureau: {incident.bureau} given to {self.bureau}'s door; use --bureau {incident.bureau}")
+        if not prof.runs(incident.incident_type.value):
+            plans = "、".join(p.title_zh for p in prof.plans.values())
+            raise InvalidInput(
+                f"incident_type: {prof.name_zh} does not run {incident.incident_type.value} "
+                f"(its plans: {plans}); start it with the bureau that does"
+            )
+        return incident.model_copy(update={"bureau": self.bureau})
 
     async def start(
         self, data: IncidentInput | dict[str, Any] | str | bytes, *, workflow_id: str | None = None
     ) -> Started:
-        incident = parse_incident(data)
+        incident = self.for_bureau(parse_incident(data))
         wf_type = workflow_type_name(incident.incident_type)
         wf_id = workflow_id or incident_workflow_id(incident)
         problem = workflow_id_problem(wf_id, incident.model_dump(mode="json"))

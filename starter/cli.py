@@ -87,7 +87,11 @@ class CliError(Exception):
 
 def catalogue() -> list[dict[str, Any]]:
     """One entry per incident type (``catalogue --json``): workflow type, clause, the clause's own
-    report kinds, a working example input; C9 also lists its four scenarios (001 §4(9))."""
+    report kinds, a working example input; C9 also lists its four scenarios (001 §4(9)); ``bureaus``:
+    the shipped bureaus whose adopted plans run it, each with its own example (issue 17)."""
+    from plan.bureaus import profile, shipped_ids
+
+    profiles = [profile(b) for b in shipped_ids()]
     entries: list[dict[str, Any]] = []
     for t, wf in sorted(INCIDENT_WORKFLOWS.items(), key=lambda kv: _order(kv[0].value)):
         entry: dict[str, Any] = {
@@ -98,6 +102,11 @@ def catalogue() -> list[dict[str, Any]]:
             "task_queue": task_queue(),
             "reports": sorted(wf.CLAUSE_REPORTS),
             "example": f"examples/{t.value}.json",
+            "bureaus": [
+                {"id": p.id, "name_zh": p.name_zh, "namespace": p.namespace,
+                 "example": f"examples/{p.id}/{'C9-S1' if t is IncidentType.C9 else t.value}.json"}
+                for p in profiles if p.runs(t.value)
+            ],
         }
         if t is IncidentType.C9:
             entry["scenarios"] = [
@@ -284,7 +293,9 @@ async def _run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(entries, ensure_ascii=False, indent=2))
         else:
-            rows = _table([[e["id"], e["title_zh"], e["clause"], e["workflow_type"], e["example"]] for e in entries],
+            rows = _table([[e["id"], e["title_zh"], e["clause"], e["workflow_type"],
+                            "、".join(b["name_zh"] for b in e["bureaus"]) or "-",
+                            " ".join(b["example"] for b in e["bureaus"]) or e["example"]] for e in entries],
                           indent="")
             for e, row in zip(entries, rows):
                 print(row)
@@ -349,10 +360,25 @@ def connection_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return overrides
 
 
+def bureau_of(args: argparse.Namespace) -> str | None:
+    """``--bureau`` (or ``EMERGENCY_BUREAU``): the bureau's namespace and keys (issue 17); an unknown
+    bureau is one line naming the known ones."""
+    from plan.bureaus import BureauError, load_profile, profile_path
+
+    bureau = getattr(args, "bureau", None) or os.environ.get("EMERGENCY_BUREAU") or None
+    if bureau:
+        try:
+            load_profile(profile_path(bureau))
+        except BureauError as err:
+            raise CliError(str(err)) from None
+    return bureau
+
+
 async def _connect(args: argparse.Namespace, **extra: Any) -> IncidentClient:
     overrides = {**connection_overrides(args), **extra}
+    bureau = bureau_of(args)
     try:
-        return await IncidentClient.connect(**overrides)
+        return await IncidentClient.connect(bureau=bureau, **overrides)  # an explicit --namespace wins
     except RuntimeError as err:
         target = overrides.get("target_host") or connect_config()["target_host"]
         raise CliError(
@@ -388,6 +414,9 @@ def _connection_flags(p: argparse.ArgumentParser, top: bool) -> None:
     g.add_argument("--address", default=default, help="frontend host:port, e.g. temporal.example:7233")
     g.add_argument("--namespace", default=default, help="namespace")
     g.add_argument("--profile", default=default, help="client configuration profile (TEMPORAL_CONFIG_FILE)")
+    g.add_argument("--bureau", default=default,
+                   help="the bureau (config/bureaus/<id>.json: huangyan, gongshu): its namespace and codec keys "
+                        "(default: EMERGENCY_BUREAU)")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -58,10 +58,13 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
         describe_validation_error,
         incident_problems,
+        CorrectionBase,
+        variant,
     )
     from plan.policy import DEFAULT_POLICY, DeadlinePolicy
     from plan.state import Continued, IncidentState, NoClauseState
 
+from workflows import bureau  # issue 17: the bureau's plans and names (workflows/bureau.py)
 from workflows.mechanics.accountability import BY_HAND, Register
 from workflows.mechanics.acknowledgements import ACK, Acknowledgements
 from workflows.mechanics.continuation import archive_and_bound, continue_due
@@ -127,25 +130,32 @@ class IncidentWorkflow:
             self.inp, state = parse_input(raw, self.TYPE)
         except ApplicationError as err:
             self._input_error = err
+        self.bureau: bureau.BureauProfile | None = None  # issue 17: the bureau running it; None = shared setup
+        if self.inp is not None:
+            self.bureau, refusal = bureau.resolve(self.inp, workflow.info().namespace)
+            if refusal:
+                self._input_error, self.inp = invalid_input(f"invalid incident input: {refusal}"), None
+        self.policy: DeadlinePolicy = self.bureau.policy if self.bureau is not None else self.POLICY
+        """The deadlines in force: the bureau's local policies (issue 17), else the class's."""
         self.resumed = state is not None
         """True in a continued run: the opening steps were taken by an earlier run."""
         self.state = state or IncidentState()
         self.clause_state: Any = self.ClauseState.model_validate(self.state.clause)
-        s, p, t = self.state, self.POLICY, self.TYPE.value
+        s, p, t = self.state, self.policy, self.TYPE.value
         self.timeline = Timeline(s, self.TITLE_ZH, self.CLAUSE, live=self.inp is not None)
         self.register = Register(s)
         self.deadlines = Deadlines(s, self.timeline, t, self.TITLE_ZH, lambda: self.incident)
         self.acks = Acknowledgements(s, self.timeline, self.deadlines, p)
         self.notifier = Notifier(
             timeline=self.timeline, register=self.register, deadlines=self.deadlines, acks=self.acks,
-            policy=p, incident_type=t, title_zh=self.TITLE_ZH, incident=lambda: self.incident,
+            policy=p, incident_type=t, title_zh=self.TITLE_ZH, incident=lambda: self.incident, bureau=self.bureau,
         )
         self.deadlines.notifier = self.acks.notifier = self.notifier
         self.duties = Duties(  # issue 16: duties of people
             state=s, timeline=self.timeline, notifier=self.notifier, deadlines=self.deadlines, policy=p,
             incident=lambda: self.incident, title_zh=self.TITLE_ZH, incident_type=self.TYPE,
         )
-        self.reports = Reports(s, self.timeline, self.CLAUSE, self.CLAUSE_REPORTS)
+        self.reports = Reports(s, self.timeline, self.CLAUSE, self.CLAUSE_REPORTS, bureau=self.bureau)
         self._inbox: deque[RawValue | dict[str, Any]] = deque()
         """Signalled reports not yet judged (see ``report_signal``)."""
         self._updates = 0
@@ -168,7 +178,7 @@ class IncidentWorkflow:
         if self.inp is not None and not self.resumed:
             if self.inp.handed_over_from:
                 s.related.append(self.inp.handed_over_from)
-            if self.inp.dispatch is not None and not self.delegated():
+            if self.inp.dispatch is not None and not self.delegated() and bureau.linkage(self.bureau):
                 s.dispatch = self.inp.dispatch.model_copy(update={"at": self.inp.dispatch.at or workflow.now()})
             # Set up the record and the deadlines before any handler runs: a report can arrive in the
             # same workflow task that starts the incident, before ``run`` has taken a step.
@@ -263,6 +273,12 @@ class IncidentWorkflow:
         )
         if self.delegated():
             return
+        if bureau.correction_command(self.bureau, self.TYPE.is_correction):  # issue 17: 001 §3(1)
+            self.start_deadline(bureau.COMMAND_DECISION, "总指挥部决定启动预案", "001 §3(1)",
+                                workflow.now() + self.policy.immediate,
+                                escalate_to=(Agency.CORRECTION_COMMAND_OFFICE, Agency.CORRECTION_COMMAND))
+        if not bureau.linkage(self.bureau):  # issue 17: 000's mechanics only where a linkage plan is adopted
+            return
         self.linkage.flow_and_deadlines()
         if inp.major:
             self.leadership.decision_due()
@@ -271,19 +287,23 @@ class IncidentWorkflow:
         inp = self.incident
         if inp.handed_over_from:
             self.decide(texts.handed_over_from(inp.handed_over_from), "000 §1.4(4)")
-        else:
+        elif bureau.linkage(self.bureau):  # issue 17: 000 §4.2 where a linkage plan is adopted
             self.linkage.information_report()
         if self.TYPE.is_correction and self.REPORT_UP_ON_OPEN:
             self.correction.report_level_by_level()
-        if inp.major and not inp.handed_over_from:  # a handing-over incident told the group already
+        if bureau.correction_command(self.bureau, self.TYPE.is_correction):  # issue 17: 001 §3(1)
+            bureau.ask_command(self)
+        # a handing-over incident told the group already
+        if inp.major and not inp.handed_over_from and bureau.linkage(self.bureau):
             self.leadership.tell_group()
         if self.TYPE.is_correction:
-            self.correction.notify_other_counties()
+            for i, county in enumerate(variant(inp, CorrectionBase).other_counties):
+                bureau.notify_county(self, i, county)  # issue 17: the named county's bureau (001 §5(1))
 
     async def _close(self, closed: Closed) -> IncidentOutcome:
         """Handling over: feedback, written report (000 §4.2), review (001 §5(2)), release settled."""
         s = self.state
-        if not s.feedback_sent:
+        if not s.feedback_sent and bureau.linkage(self.bureau):  # issue 17: 000 §3(3) where adopted
             self.linkage.feed_back(closed.current_situation, closed.result, step="feedback-on-close")
         # Deadlines met by a message already issued stand until it is delivered or fails.
         in_flight = frozenset({"feedback"}) if s.feedback_sent else frozenset()
@@ -297,7 +317,7 @@ class IncidentWorkflow:
         )
         review_zh = ""
         if self.review_required:
-            self.start_deadline(REVIEW, texts.REVIEW_DEADLINE, "001 §5(2)", workflow.now() + self.POLICY.review,
+            self.start_deadline(REVIEW, texts.REVIEW_DEADLINE, "001 §5(2)", workflow.now() + self.policy.review,
                                 escalate_to=(Agency.CORRECTION_SECTION, Agency.EMERGENCY_OFFICE))
             review = await self.next_report(Review)
             self.fulfil(REVIEW, review.actor)
@@ -405,10 +425,11 @@ class IncidentWorkflow:
         return texts.ask(self.incident, self.TITLE_ZH, fact, asked)
 
     def notify(self, recipient: Agency, message_zh: str, *, step: str, clause: str, phone: str | None = None,
-               required: bool = True, ack_for: str | None = None) -> Delivery:
-        """Issue one notification now; **nothing waits on its delivery** (``mechanics/notifier.py``)."""
+               required: bool = True, ack_for: str | None = None, name_zh: str | None = None) -> Delivery:
+        """Issue one notification now; **nothing waits on its delivery** (``mechanics/notifier.py``).
+        ``name_zh``: with ``phone``, the recipient's own name (a county's bureau, 001 §5(1))."""
         return self.notifier.notify(recipient, message_zh, step=step, clause=clause, phone=phone,
-                                    required=required, ack_for=ack_for)
+                                    required=required, ack_for=ack_for, name_zh=name_zh)
 
     def notify_all(self, recipients: list[Agency], message: Any, *, step: str, clause: str) -> list[Delivery]:
         """Several recipients at the same time (the plan's 同时); ``message(to)`` builds each text."""
@@ -478,7 +499,7 @@ class IncidentWorkflow:
         """A contact the system cannot make (no number known): made by phone by the duty officer and
         recorded with ``notified_by_hand`` within the ``immediate`` policy, or escalated (001 §7(4))."""
         key = f"{step}/{recipient.value}"
-        due = workflow.now() + self.POLICY.immediate
+        due = workflow.now() + self.policy.immediate
         if self.register.require(key, title_zh, clause, due, recipient):
             self.start_deadline(f"{BY_HAND}{key}", texts.by_hand_contact(title_zh), clause, due)
 
@@ -556,6 +577,7 @@ class IncidentWorkflow:
                 waiting.append("acknowledge (回执)")
             return waiting
         waiting += self.leadership.waiting(self.incident.major) + self.linkage.waiting() + self.waiting_for()
+        waiting += bureau.waiting(self)  # issue 17: the 总指挥部's decision (001 §3(1))
         if s.clause_done:
             if s.plan_active:
                 waiting.append("plan_decision (terminate)")
@@ -633,7 +655,11 @@ class IncidentWorkflow:
             self.linkage.arrived(report)
         elif isinstance(report, Progress):
             self.state.course.append(report.current_situation)
-            if self.state.phase is IncidentPhase.HANDLED:
+            if not bureau.linkage(self.bureau):  # issue 17: 001 §3(3), §5(1) instead of 000 §2.2(6), §4.3(1), §4.4
+                bureau.progress_to_command(self, report, seq)
+                if self.state.phase is not IncidentPhase.HANDLED:
+                    self.correction.progress_up(report, seq)
+            elif self.state.phase is IncidentPhase.HANDLED:
                 self.linkage.aftermath_progress(report, seq)
             else:
                 self.linkage.progress(report, seq)
@@ -642,7 +668,11 @@ class IncidentWorkflow:
         elif isinstance(report, Feedback):
             self.linkage.feed_back(report.situation, report.result, step=f"feedback-{seq}")
         elif isinstance(report, PlanDecision):
-            self.leadership.decided(report, seq)
+            if bureau.correction_command(self.bureau, self.TYPE.is_correction):  # issue 17: 001 §3(1)
+                self.state.plan_activated = True
+                bureau.command_decided(self, report, seq)
+            else:
+                self.leadership.decided(report, seq)
         elif isinstance(report, CommandSet):
             self.state.command = {texts.ON_SITE_COMMAND: report.commander}
             self.state.command.update({g.zh: who for g, who in report.groups.items()})
@@ -668,7 +698,7 @@ class IncidentWorkflow:
         obligation = self.register.get(key)
         self.record(
             EntryKind.NOTIFICATION,
-            texts.notified_by_hand(report.recipient, report.step),
+            f"已人工通知{self.notifier.name(report.recipient)}(补报 {report.step})",
             clause=obligation.clause if obligation else "001 §7(4)",
             actor=report.actor,
             recipient=report.recipient,

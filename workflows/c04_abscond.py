@@ -96,7 +96,7 @@ class AbscondFromSupervision(IncidentWorkflow):
             "search",
             "查找结果报告时限",
             CLAUSE,
-            workflow.now() + self.POLICY.immediate,
+            workflow.now() + self.policy.immediate,
             escalate_to=(Agency.CORRECTION_SECTION, Agency.EMERGENCY_OFFICE),
         )
 
@@ -199,7 +199,7 @@ class AbscondFromSupervision(IncidentWorkflow):
             PUNISHMENT,
             "社区矫正管理科处罚决定",
             CLAUSE,
-            workflow.now() + self.POLICY.punishment,
+            workflow.now() + self.policy.punishment,
             escalate_to=(Agency.EMERGENCY_OFFICE, Agency.LEADERSHIP_GROUP),
         )
         # The agencies asked to search are told the search is over (so no effort is wasted).

@@ -184,7 +184,7 @@ class Epidemic(IncidentWorkflow):
             title_zh=lambda n: f"第{n}日联系外出人员",
             clause=c,
             anchor=facts.anchor,
-            period=self.POLICY.daily_contact,
+            period=self.policy.daily_contact,
             done=facts.day,
             escalate_to=(Agency.CORRECTION_SECTION,),
             report=DailyContact,

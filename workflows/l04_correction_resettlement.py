@@ -17,6 +17,11 @@ Two cases (``ResettlementInput.l4.person``):
   (``handed_over_from``). This incident only follows it (``delegated()``): reports sent here are refused
   with the child's id, and its outcome carries the child's written report and review.
 
+At a bureau without a correction plan (``config/bureaus/huangyan.json``: 黄岩 adopted the linkage plan
+only, issue 17) there is no 001 to hand over to: the correction group is told to respond (000 §2.3) and
+the incident runs as any incident of this plan, ending with ``closed``. The hand-over to a C-type runs
+where both plans are adopted (``config/bureaus/example-both.json``) and in the shared setup.
+
 Reports this clause takes: ``resettlement`` (released prisoner, once: measures). A correction
 subject's incident takes none: reports go to the child.
 """
@@ -90,9 +95,13 @@ class CorrectionOrResettlement(IncidentWorkflow):
     async def run(self, raw: RawValue) -> IncidentOutcome:
         return await self.handle()
 
-    def delegated(self) -> bool:
+    def _correction_subject(self) -> bool:
         l4 = variant(self.inp, ResettlementInput).l4 if self.inp is not None else None
         return l4 is not None and l4.person is L4Person.CORRECTION_SUBJECT
+
+    def delegated(self) -> bool:
+        # issue 17: handed over to 001 only where the bureau adopted a correction plan
+        return self._correction_subject() and (self.bureau is None or self.bureau.correction)
 
     async def handle(self) -> IncidentOutcome:
         if not self.input_valid or not self.delegated():
@@ -103,6 +112,14 @@ class CorrectionOrResettlement(IncidentWorkflow):
     # ------------------------------------------------------------------ released prisoner
 
     async def respond(self) -> None:
+        if self._correction_subject():  # a bureau without a correction plan (issue 17)
+            self.notify(
+                Agency.CORRECTION_GROUP,
+                self.ask("社区矫正对象发生突发情况", "社区矫正组具体负责应对社区矫正突发事件,组织处置并报告处置情况"),
+                step="correction-group",
+                clause=GROUPS,
+            )
+            return
         # 社区矫正组具体负责应对社区矫正和刑释人员突发事件 (000 §2.3)
         self.notify(
             Agency.CORRECTION_GROUP,

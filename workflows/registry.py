@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from temporalio import workflow
 
+from workflows.assist import AssistCrossCounty
 from workflows.base import IncidentWorkflow
 from workflows.c01_violence import ViolentCrimeOrSelfHarm
 from workflows.c02_mass_incident import MassIncident
@@ -55,7 +56,7 @@ INCIDENT_WORKFLOWS: dict[IncidentType, type[IncidentWorkflow]] = {
     wf.TYPE: wf for wf in sorted(_REGISTERED, key=lambda wf: (wf.TYPE.value[0] != "L", int(wf.TYPE.value[1:])))
 }
 
-ALL_WORKFLOWS: list[type] = [*INCIDENT_WORKFLOWS.values(), DrillProgramme, UnknownIncidentType]
+ALL_WORKFLOWS: list[type] = [*INCIDENT_WORKFLOWS.values(), DrillProgramme, UnknownIncidentType, AssistCrossCounty]
 
 
 def workflow_type_name(incident_type: IncidentType) -> str:

@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from plan.models import EntryKind, IncidentInput
     from plan.policy import DeadlinePolicy
 
+from workflows import bureau as bureaus  # issue 17: the bureau's bodies and names
 from workflows.mechanics.accountability import BY_HAND, Register
 from workflows.mechanics.acknowledgements import Acknowledgements
 from workflows.mechanics.deadlines import Deadlines
@@ -107,7 +108,10 @@ class Notifier:
         incident_type: str,
         title_zh: str,
         incident: Callable[[], IncidentInput],
+        bureau: bureaus.BureauProfile | None = None,
     ) -> None:
+        self.bureau = bureau
+        """The bureau running the incident (issue 17): whom 000's bodies stand for, and every name."""
         self.timeline = timeline
         self.register = register
         self.deadlines = deadlines
@@ -140,6 +144,7 @@ class Notifier:
         merge: str | None = None,
         duty_task: bool = False,
         duty_counterpart: Agency | None = None,
+        name_zh: str | None = None,
     ) -> Delivery:
         """Issue one notification now; the caller goes on at once.
 
@@ -151,12 +156,18 @@ class Notifier:
         within the budget is recorded as failed and the emergency office is told to notify by hand.
         ``fulfils``: the deadline its delivery meets (the 24 h feedback of 000 §3(3)). ``merge``: the
         fact this message adds, for a relay that may join a message of the same relay still waiting.
+
+        Issue 17: at a bureau without a linkage plan 000's emergency office and leadership group are its
+        001 §3 总指挥部办公室 and 总指挥部 (``workflows/bureau.py`` ``recipient``); every recipient is named
+        as the bureau names it, or ``name_zh`` (a county's bureau, with its ``phone``).
         """
         if self.timeline.muted:  # a continued run catching up: issued by an earlier run already
             done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
             done.set_result(True)
             return Delivery(done)
         info = workflow.info()
+        recipient = bureaus.recipient(self.bureau, recipient)
+        name = name_zh or bureaus.name_zh(self.bureau, recipient)
         key = f"{step}/{recipient.value}"
         merge_key = f"{re.sub(r'-[0-9]+$', '', step)}/{recipient.value}" if merge is not None else None
         carrier = self._mergeable.get(merge_key) if merge_key else None
@@ -165,13 +176,13 @@ class Notifier:
             carrier.add(merge)
             self._pending[carrier.req.idempotency_key]["request"] = carrier.req.model_dump(mode="json")
             self.timeline.record(
-                EntryKind.NOTIFICATION_ISSUED, f"发出通知:{recipient.zh}(并入待发的{carrier.req.step})",
+                EntryKind.NOTIFICATION_ISSUED, f"发出通知:{name}(并入待发的{carrier.req.step})",
                 clause=clause, recipient=recipient, step=step,
             )
             return Delivery(carrier.future)
         if required:
             self.register.require(
-                key, texts.notify_obligation(recipient), clause, workflow.now() + self.policy.immediate, recipient
+                key, f"通知{name}", clause, workflow.now() + self.policy.immediate, recipient
             )
         inp = self.incident()
         req = NotifyRequest(
@@ -187,9 +198,11 @@ class Notifier:
             jurisdiction=(inp.jurisdiction.justice_office, inp.jurisdiction.county),
             duty_task=duty_task,
             duty_counterpart=duty_counterpart,
+            recipient_name_zh=name_zh,
+            bureau=self.bureau.id if self.bureau else None,
         )
         self.timeline.record(
-            EntryKind.NOTIFICATION_ISSUED, texts.notification_issued(recipient),
+            EntryKind.NOTIFICATION_ISSUED, f"发出通知:{name}",
             clause=clause, recipient=recipient, step=step,
         )
         return Delivery(self._issue(req, required=required, ack_for=ack_for, fulfils=fulfils, merge_key=merge_key))
@@ -239,6 +252,10 @@ class Notifier:
         for item in carried:
             self._issue(NotifyRequest.model_validate(item["request"]), required=bool(item["required"]),
                         ack_for=item.get("ack_for"), fulfils=item.get("fulfils"))
+
+    def name(self, agency: Agency) -> str:
+        """The recipient as the bureau running the incident names it."""
+        return bureaus.name_zh(self.bureau, agency)
 
     def notify_all(self, recipients: list[Agency], message: Any, *, step: str, clause: str,
                    merge: str | None = None) -> list[Delivery]:
@@ -292,7 +309,7 @@ class Notifier:
                     maximum_interval=timedelta(seconds=30),
                     non_retryable_error_types=[UNKNOWN_RECIPIENT, BAD_RECIPIENT],
                 ),
-                summary=texts.notify_obligation(recipient),
+                summary=f"通知{self.name(recipient)}",
                 # A call to the police or the ambulance goes ahead of other notifications waiting in
                 # the queue (a city-wide burst of incidents): the worst failure is a late 110 call.
                 priority=URGENT_PRIORITY if recipient in URGENT_RECIPIENTS else Priority.default,
@@ -323,7 +340,7 @@ class Notifier:
         cause = err.cause
         reason = cause.message if isinstance(cause, ApplicationError) else type(cause).__name__
         self.timeline.record(
-            EntryKind.NOTIFICATION_FAILED, texts.delivery_failed(recipient, reason),
+            EntryKind.NOTIFICATION_FAILED, f"通知{req.recipient_name_zh or self.name(recipient)}失败:{reason}",
             clause=clause, recipient=recipient, step=step,
         )
         workflow.logger.error(
@@ -334,8 +351,8 @@ class Notifier:
         if required and obligation is not None:
             # The obligation stays open: the duty officer must notify by hand and record it
             # (``notified_by_hand``) before it falls due, or it is escalated (001 §7(4) 漏报).
-            self.deadlines.start(f"{BY_HAND}{key}", texts.by_hand_notification(recipient), clause, obligation.due_at)
-        if recipient is not Agency.EMERGENCY_OFFICE and not step.startswith("notify-failed"):
+            self.deadlines.start(f"{BY_HAND}{key}", f"人工补报:通知{self.name(recipient)}", clause, obligation.due_at)
+        if recipient is not bureaus.recipient(self.bureau, Agency.EMERGENCY_OFFICE) and not step.startswith("notify-failed"):
             self.notify(
                 Agency.EMERGENCY_OFFICE,
                 texts.notification_failed(self.incident(), self.title_zh, recipient, clause, step),

@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from plan.state import IncidentState
 
+from workflows import bureau as bureaus  # issue 17
 from workflows.mechanics.inputs import decode_raw, invalid_report
 from workflows.mechanics.timeline import Timeline
 
@@ -72,7 +73,9 @@ def model_kind(model: type[Any]) -> str:
 class Reports:
     """The reports of one incident (``state.reports``) and what the clause awaits."""
 
-    def __init__(self, state: IncidentState, timeline: Timeline, clause: str, clause_kinds: frozenset[str]) -> None:
+    def __init__(self, state: IncidentState, timeline: Timeline, clause: str, clause_kinds: frozenset[str],
+                 bureau: bureaus.BureauProfile | None = None) -> None:
+        self.bureau = bureau
         self.state = state
         self.timeline = timeline
         self.clause = clause
@@ -155,7 +158,7 @@ class Reports:
         entry = self.timeline.record(
             EntryKind.REPORT,
             texts.report_received(labels.kind_zh(report.kind), report.at, report.note),
-            clause=REPORT_CLAUSE.get(report.kind, self.clause),
+            clause=bureaus.report_clause(self.bureau, report.kind, REPORT_CLAUSE.get(report.kind, self.clause)),
             actor=report.actor,
             step=report.kind,
         )

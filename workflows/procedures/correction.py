@@ -61,14 +61,8 @@ class Correction:
                 clause="001 §5(1)",
             )
 
-    def notify_other_counties(self) -> None:
-        for i, county in enumerate(variant(self.incident(), CorrectionBase).other_counties):
-            self.notifier.notify(
-                Agency.OTHER_COUNTY_BUREAU,
-                self.ask(texts.other_county_fact(county), texts.other_county_asked(county)),
-                step=f"cross-county-{i}",
-                clause="001 §5(1)",
-            )
+    # The cross-county notice (001 §5(1)) goes to the named county's bureau, and may start a linked
+    # incident in its namespace: ``workflows/bureau.py`` ``notify_county`` (issue 17).
 
     def progress_up(self, report: Progress, seq: int) -> None:
         self.notifier.notify_all(

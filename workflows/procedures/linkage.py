@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from plan.policy import DeadlinePolicy
     from plan.state import IncidentState
 
+from workflows import bureau as bureaus  # issue 17
 from workflows.mechanics.deadlines import Deadlines
 from workflows.mechanics.notifier import Notifier
 from workflows.mechanics.reports import Reports
@@ -91,7 +92,8 @@ class Linkage:
         inp = self.incident()
         self.notifier.notify_all(
             [Agency.EMERGENCY_OFFICE, Agency.COMMAND_CENTRE],
-            lambda to: texts.information_report(inp, self.title_zh, to),
+            lambda to: texts.information_report(inp, self.title_zh, to,
+                                                centre_zh=self.notifier.name(Agency.COMMAND_CENTRE)),
             step="information-report",
             clause="000 §4.2",
         )
@@ -100,6 +102,10 @@ class Linkage:
 
     def check(self, report: Any) -> str | None:
         s = self.state
+        prof = self.notifier.bureau
+        if report.kind in ("dispatched", "feedback") and not bureaus.linkage(prof):  # issue 17
+            assert prof is not None
+            return f"{report.kind}: {prof.id} has not adopted a linkage plan (000 §4.3, §3(3) do not apply)"
         if isinstance(report, Dispatched) and s.dispatch is not None:
             return "dispatched: the centre's instruction was already recorded"
         if isinstance(report, Arrived):
@@ -186,15 +192,17 @@ class Linkage:
     def written_report(self, inp: IncidentInput, clause: str, closed: Closed, now: datetime,
                        obligations: list[Any], in_flight: frozenset[str]) -> str:
         """000 §4.2: the written report (书面报告) to the centre and the emergency office."""
+        prof = self.notifier.bureau
         report = texts.written_report(
             inp, self.title_zh, clause, closed, now, self.deadlines.all(), self.state.course, obligations,
-            in_flight=in_flight,
+            in_flight=in_flight, **bureaus.report_names(prof),
         )
+        linkage = bureaus.linkage(prof)  # issue 17: without a linkage plan, to the 总指挥部 (001 §3(3))
         self.notifier.notify_all(
-            [Agency.COMMAND_CENTRE, Agency.EMERGENCY_OFFICE],
+            [Agency.COMMAND_CENTRE, Agency.EMERGENCY_OFFICE] if linkage else [Agency.CORRECTION_COMMAND],
             lambda _to: report,
             step="written-report",
-            clause="000 §4.2",
+            clause="000 §4.2" if linkage else "001 §3(3)",
         )
         return report
 
