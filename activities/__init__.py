@@ -72,6 +72,7 @@ def build_activities(
         base = bureau_outbox_dir(bureau.id)
         outbox = outbox or base / "outbox.jsonl"
         drill_outbox = drill_outbox or base / "drill-outbox.jsonl"
+        archive = archive or base / "archive"
     else:
         sealing = {}
     try:
@@ -91,4 +92,4 @@ def build_activities(
         raise RosterError(str(err)) from None
     from activities.archive import Archive
 
-    return [notifier.notify, Archive(archive).archive]
+    return [notifier.notify, Archive(archive, codec=sealing.get("codec", "env")).archive]

@@ -82,6 +82,9 @@ FIELD_ZH: dict[str, str] = {
     "granted": "是否给予法律援助",
     "measures": "安置帮教措施(每行一项)",
     "note": "备注",
+    "duty": "任务编号",
+    "counterpart": "对方(单位、姓名)",
+    "agreed": "商定事项",
 }
 
 _ENUM_ZH: dict[type[Enum], dict[Any, str]] = {
