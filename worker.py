@@ -20,15 +20,17 @@ operator says so (``temporal worker deployment set-current-version``), or at sta
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from temporalio.client import Client
 from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
 from temporalio.service import RPCError
-from temporalio.worker import Worker, WorkerDeploymentConfig
+from temporalio.worker import Worker, WorkerConfig, WorkerDeploymentConfig
 
 from activities import build_activities
 from activities.watch import IncidentWatch
@@ -39,6 +41,7 @@ from infra.guard import PayloadGuard
 from infra.heartbeat import AutoHeartbeat
 from infra.settings import connect, task_queue
 from plan.agencies import DirectoryError
+from plan.queues import urgent_queue
 from workflows import ALL_WORKFLOWS
 
 log = structlog.get_logger("worker")
@@ -47,33 +50,103 @@ log = structlog.get_logger("worker")
 DEFAULT_DEPLOYMENT = "judicial-emergency"
 
 
+#: Activity slots of the urgent queue (110/120 only), beside the default 100 of the main queue: a burst's
+#: thousands of other notifications never take them.
+URGENT_ACTIVITY_SLOTS = 100
+
+
+class IncidentWorker:
+    """The incident worker: workflows and activities on ``task_queue``, and the 110/120 notifications on
+    ``plan.queues.urgent_queue(task_queue)`` with their own pollers and activity slots (issue 19).
+
+    Two SDK workers (a Temporal worker polls one task queue) that start, run and stop as one: used like a
+    ``temporalio.worker.Worker`` (``async with``, ``run()``, ``shutdown()``, ``config()``)."""
+
+    def __init__(self, main: Worker, urgent: Worker) -> None:
+        self.main, self.urgent = main, urgent
+        self._stack: contextlib.AsyncExitStack | None = None
+
+    def config(self) -> WorkerConfig:
+        """The main worker's configuration (its ``task_queue`` is the incidents' queue)."""
+        return self.main.config()
+
+    @property
+    def urgent_queue(self) -> str:
+        return self.urgent.task_queue
+
+    @property
+    def is_running(self) -> bool:
+        return self.main.is_running and self.urgent.is_running
+
+    async def run(self) -> None:
+        """Run both until shut down; if one stops by itself (an error), stop the other and raise."""
+        runs = [asyncio.create_task(self.main.run()), asyncio.create_task(self.urgent.run())]
+        done, pending = await asyncio.wait(runs, return_when=asyncio.FIRST_COMPLETED)
+        for w, t in zip((self.main, self.urgent), runs):
+            if t in pending:
+                await w.shutdown()
+        await asyncio.gather(*runs)
+
+    async def shutdown(self) -> None:
+        await asyncio.gather(self.main.shutdown(), self.urgent.shutdown())
+
+    async def __aenter__(self) -> IncidentWorker:
+        async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(self.main)
+            await stack.enter_async_context(self.urgent)
+            self._stack = stack.pop_all()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._stack is not None
+        await self._stack.aclose()
+        self._stack = None
+
+
 def build_worker(
     client: Client,
     *,
     queue: str | None = None,
     activities: list | None = None,
     deployment: WorkerDeploymentVersion | None = None,
+    worker_options: dict[str, Any] | None = None,
     **activity_config,
-) -> Worker:
-    """The worker with every workflow and activity registered (also used by tests and the dev stack).
+) -> IncidentWorker:
+    """The worker with every workflow and activity registered (also used by tests, the dev stack and the
+    benchmark), and its companion on the urgent queue (``plan/queues.py``) running the same activities.
 
     ``deployment``: run as that Worker Deployment Version, every workflow pinned to the version it
-    started on (``VersioningBehavior.PINNED``), so a plan revision never replays under running incidents."""
-    return Worker(
+    started on (``VersioningBehavior.PINNED``), so a plan revision never replays under running incidents;
+    the urgent queue's worker is the same version (a pinned incident's 110 call goes to its own version).
+    ``worker_options``: further ``Worker`` keyword arguments for the main worker (benchmark tuning)."""
+    queue = queue or task_queue()
+    activities = activities if activities is not None else build_activities(**activity_config)
+    versioning = WorkerDeploymentConfig(
+        version=deployment, use_worker_versioning=True, default_versioning_behavior=VersioningBehavior.PINNED
+    ) if deployment is not None else None
+    grace = timedelta(seconds=float(os.environ.get("WORKER_SHUTDOWN_GRACE_SECONDS", "30")))
+    main = Worker(
         client,
-        task_queue=queue or task_queue(),
+        task_queue=queue,
         workflows=ALL_WORKFLOWS,
-        activities=activities if activities is not None else build_activities(**activity_config),
-        graceful_shutdown_timeout=timedelta(
-            seconds=float(os.environ.get("WORKER_SHUTDOWN_GRACE_SECONDS", "30"))
-        ),
+        activities=activities,
+        graceful_shutdown_timeout=grace,
         # a killed worker's activity is retried within seconds; unencrypted payloads and ids with
         # personal data are refused (infra/guard.py)
         interceptors=[AutoHeartbeat(), PayloadGuard()],
-        deployment_config=WorkerDeploymentConfig(
-            version=deployment, use_worker_versioning=True, default_versioning_behavior=VersioningBehavior.PINNED
-        ) if deployment is not None else None,
+        deployment_config=versioning,
+        **(worker_options or {}),
     )
+    urgent = Worker(
+        client,
+        task_queue=urgent_queue(queue),
+        activities=activities,
+        max_concurrent_activities=URGENT_ACTIVITY_SLOTS,
+        graceful_shutdown_timeout=grace,
+        interceptors=[AutoHeartbeat(), PayloadGuard()],
+        deployment_config=versioning,
+    )
+    return IncidentWorker(main, urgent)
 
 
 def deployment_from_env(environ: dict[str, str] | None = None) -> WorkerDeploymentVersion | None:
@@ -150,7 +223,8 @@ async def run_worker(client: Client | None = None, stop: asyncio.Event | None = 
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # not the main thread
             pass
-    log.info("worker started", task_queue=worker.config()["task_queue"], namespace=client.namespace,
+    log.info("worker started", task_queue=worker.config()["task_queue"], urgent_queue=worker.urgent_queue,
+             namespace=client.namespace,
              payload_encryption=client.data_converter.payload_codec is not None,
              metrics=metrics.metrics_address(), build_id=deployment.build_id if deployment else None)
     watch = IncidentWatch(client, activities[0].__self__)

@@ -323,7 +323,7 @@ class Bench:
         bar = Progress(label, n)
         for _ in range(n):
             b = await run_bare(self.client, self.bare_queue)
-            bare.append(b.activity_at - b.sent_at)
+            bare.append(b.latency())
             s = await start_incident(self.api, "C1")
             self.open_incidents.append(s.workflow_id)
             await self._await_110([s.workflow_id])
@@ -457,7 +457,7 @@ class Bench:
         bare_runs = await asyncio.gather(*(bare_one() for _ in range(n)))
         bare_s = time.time() - t
         bar.close()
-        bare_lat = [s.activity_at - s.sent_at for s in bare_runs]
+        bare_lat = [s.latency() for s in bare_runs]
         self.result["latency_burst"] = {"n": n, "bare_start_to_activity_ms": {
             "p50": ms(pct(bare_lat, 50)), "p99": ms(pct(bare_lat, 99))}, "bare_drain_s": round(bare_s, 1)}
         bar = Progress("burst incident: starts, 110s", 2 * n)
@@ -468,7 +468,7 @@ class Bench:
         await self._await_110(ids, bar, base=n)
         inc_s = time.time() - t
         bar.close()
-        burst = self._summary([s.activity_at - s.sent_at for s in bare_runs], self._lat_110(c1_runs))
+        burst = self._summary([s.latency() for s in bare_runs], self._lat_110(c1_runs))
         burst["bare_drain_s"] = round(bare_s, 1)
         burst["incident_drain_s"] = round(inc_s, 1)
         self.result["latency_burst"] = burst
@@ -632,6 +632,7 @@ def main() -> int:
     p.add_argument("--rounds", type=int, help="override: alternating throughput rounds")
     p.add_argument("--burst", type=int, help="override: incidents (and bare workflows) started at once")
     p.add_argument("--levels", help="override: open-incident levels to hold, e.g. 1000,10000")
+    p.add_argument("--time-limit", type=float, help="override: seconds before the run is failed (quick 150)")
     p.add_argument("--throughput-only", action="store_true", help="tuning experiments: the throughput rounds only")
     args = p.parse_args()
     sizes = QUICK if args.quick else FULL
@@ -641,6 +642,8 @@ def main() -> int:
         sizes = Sizes(**{**sizes.__dict__, "rounds": args.rounds})
     if args.burst:
         sizes = Sizes(**{**sizes.__dict__, "burst": args.burst})
+    if args.time_limit:
+        sizes = Sizes(**{**sizes.__dict__, "limit_s": args.time_limit})
     if args.levels:
         sizes = Sizes(**{**sizes.__dict__, "levels": tuple(int(x) for x in args.levels.split(","))})
     from infra.codec import CodecConfigError, require_keyring

@@ -19,7 +19,7 @@ import json
 import os
 import signal
 import sys
-from datetime import timedelta
+from typing import Any
 
 from temporalio.worker import Worker
 
@@ -67,17 +67,8 @@ async def main(argv: list[str]) -> None:
         options["workflow_runner"] = SandboxedWorkflowRunner(
             restrictions=SandboxRestrictions.default.with_passthrough_modules(*passthrough)
         )
-    if options:
-        incident = Worker(
-            client,
-            task_queue=incident_queue,
-            workflows=ALL_WORKFLOWS,
-            activities=build_activities(outbox=outbox, drill_outbox=drill_outbox),
-            graceful_shutdown_timeout=timedelta(seconds=2),
-            **options,
-        )
-    else:
-        incident = build_worker(client, queue=incident_queue, outbox=outbox, drill_outbox=drill_outbox)
+    incident = build_worker(client, queue=incident_queue, outbox=outbox, drill_outbox=drill_outbox,
+                            worker_options=options)
     # The degraded phase's worker: the same incident worker whose sink fails every delivery but 110/120
     # (every other channel down), on its own queue.
     acts = build_activities(outbox=outbox, drill_outbox=drill_outbox)
@@ -86,16 +77,17 @@ async def main(argv: list[str]) -> None:
     degraded = build_worker(client, queue=f"{incident_queue}-degraded", activities=acts)
     # The first-task phase's worker: workflows only (nobody runs their activities on this queue), so its
     # CPU is the first workflow task of each workflow started there, bare or C1.
+    # (its 110 calls go to ``-first-task-urgent``, which nobody polls: scheduled is all this phase waits for)
     runner = {"workflow_runner": options["workflow_runner"]} if "workflow_runner" in options else {}
     first_task = Worker(client, task_queue=f"{incident_queue}-first-task", workflows=[*ALL_WORKFLOWS, BenchHello],
-                        interceptors=incident.config().get("interceptors") or [], **runner)
+                        interceptors=list(incident.config().get("interceptors") or []), **runner)
     options.pop("workflow_runner", None)
     bare = Worker(client, task_queue=bare_queue, workflows=[BenchHello], activities=[noop], **options)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    runs = {asyncio.create_task(incident.run()): "incident", asyncio.create_task(bare.run()): "bare",
+    runs: dict[asyncio.Task[Any], str] = {asyncio.create_task(incident.run()): "incident", asyncio.create_task(bare.run()): "bare",
             asyncio.create_task(degraded.run()): "degraded", asyncio.create_task(first_task.run()): "first-task"}
     print("ready", flush=True)
     stopping = asyncio.create_task(stop.wait())

@@ -87,6 +87,7 @@ with workflow.unsafe.imports_passed_through():
         report_fingerprint,
     )
     from plan.policy import DEFAULT_POLICY, DeadlinePolicy
+    from plan.queues import URGENT_RECIPIENTS, notification_queue  # issue 19: 110/120 on their own queue
 
 INVALID_INPUT = "InvalidIncidentInput"
 """Failure type of an incident whose start input is malformed (non-retryable)."""
@@ -116,7 +117,6 @@ ANYTIME_KINDS = frozenset({"progress", "feedback", "command_set", "release", "no
 
 #: Recipients whose notifications are dispatched first when notifications queue up (priority key 1
 #: of 1–5; every other notification has the default, 3).
-URGENT_RECIPIENTS = frozenset({Agency.POLICE_110, Agency.MEDICAL_120})
 URGENT_PRIORITY = Priority(priority_key=1)
 
 #: Who a major incident is reported to once the plan is activated (000 §2.1; 001 §3(1)).
@@ -758,6 +758,8 @@ class IncidentWorkflow:
                 # A call to the police or the ambulance goes ahead of other notifications waiting in
                 # the queue (a city-wide burst of incidents): the worst failure is a late 110 call.
                 priority=URGENT_PRIORITY if recipient in URGENT_RECIPIENTS else Priority.default,
+                # issue 19: 110/120 on ``<queue>-urgent`` (plan/queues.py), never behind other notifications
+                task_queue=notification_queue(workflow.info().task_queue, recipient),
             )
         except ActivityError as err:
             cause = err.cause

@@ -1,0 +1,107 @@
+"""110 and 120 on their own task queue (issue 19, plan/queues.py): the worker as shipped polls it, and a
+flood of other notifications on the incidents' queue does not hold up a 110 call (001 §4(1):
+司法所应当立即向公安“110”或执行地公安派出所报警)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from conftest import Harness
+from temporalio.api.enums.v1 import EventType
+from temporalio.testing import WorkflowEnvironment
+
+from activities.channels import Delivery, OutboxChannel, read_outbox
+from activities.notify import Notifier
+from plan.agencies import load_directory
+from plan.queues import URGENT_RECIPIENTS, notification_queue, urgent_queue
+from worker import build_worker
+
+
+async def scheduled_queues(env: WorkflowEnvironment, wf: str) -> dict[str, str]:
+    """Recipient of every notification activity scheduled so far -> the task queue it was scheduled on."""
+    out = {}
+    async for event in env.client.get_workflow_handle(wf).fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            attrs = event.activity_task_scheduled_event_attributes
+            req = env.client.data_converter.payload_converter.from_payload(attrs.input.payloads[0], dict)
+            out[f"{req['step']}/{req['recipient']}"] = attrs.task_queue.name
+    return out
+
+
+def test_the_queue_rule():
+    from plan.agencies import Agency
+
+    assert urgent_queue("judicial-emergency") == "judicial-emergency-urgent"
+    assert notification_queue("q", Agency.POLICE_110) == notification_queue("q", Agency.MEDICAL_120) == "q-urgent"
+    assert notification_queue("q", Agency.CORRECTION_SECTION) is None  # the workflow's own queue
+    assert URGENT_RECIPIENTS == {Agency.POLICE_110, Agency.MEDICAL_120}
+
+
+async def test_the_default_worker_delivers_110_from_the_urgent_queue(harness: Harness, env: WorkflowEnvironment):
+    """The session's worker is ``worker.build_worker`` as shipped: the 110 call is scheduled on
+    ``<queue>-urgent`` and delivered; the section's report of the same step stays on the incident's queue."""
+    wf = await harness.start("C1")
+    await harness.until_step(wf, "alarm-110", count=2)
+    queues = await scheduled_queues(env, wf)
+    assert queues["alarm-110/police_110"] == urgent_queue(harness.queue)
+    assert queues["alarm-110/correction_section"] == harness.queue
+    assert queues["information-report/emergency_office"] == harness.queue
+    assert [d["recipient"] for d in harness.outbox() if d["step"] == "alarm-110"].count("police_110") == 1
+    await harness.report(wf, "casualties", injured=2)  # 如有人员伤亡的,应立即拨打 120
+    await harness.until_step(wf, "medical-120-1")
+    assert (await scheduled_queues(env, wf))["medical-120-1/medical_120"] == urgent_queue(harness.queue)
+
+
+class HeldChannel(OutboxChannel):
+    """Holds every delivery but 110's and 120's until released: the incidents' queue flooded and its
+    activity slots all taken by slow deliveries."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.release = asyncio.Event()
+        self.held = 0
+
+    async def deliver(self, delivery: Delivery) -> bool:
+        if delivery.request.recipient not in URGENT_RECIPIENTS:
+            self.held += 1
+            await self.release.wait()
+        return await super().deliver(delivery)
+
+
+async def test_a_flood_of_other_notifications_does_not_hold_up_110(env: WorkflowEnvironment, tmp_path: Path):
+    """Eight C1 incidents at once, the incidents' queue down to 2 activity slots, every notification but
+    110's held by its channel: 32 other notifications wait (2 running, 30 queued), and all eight 110
+    calls are delivered meanwhile. On one shared queue they would wait behind the held ones."""
+    outbox = tmp_path / "outbox.jsonl"
+    channel = HeldChannel(outbox)
+    notifier = Notifier(load_directory(), channel, channel)
+    queue = "test-urgent-flood"
+    h = Harness(env, queue, outbox)
+    worker = build_worker(env.client, queue=queue, activities=[notifier.notify],
+                          worker_options={"max_concurrent_activities": 2})
+    async with worker:
+        ids = [await h.start("C1") for _ in range(8)]
+        try:
+            t0 = time.monotonic()
+            while sum(1 for d in read_outbox(outbox) if d["recipient"] == "police_110") < len(ids):
+                assert time.monotonic() - t0 < 20, "110 calls held up behind other notifications"
+                await asyncio.sleep(0.05)
+            delivered = read_outbox(outbox)
+            assert {d["workflow_id"] for d in delivered} == set(ids)
+            assert {d["recipient"] for d in delivered} == {"police_110"}  # nothing else got through yet
+            assert channel.held == 2  # the incidents' queue's two slots are busy with held deliveries
+            for wf in ids:  # the others are issued, scheduled on the incidents' queue, and waiting
+                queues = await scheduled_queues(env, wf)
+                assert {k: v for k, v in queues.items() if v != queue} == {"alarm-110/police_110": f"{queue}-urgent"}
+                assert len(queues) == 5, queues
+            channel.release.set()
+            for wf in ids:  # once the flood drains, every opening notification is delivered
+                await h.until_step(wf, "level-report")
+                await h.until_step(wf, "information-report", count=2)
+            assert len({(d["workflow_id"], d["step"], d["recipient"]) for d in read_outbox(outbox)}) == 5 * len(ids)
+        finally:
+            channel.release.set()
+            for wf in ids:  # nobody polls this queue after the test: leave no incident to the server
+                await env.client.get_workflow_handle(wf).terminate("test over")
