@@ -24,6 +24,7 @@ import contextlib
 import os
 import signal
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -42,12 +43,39 @@ from infra.heartbeat import AutoHeartbeat
 from infra.settings import connect, task_queue
 from plan.agencies import DirectoryError
 from plan.queues import urgent_queue
+import workflows
 from workflows import ALL_WORKFLOWS
 
 log = structlog.get_logger("worker")
 
 
 DEFAULT_DEPLOYMENT = "judicial-emergency"
+
+
+WORKFLOWS_DIR = Path(workflows.__file__).resolve().parent
+_bytecode_checked: set[Path] = set()
+
+
+def cache_workflow_bytecode(directory: Path = WORKFLOWS_DIR) -> bool:
+    """Write the workflow modules' bytecode (``__pycache__``) if it is missing or stale; True if it is there.
+
+    The sandbox imports an incident's workflow module and ``workflows.base`` afresh for every new
+    workflow run (the first workflow task of every incident). Without cached bytecode, which is what
+    ``PYTHONDONTWRITEBYTECODE=1`` (set in the worker image, and common in CI) leaves, each of those
+    imports compiles the source again: about half of a C1's first-task CPU (docs/benchmarks.md).
+    Written explicitly here (``compileall`` ignores that variable); a read-only tree is reported, not
+    fatal (the image compiles at build time: docker/worker.Dockerfile)."""
+    if directory in _bytecode_checked:
+        return True
+    import compileall
+
+    ok = bool(compileall.compile_dir(str(directory), maxlevels=0, quiet=2))
+    if ok:
+        _bytecode_checked.add(directory)
+    else:
+        log.warning("workflow bytecode not cached: every new incident compiles its workflow module again "
+                    "(make the directory writable, or run python -m compileall on it)", directory=str(directory))
+    return ok
 
 
 #: Activity slots of the urgent queue (110/120 only), beside the default 100 of the main queue: a burst's
@@ -120,6 +148,7 @@ def build_worker(
     the urgent queue's worker is the same version (a pinned incident's 110 call goes to its own version).
     ``worker_options``: further ``Worker`` keyword arguments for the main worker (benchmark tuning)."""
     queue = queue or task_queue()
+    cache_workflow_bytecode()
     activities = activities if activities is not None else build_activities(**activity_config)
     versioning = WorkerDeploymentConfig(
         version=deployment, use_worker_versioning=True, default_versioning_behavior=VersioningBehavior.PINNED
