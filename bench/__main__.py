@@ -42,6 +42,7 @@ from bench.workloads import (
     history_stats,
     run_bare,
     run_incident,
+    incident_input,
     start_bare,
     start_incident,
 )
@@ -115,10 +116,10 @@ class Bench:
         self.server_pid = self.server.proc.pid
         self.worker = self.spawn_worker("worker.log")
 
-    def spawn_worker(self, log: str) -> subprocess.Popen[bytes]:
+    def spawn_worker(self, log: str, role: str = "") -> subprocess.Popen[bytes]:
         """A bench worker process (``bench/worker.py``) on the benchmark's queues; returns once it polls."""
         env = {**os.environ, "WORKER_SHUTDOWN_GRACE_SECONDS": "2", "LOG_FORMAT": "json",
-               "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO")}
+               "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"), "BENCH_ROLE": role}
         log_file = open(self.tmp / log, "wb")  # noqa: SIM115 (open while the worker runs)
         proc = subprocess.Popen(
             [sys.executable, "-m", "bench.worker", self.server.address, self.bare_queue, self.incident_queue,
@@ -382,29 +383,43 @@ class Bench:
         }
 
     async def first_task(self) -> None:
-        """Worker CPU per first workflow task, measured: N bare workflows, then N C1 incidents, on a
-        queue whose worker runs workflows only; each batch's worker CPU (``/proc``) from before its first
-        start until every workflow of the batch has its first activity scheduled (its first task done),
-        divided by N."""
+        """Worker CPU per first workflow task, measured: in a worker process of its own that runs
+        workflows only (the project's workflows and the bare one, default sandbox), one of each kind to
+        warm up, then N bare workflows and N C1 incidents; each batch's CPU of that process (``/proc``)
+        from before its first start until every workflow of the batch has its first activity scheduled
+        (its first task done), divided by N."""
         from starter.api import IncidentClient
 
         queue = f"{self.incident_queue}-first-task"
         api = IncidentClient(self.client, queue)
         n = self.sizes.first_tasks
         out: dict[str, float] = {}
-        for kind in ("bare", "C1"):
-            bar = Progress(f"first task {kind}", n)
-            cpu0 = procstat.cpu_seconds(self.worker.pid)
-            ids = []
-            for _ in range(n):
-                s = await (start_bare(self.client, queue) if kind == "bare" else start_incident(api, "C1"))
-                ids.append(s.workflow_id)
+        proc = self.spawn_worker("worker-first-task.log", role="first-task")
+
+        async def first_tasks(kind: str, k: int, bar: Progress | None = None) -> None:
+            ids = [(await (start_bare(self.client, queue) if kind == "bare" else start_incident(api, "C1"))).workflow_id
+                   for _ in range(k)]
             for wf in ids:
                 while not (await self.client.get_workflow_handle(wf).describe()).raw_description.pending_activities:
                     await asyncio.sleep(0.02)
-                bar.add()
-            out[kind] = (procstat.cpu_seconds(self.worker.pid) - cpu0) / n
-            bar.close()
+                if bar:
+                    bar.add()
+
+        try:
+            await first_tasks("bare", 1)
+            await first_tasks("C1", 1)
+            for kind in ("bare", "C1"):
+                bar = Progress(f"first task {kind}", n)
+                cpu0 = procstat.cpu_seconds(proc.pid)
+                await first_tasks(kind, n, bar)
+                out[kind] = (procstat.cpu_seconds(proc.pid) - cpu0) / n
+                bar.close()
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
         self.result["first_task"] = {
             "n": n,
             "worker_cpu_ms": {"bare": round(1000 * out["bare"], 2), "C1": round(1000 * out["C1"], 2)},
@@ -455,10 +470,50 @@ class Bench:
             except subprocess.TimeoutExpired:
                 second.kill()
 
+    async def eager(self, bare_idle: list[float]) -> None:
+        """Eager workflow start: an incident worker in this (the driver's) process, on its own queue;
+        C1 started through a client this worker shares (eager start possible) and through the driver's
+        other client (never eager), alternating one at a time, each to its first 110 delivery."""
+        from infra.settings import connect
+        from starter.api import IncidentClient
+        from worker import build_worker
+
+        queue = f"{self.incident_queue}-local"
+        local = await connect(target_host=self.server.address, worker=True)
+        w = build_worker(local, queue=queue, outbox=self.tmp / "outbox.jsonl", drill_outbox=self.drill_outbox)
+        eager_api, plain_api = IncidentClient(local, queue), IncidentClient(self.client, queue)
+        eager: list[float] = []
+        plain: list[float] = []
+        eagerly = 0
+        n = self.sizes.idle_probes
+        async with w:
+            bar = Progress("latency idle, local worker", 2 * n)
+            for _ in range(n):
+                for api, out in ((plain_api, plain), (eager_api, eager)):
+                    data = incident_input("C1")
+                    sent = time.time()
+                    st = await api.start(data)
+                    eagerly += st.eager
+                    self.open_incidents.append(st.workflow_id)
+                    await self._await_110([st.workflow_id])
+                    out.append(self.tail.first_110[st.workflow_id] - sent)
+                    bar.add()
+            bar.close()
+        b50, b99 = pct(bare_idle, 50), pct(bare_idle, 99)
+        e50, e99, p50, p99 = pct(eager, 50), pct(eager, 99), pct(plain, 50), pct(plain, 99)
+        self.result["latency_eager"] = {
+            "n": n, "eagerly_started": eagerly,
+            "plain_alert_to_110_ms": {"p50": ms(p50), "p99": ms(p99)},
+            "eager_alert_to_110_ms": {"p50": ms(e50), "p99": ms(e99)},
+            "eager_vs_plain": {"p50": round(e50 / p50, 2), "p99": round(e99 / p99, 2)},
+            "eager_vs_bare_idle": {"p50": round(e50 / b50, 2), "p99": round(e99 / b99, 2)},
+        }
+
     async def latency(self) -> None:
         await self.first_task()
         bare, inc, _ = await self._idle_probe(self.sizes.idle_probes, "latency idle")
         self.result["latency_idle"] = self._summary(bare, inc)
+        await self.eager(bare)
         await self.degraded()
         n = self.sizes.burst
         sem = asyncio.Semaphore(64)
@@ -621,6 +676,14 @@ def table(r: dict[str, Any]) -> str:
         f"{'burst, two worker processes':<34}{'':>10}{'':>9}{so['alert_to_110_ms']['p50']:>10.1f}"
         f"{so['alert_to_110_ms']['p99']:>9.1f}{so['vs_bare_burst']['p50']:>11.2f}{so['vs_bare_burst']['p99']:>7.2f}"
     )
+    eg = r.get("latency_eager")
+    if eg:
+        lines.append(f"{'idle, worker in-process: plain':<34}{'':>10}{'':>9}{eg['plain_alert_to_110_ms']['p50']:>10.1f}"
+                     f"{eg['plain_alert_to_110_ms']['p99']:>9.1f}")
+        lines.append(f"{'idle, worker in-process: eager':<34}{'':>10}{'':>9}{eg['eager_alert_to_110_ms']['p50']:>10.1f}"
+                     f"{eg['eager_alert_to_110_ms']['p99']:>9.1f}{eg['eager_vs_bare_idle']['p50']:>11.2f}"
+                     f"{eg['eager_vs_bare_idle']['p99']:>7.2f}  ({eg['eagerly_started']}/{eg['n']} eager; "
+                     f"eager/plain p50 {eg['eager_vs_plain']['p50']:.2f}x)")
     rpc = r["latency_burst"].get("start_rpc_ms")
     if rpc:
         lines.append(f"{'burst: start RPC (door + server)':<34}{rpc['bare']['p50']:>10.1f}{rpc['bare']['p99']:>9.1f}"

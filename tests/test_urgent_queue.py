@@ -105,3 +105,33 @@ async def test_a_flood_of_other_notifications_does_not_hold_up_110(env: Workflow
             channel.release.set()
             for wf in ids:  # nobody polls this queue after the test: leave no incident to the server
                 await env.client.get_workflow_handle(wf).terminate("test over")
+
+
+async def test_a_110_outbox_write_does_not_queue_behind_other_writes(tmp_path: Path, monkeypatch):
+    """In the worker's process the outbox writes run in threads: 40 slow writes to the section queue for
+    them, and the 110 call issued after them is written while they are still queued (its own thread)."""
+    import activities.channels as channels
+    from activities.contracts import NotifyRequest
+    from plan.agencies import Agency
+
+    fields = channels.delivery_fields
+
+    def slow(delivery: Delivery) -> dict:  # before the file's lock: writes run in parallel, 4 at a time
+        time.sleep(0.05)
+        return fields(delivery)
+
+    monkeypatch.setattr(channels, "delivery_fields", slow)
+    outbox = OutboxChannel(tmp_path / "outbox.jsonl", codec=None)
+    done: list[str] = []
+
+    async def deliver(i: int, to: Agency) -> None:
+        req = NotifyRequest(idempotency_key=f"wf-{i}/{to.value}", workflow_id=f"wf-{i}", incident_type="C1",
+                            step="alarm-110", clause="001 §4(1)", recipient=to, message_zh="(ours) 测试")
+        await outbox.deliver(Delivery(req, "x", "0576-84110001", "2026-11-23T08:30:00+08:00"))
+        done.append(to.value)
+
+    others = [asyncio.create_task(deliver(i, Agency.CORRECTION_SECTION)) for i in range(40)]
+    await asyncio.sleep(0)  # all 40 queued for the threads first
+    await asyncio.gather(deliver(99, Agency.POLICE_110), *others)
+    assert done.index("police_110") < 8, done  # not 41st: it did not wait for the 40 before it
+    assert len(read_outbox(tmp_path / "outbox.jsonl", codec=None)) == 41
