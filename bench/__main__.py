@@ -87,6 +87,18 @@ def pct(values: list[float], q: float) -> float:
     return s[k]
 
 
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (the worker's graceful stop), SIGKILL after 15 s."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
 
@@ -134,13 +146,8 @@ class Bench:
 
     def stop_processes(self) -> None:
         w = getattr(self, "worker", None)
-        if w and w.poll() is None:
-            w.terminate()
-            try:
-                w.wait(15)
-            except subprocess.TimeoutExpired:
-                w.kill()
-                w.wait()
+        if w:
+            stop_process(w)
         if getattr(self, "server", None):
             self.server.stop()
 
@@ -415,11 +422,7 @@ class Bench:
                 out[kind] = (procstat.cpu_seconds(proc.pid) - cpu0) / n
                 bar.close()
         finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc)
         self.result["first_task"] = {
             "n": n,
             "worker_cpu_ms": {"bare": round(1000 * out["bare"], 2), "C1": round(1000 * out["C1"], 2)},
@@ -464,11 +467,7 @@ class Bench:
                 "second_worker_cpu_s": round(procstat.cpu_seconds(second.pid), 1),
             }
         finally:
-            second.terminate()
-            try:
-                second.wait(15)
-            except subprocess.TimeoutExpired:
-                second.kill()
+            stop_process(second)
 
     async def eager(self, bare_idle: list[float]) -> None:
         """Eager workflow start: an incident worker in this (the driver's) process, on its own queue;
