@@ -540,6 +540,7 @@ class Bench:
             "p50": ms(pct(bare_lat, 50)), "p99": ms(pct(bare_lat, 99))}, "bare_drain_s": round(bare_s, 1)}
         bar = Progress("burst incident: starts, 110s", 2 * n)
         t = time.time()
+        cpu0 = self.cpu()
         c1_runs = await asyncio.gather(*(c1_one() for _ in range(n)))
         ids = [s.workflow_id for s in c1_runs]
         self.open_incidents += ids
@@ -553,6 +554,11 @@ class Bench:
         self.result["latency_burst"] = burst
         # the C1s' other opening notifications (4 per incident) are still queued: let them drain first
         burst["notifications_drain_s"] = round(await self._drain(ids), 1)
+        cpu1 = self.cpu()
+        # what opening one incident costs (its first task, its opening notifications and the tasks that
+        # record their delivery), the figure worker sizing is derived from (docs/deployment.md)
+        burst["cpu_s_per_opening"] = {"worker": round((cpu1[0] - cpu0[0]) / n, 4),
+                                      "server": round((cpu1[1] - cpu0[1]) / n, 4)}
         await self.scale_out()
 
     async def hold(self) -> None:
@@ -687,6 +693,11 @@ def table(r: dict[str, Any]) -> str:
     if rpc:
         lines.append(f"{'burst: start RPC (door + server)':<34}{rpc['bare']['p50']:>10.1f}{rpc['bare']['p99']:>9.1f}"
                      f"{rpc['C1']['p50']:>10.1f}{rpc['C1']['p99']:>9.1f}")
+    cpo = r["latency_burst"].get("cpu_s_per_opening")
+    if cpo:
+        lines.append(f"burst: CPU per incident opened (first task, opening notifications): worker {cpo['worker']} s, "
+                     f"server {cpo['server']} s; notifications drained {r['latency_burst']['notifications_drain_s']} s "
+                     f"after the last 110")
     ft = r["first_task"]
     lines += ["", f"first workflow task, worker CPU: bare {ft['worker_cpu_ms']['bare']} ms, C1 {ft['worker_cpu_ms']['C1']} ms "
                   f"({ft['ratio']}x, {ft['n']} each)"]
