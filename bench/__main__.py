@@ -757,6 +757,9 @@ def main() -> int:
     except CodecConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    from infra import logging as logs
+
+    logs.configure("WARNING")  # the eager phase's in-process worker: warnings only, the table stays readable
     mode = "quick" if args.quick else "full"
     out = Path(args.json or ROOT / "var" / f"bench-{mode}.json")
     t0 = time.monotonic()
