@@ -55,3 +55,31 @@ async def test_the_worker_leaves_every_workflow_module_compiled(env, monkeypatch
     sources = sorted(WORKFLOWS_DIR.glob("*.py"))
     assert {p.name for p in sources} >= {"base.py", "c01_violence.py", "__init__.py"}
     assert [p.name for p in sources if not fresh_bytecode(p)] == []
+
+
+async def test_the_sdk_door_starts_eagerly_beside_a_worker_of_its_own(harness, env):
+    """``IncidentClient.start`` asks for eager start: with a worker on the queue in this process on the
+    same client (the session's), the first workflow task comes back with the start and the 110 call goes
+    out from it; a client in a process without a worker starts the ordinary way."""
+    import uuid
+
+    from conftest import example
+    from temporalio.client import Client
+
+    from starter.api import IncidentClient
+
+    def alert() -> dict:
+        return example("C1", alert_id=f"T-{uuid.uuid4().hex[:6]}-{uuid.uuid4().hex[:6]}")
+
+    eager = await harness.api.start(alert())
+    harness.started.append(eager.workflow_id)
+    assert eager.eager and not eager.already_started
+    other = await Client.connect(env.client.service_client.config.target_host, namespace=env.client.namespace,
+                                 data_converter=env.client.data_converter)
+    plain = await IncidentClient(other, harness.queue).start(alert())
+    harness.started.append(plain.workflow_id)
+    assert not plain.eager
+    for wf in (eager.workflow_id, plain.workflow_id):
+        await harness.until_step(wf, "alarm-110", count=2)
+    assert sorted(d["workflow_id"] for d in harness.outbox() if d["recipient"] == "police_110") == sorted(
+        [eager.workflow_id, plain.workflow_id])
