@@ -131,7 +131,9 @@ class Bench:
     def spawn_worker(self, log: str, role: str = "") -> subprocess.Popen[bytes]:
         """A bench worker process (``bench/worker.py``) on the benchmark's queues; returns once it polls."""
         env = {**os.environ, "WORKER_SHUTDOWN_GRACE_SECONDS": "2", "LOG_FORMAT": "json",
-               "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"), "BENCH_ROLE": role}
+               "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"), "BENCH_ROLE": role,
+               # the degraded incidents' escalations (every channel down) stay in the run's directory
+               "ESCALATION_FALLBACK_FILE": str(self.tmp / "escalations.jsonl")}
         log_file = open(self.tmp / log, "wb")  # noqa: SIM115 (open while the worker runs)
         proc = subprocess.Popen(
             [sys.executable, "-m", "bench.worker", self.server.address, self.bare_queue, self.incident_queue,
