@@ -199,6 +199,9 @@ class Bench:
 
     async def phases(self) -> None:
         await self.warm_up()
+        if self.args.burst_only:
+            await self.burst()
+            return
         await self.throughput()
         if self.args.throughput_only:
             return
@@ -516,6 +519,11 @@ class Bench:
         self.result["latency_idle"] = self._summary(bare, inc)
         await self.eager(bare)
         await self.degraded()
+        await self.burst()
+        await self.scale_out()
+
+    async def burst(self) -> None:
+        """N bare workflows at once, then N C1 incidents at once; alert -> 110 beside start -> activity."""
         n = self.sizes.burst
         sem = asyncio.Semaphore(64)
 
@@ -561,7 +569,6 @@ class Bench:
         # record their delivery), the figure worker sizing is derived from (docs/deployment.md)
         burst["cpu_s_per_opening"] = {"worker": round((cpu1[0] - cpu0[0]) / n, 4),
                                       "server": round((cpu1[1] - cpu0[1]) / n, 4)}
-        await self.scale_out()
 
     async def hold(self) -> None:
         """Open incidents (C4, left waiting for arrival, search and feedback) up to each level."""
@@ -740,6 +747,7 @@ def main() -> int:
     p.add_argument("--levels", help="override: open-incident levels to hold, e.g. 1000,10000")
     p.add_argument("--time-limit", type=float, help="override: seconds before the run is failed (quick 150)")
     p.add_argument("--throughput-only", action="store_true", help="tuning experiments: the throughput rounds only")
+    p.add_argument("--burst-only", action="store_true", help="tuning experiments: the bare and C1 bursts only")
     args = p.parse_args()
     sizes = QUICK if args.quick else FULL
     if args.seconds:
@@ -788,7 +796,10 @@ def main() -> int:
         "elapsed_s": round(time.monotonic() - t0, 1),
     }
     out.parent.mkdir(parents=True, exist_ok=True)
-    if not args.throughput_only:
+    if args.burst_only:
+        lb = result["latency_burst"]
+        print(json.dumps({k: lb[k] for k in lb if k != "n"}, indent=1))
+    elif not args.throughput_only:
         result["verdicts"] = verdicts(result, args.quick)
         print(table(result))
     else:
@@ -796,7 +807,8 @@ def main() -> int:
         print(json.dumps({k: tp[k] for k in ("bare", "incident", "ratio", "tasks_ratio_per_round")}, indent=1))
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"figures written to {out}")
-    print(f"incident/bare tasks-per-second ratio: {result['throughput']['ratio']['tasks_per_s']:.2f}")
+    if "throughput" in result:
+        print(f"incident/bare tasks-per-second ratio: {result['throughput']['ratio']['tasks_per_s']:.2f}")
     return 0
 
 
