@@ -42,7 +42,7 @@ from infra.guard import PayloadGuard
 from infra.heartbeat import AutoHeartbeat
 from infra.settings import connect, task_queue
 from plan.agencies import DirectoryError
-from plan.queues import urgent_queue
+from plan.queues import notifications_queue
 import workflows
 from workflows import ALL_WORKFLOWS
 
@@ -78,20 +78,21 @@ def cache_workflow_bytecode(directory: Path = WORKFLOWS_DIR) -> bool:
     return ok
 
 
-#: Activity slots of the urgent queue (110/120 only), beside the default 100 of the main queue: a burst's
-#: thousands of other notifications never take them.
-URGENT_ACTIVITY_SLOTS = 100
+#: Activity slots for the notifications other than 110/120, on their own queue: a burst's thousands of
+#: them never take the slots (on the incidents' queue) that 110 and 120 calls run in.
+NOTIFICATION_ACTIVITY_SLOTS = 100
 
 
 class IncidentWorker:
-    """The incident worker: workflows and activities on ``task_queue``, and the 110/120 notifications on
-    ``plan.queues.urgent_queue(task_queue)`` with their own pollers and activity slots (issue 19).
+    """The incident worker: workflows and the 110/120 calls on ``task_queue``, and every other
+    notification on ``plan.queues.notifications_queue(task_queue)`` with its own pollers and activity
+    slots (issue 19).
 
     Two SDK workers (a Temporal worker polls one task queue) that start, run and stop as one: used like a
     ``temporalio.worker.Worker`` (``async with``, ``run()``, ``shutdown()``, ``config()``)."""
 
-    def __init__(self, main: Worker, urgent: Worker) -> None:
-        self.main, self.urgent = main, urgent
+    def __init__(self, main: Worker, notifications: Worker) -> None:
+        self.main, self.notifications = main, notifications
         self._stack: contextlib.AsyncExitStack | None = None
 
     def config(self) -> WorkerConfig:
@@ -99,29 +100,29 @@ class IncidentWorker:
         return self.main.config()
 
     @property
-    def urgent_queue(self) -> str:
-        return self.urgent.task_queue
+    def notifications_queue(self) -> str:
+        return self.notifications.task_queue
 
     @property
     def is_running(self) -> bool:
-        return self.main.is_running and self.urgent.is_running
+        return self.main.is_running and self.notifications.is_running
 
     async def run(self) -> None:
         """Run both until shut down; if one stops by itself (an error), stop the other and raise."""
-        runs = [asyncio.create_task(self.main.run()), asyncio.create_task(self.urgent.run())]
+        runs = [asyncio.create_task(self.main.run()), asyncio.create_task(self.notifications.run())]
         done, pending = await asyncio.wait(runs, return_when=asyncio.FIRST_COMPLETED)
-        for w, t in zip((self.main, self.urgent), runs):
+        for w, t in zip((self.main, self.notifications), runs):
             if t in pending:
                 await w.shutdown()
         await asyncio.gather(*runs)
 
     async def shutdown(self) -> None:
-        await asyncio.gather(self.main.shutdown(), self.urgent.shutdown())
+        await asyncio.gather(self.main.shutdown(), self.notifications.shutdown())
 
     async def __aenter__(self) -> IncidentWorker:
         async with contextlib.AsyncExitStack() as stack:
             await stack.enter_async_context(self.main)
-            await stack.enter_async_context(self.urgent)
+            await stack.enter_async_context(self.notifications)
             self._stack = stack.pop_all()
         return self
 
@@ -138,14 +139,16 @@ def build_worker(
     activities: list | None = None,
     deployment: WorkerDeploymentVersion | None = None,
     worker_options: dict[str, Any] | None = None,
+    notification_slots: int = NOTIFICATION_ACTIVITY_SLOTS,
     **activity_config,
 ) -> IncidentWorker:
     """The worker with every workflow and activity registered (also used by tests, the dev stack and the
-    benchmark), and its companion on the urgent queue (``plan/queues.py``) running the same activities.
+    benchmark), and its companion on the notifications queue (``plan/queues.py``) running the same
+    activities with ``notification_slots`` slots of its own.
 
     ``deployment``: run as that Worker Deployment Version, every workflow pinned to the version it
     started on (``VersioningBehavior.PINNED``), so a plan revision never replays under running incidents;
-    the urgent queue's worker is the same version (a pinned incident's 110 call goes to its own version).
+    the notifications queue's worker is the same version (a pinned incident's notifications go to it).
     ``worker_options``: further ``Worker`` keyword arguments for the main worker (benchmark tuning)."""
     queue = queue or task_queue()
     cache_workflow_bytecode()
@@ -166,16 +169,16 @@ def build_worker(
         deployment_config=versioning,
         **(worker_options or {}),
     )
-    urgent = Worker(
+    notifications = Worker(
         client,
-        task_queue=urgent_queue(queue),
+        task_queue=notifications_queue(queue),
         activities=activities,
-        max_concurrent_activities=URGENT_ACTIVITY_SLOTS,
+        max_concurrent_activities=notification_slots,
         graceful_shutdown_timeout=grace,
         interceptors=[AutoHeartbeat(), PayloadGuard()],
         deployment_config=versioning,
     )
-    return IncidentWorker(main, urgent)
+    return IncidentWorker(main, notifications)
 
 
 def deployment_from_env(environ: dict[str, str] | None = None) -> WorkerDeploymentVersion | None:
@@ -252,7 +255,7 @@ async def run_worker(client: Client | None = None, stop: asyncio.Event | None = 
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # not the main thread
             pass
-    log.info("worker started", task_queue=worker.config()["task_queue"], urgent_queue=worker.urgent_queue,
+    log.info("worker started", task_queue=worker.config()["task_queue"], notifications_queue=worker.notifications_queue,
              namespace=client.namespace,
              payload_encryption=client.data_converter.payload_codec is not None,
              metrics=metrics.metrics_address(), build_id=deployment.build_id if deployment else None)

@@ -476,8 +476,8 @@ class Bench:
 
     async def eager(self, bare_idle: list[float]) -> None:
         """Eager workflow start: an incident worker in this (the driver's) process, on its own queue;
-        C1 started through a client this worker shares (eager start possible) and through the driver's
-        other client (never eager), alternating one at a time, each to its first 110 delivery."""
+        C1 started through the client this worker shares, with and without ``eager_start``,
+        alternating one at a time, each to its first 110 delivery."""
         from infra.settings import connect
         from starter.api import IncidentClient
         from worker import build_worker
@@ -485,7 +485,7 @@ class Bench:
         queue = f"{self.incident_queue}-local"
         local = await connect(target_host=self.server.address, worker=True)
         w = build_worker(local, queue=queue, outbox=self.tmp / "outbox.jsonl", drill_outbox=self.drill_outbox)
-        eager_api, plain_api = IncidentClient(local, queue), IncidentClient(self.client, queue)
+        eager_api, plain_api = IncidentClient(local, queue, eager_start=True), IncidentClient(local, queue)
         eager: list[float] = []
         plain: list[float] = []
         eagerly = 0

@@ -72,7 +72,7 @@ async def main(argv: list[str]) -> None:
     if os.environ.get("BENCH_ROLE") == "first-task":
         # The first-task phase's process: workflows only (nobody runs their activities on this queue), so
         # its CPU is the first workflow task of each workflow started there, bare or C1, and nothing else.
-        # (the C1s' 110 calls go to ``-first-task-urgent``: scheduled is all this phase waits for)
+        # (the C1s' other notifications go to ``-first-task-notifications``; scheduled is all this phase waits for)
         from infra.guard import PayloadGuard
 
         only = Worker(client, task_queue=f"{incident_queue}-first-task", workflows=[*ALL_WORKFLOWS, BenchHello],

@@ -225,9 +225,13 @@ def search_attributes_of(incident: IncidentInput) -> sa.TypedSearchAttributes:
 class IncidentClient:
     """Start incidents, send progress reports, read status: the typed SDK door."""
 
-    def __init__(self, client: Client, queue: str | None = None) -> None:
+    def __init__(self, client: Client, queue: str | None = None, *, eager_start: bool = False) -> None:
         self.client = client
         self.task_queue = queue or task_queue()
+        self.eager_start = eager_start
+        """Ask for eager workflow start (issue 19): for a service that runs the worker in its own process
+        on this same client. Off by default: with Worker Versioning the first task would go to the
+        local worker's version even after another version became current (tests/test_versioning.py)."""
         self._attributes_registered: bool | None = None
 
     @classmethod
@@ -250,11 +254,11 @@ class IncidentClient:
             "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
             "static_summary": summary_zh(incident),
             "static_details": details_zh(incident),
-            # Eager start (issue 19): when a worker on this queue runs in this process on this client
-            # (an embedding service, the dev stack's own sample) and has a free slot, the server hands it
-            # the first workflow task in the start response, skipping the task queue: the 110 call of
-            # 001 §4(1) goes out one matching round trip sooner. Otherwise the SDK does not ask for it.
-            "request_eager_start": True,
+            # Eager start (``eager_start``): when a worker on this queue runs in this process on this client
+            # and has a free slot, the server hands it the first workflow task in the start response,
+            # skipping the task queue: the 110 call of 001 §4(1) goes out one round trip sooner. Without
+            # such a worker the SDK does not ask for it.
+            "request_eager_start": self.eager_start,
         }
         if incident.alert_id and workflow_id is None:
             await self._one_alert_one_incident(incident)

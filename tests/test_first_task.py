@@ -57,10 +57,10 @@ async def test_the_worker_leaves_every_workflow_module_compiled(env, monkeypatch
     assert [p.name for p in sources if not fresh_bytecode(p)] == []
 
 
-async def test_the_sdk_door_starts_eagerly_beside_a_worker_of_its_own(harness, env):
-    """``IncidentClient.start`` asks for eager start: with a worker on the queue in this process on the
-    same client (the session's), the first workflow task comes back with the start and the 110 call goes
-    out from it; a client in a process without a worker starts the ordinary way."""
+async def test_the_sdk_door_starts_eagerly_when_asked_beside_a_worker_of_its_own(harness, env):
+    """``IncidentClient(..., eager_start=True)``: with a worker on the queue in this process on the same
+    client (the session's), the first workflow task comes back with the start and the 110 call goes out
+    from it; by default, and from a process without a worker, the start is the ordinary one."""
     import uuid
 
     from conftest import example
@@ -71,15 +71,15 @@ async def test_the_sdk_door_starts_eagerly_beside_a_worker_of_its_own(harness, e
     def alert() -> dict:
         return example("C1", alert_id=f"T-{uuid.uuid4().hex[:6]}-{uuid.uuid4().hex[:6]}")
 
-    eager = await harness.api.start(alert())
-    harness.started.append(eager.workflow_id)
-    assert eager.eager and not eager.already_started
+    eager = await IncidentClient(env.client, harness.queue, eager_start=True).start(alert())
+    default = await harness.api.start(alert())
     other = await Client.connect(env.client.service_client.config.target_host, namespace=env.client.namespace,
                                  data_converter=env.client.data_converter)
-    plain = await IncidentClient(other, harness.queue).start(alert())
-    harness.started.append(plain.workflow_id)
-    assert not plain.eager
-    for wf in (eager.workflow_id, plain.workflow_id):
-        await harness.until_step(wf, "alarm-110", count=2)
+    remote = await IncidentClient(other, harness.queue, eager_start=True).start(alert())
+    started = [eager, default, remote]
+    harness.started += [s.workflow_id for s in started]
+    assert [s.eager for s in started] == [True, False, False]
+    for s in started:
+        await harness.until_step(s.workflow_id, "alarm-110", count=2)
     assert sorted(d["workflow_id"] for d in harness.outbox() if d["recipient"] == "police_110") == sorted(
-        [eager.workflow_id, plain.workflow_id])
+        s.workflow_id for s in started)

@@ -1,5 +1,6 @@
-"""110 and 120 on their own task queue (issue 19, plan/queues.py): the worker as shipped polls it, and a
-flood of other notifications on the incidents' queue does not hold up a 110 call (001 §4(1):
+"""110 and 120 never share a task queue with the other notifications (issue 19, plan/queues.py): they
+stay on the incident's own queue, every other notification runs on ``<queue>-notifications``, which the
+worker as shipped also polls, and a flood of other notifications does not hold up a 110 call (001 §4(1):
 司法所应当立即向公安“110”或执行地公安派出所报警)."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.channels import Delivery, OutboxChannel, read_outbox
 from activities.notify import Notifier
 from plan.agencies import load_directory
-from plan.queues import URGENT_RECIPIENTS, notification_queue, urgent_queue
+from plan.queues import URGENT_RECIPIENTS, notification_queue, notifications_queue
 from worker import build_worker
 
 
@@ -33,25 +34,29 @@ async def scheduled_queues(env: WorkflowEnvironment, wf: str) -> dict[str, str]:
 def test_the_queue_rule():
     from plan.agencies import Agency
 
-    assert urgent_queue("judicial-emergency") == "judicial-emergency-urgent"
-    assert notification_queue("q", Agency.POLICE_110) == notification_queue("q", Agency.MEDICAL_120) == "q-urgent"
-    assert notification_queue("q", Agency.CORRECTION_SECTION) is None  # the workflow's own queue
+    assert notifications_queue("judicial-emergency") == "judicial-emergency-notifications"
+    assert notification_queue("q", Agency.POLICE_110) is None  # the workflow's own queue
+    assert notification_queue("q", Agency.MEDICAL_120) is None
+    assert notification_queue("q", Agency.CORRECTION_SECTION) == notification_queue("q", Agency.FAMILY) == "q-notifications"
     assert URGENT_RECIPIENTS == {Agency.POLICE_110, Agency.MEDICAL_120}
 
 
-async def test_the_default_worker_delivers_110_from_the_urgent_queue(harness: Harness, env: WorkflowEnvironment):
-    """The session's worker is ``worker.build_worker`` as shipped: the 110 call is scheduled on
-    ``<queue>-urgent`` and delivered; the section's report of the same step stays on the incident's queue."""
+async def test_the_default_worker_delivers_110_and_the_others_from_their_queues(harness: Harness,
+                                                                               env: WorkflowEnvironment):
+    """The session's worker is ``worker.build_worker`` as shipped: the 110 call is scheduled on the
+    incident's queue, the section's report of the same step and the information report on
+    ``<queue>-notifications``; all are delivered."""
     wf = await harness.start("C1")
     await harness.until_step(wf, "alarm-110", count=2)
     queues = await scheduled_queues(env, wf)
-    assert queues["alarm-110/police_110"] == urgent_queue(harness.queue)
-    assert queues["alarm-110/correction_section"] == harness.queue
-    assert queues["information-report/emergency_office"] == harness.queue
+    assert queues["alarm-110/police_110"] == harness.queue
+    assert queues["alarm-110/correction_section"] == notifications_queue(harness.queue)
+    assert queues["information-report/emergency_office"] == notifications_queue(harness.queue)
+    await harness.until_step(wf, "information-report", count=2)
     assert [d["recipient"] for d in harness.outbox() if d["step"] == "alarm-110"].count("police_110") == 1
     await harness.report(wf, "casualties", injured=2)  # 如有人员伤亡的,应立即拨打 120
     await harness.until_step(wf, "medical-120-1")
-    assert (await scheduled_queues(env, wf))["medical-120-1/medical_120"] == urgent_queue(harness.queue)
+    assert (await scheduled_queues(env, wf))["medical-120-1/medical_120"] == harness.queue
 
 
 class HeldChannel(OutboxChannel):
@@ -71,16 +76,15 @@ class HeldChannel(OutboxChannel):
 
 
 async def test_a_flood_of_other_notifications_does_not_hold_up_110(env: WorkflowEnvironment, tmp_path: Path):
-    """Eight C1 incidents at once, the incidents' queue down to 2 activity slots, every notification but
-    110's held by its channel: 32 other notifications wait (2 running, 30 queued), and all eight 110
-    calls are delivered meanwhile. On one shared queue they would wait behind the held ones."""
+    """Eight C1 incidents at once, the other notifications' queue down to 2 activity slots, every
+    notification but 110's held by its channel: 32 other notifications wait (2 running, 30 queued), and
+    all eight 110 calls are delivered meanwhile. On one shared queue they would wait behind the held ones."""
     outbox = tmp_path / "outbox.jsonl"
     channel = HeldChannel(outbox)
     notifier = Notifier(load_directory(), channel, channel)
     queue = "test-urgent-flood"
     h = Harness(env, queue, outbox)
-    worker = build_worker(env.client, queue=queue, activities=[notifier.notify],
-                          worker_options={"max_concurrent_activities": 2})
+    worker = build_worker(env.client, queue=queue, activities=[notifier.notify], notification_slots=2)
     async with worker:
         ids = [await h.start("C1") for _ in range(8)]
         try:
@@ -91,10 +95,10 @@ async def test_a_flood_of_other_notifications_does_not_hold_up_110(env: Workflow
             delivered = read_outbox(outbox)
             assert {d["workflow_id"] for d in delivered} == set(ids)
             assert {d["recipient"] for d in delivered} == {"police_110"}  # nothing else got through yet
-            assert channel.held == 2  # the incidents' queue's two slots are busy with held deliveries
-            for wf in ids:  # the others are issued, scheduled on the incidents' queue, and waiting
+            assert channel.held == 2  # the notifications queue's two slots are busy with held deliveries
+            for wf in ids:  # the others are issued, scheduled on the notifications queue, and waiting
                 queues = await scheduled_queues(env, wf)
-                assert {k: v for k, v in queues.items() if v != queue} == {"alarm-110/police_110": f"{queue}-urgent"}
+                assert {k: v for k, v in queues.items() if v == queue} == {"alarm-110/police_110": queue}
                 assert len(queues) == 5, queues
             channel.release.set()
             for wf in ids:  # once the flood drains, every opening notification is delivered

@@ -77,7 +77,7 @@ async def test_an_incident_started_on_v1_finishes_on_v1_while_new_ones_run_v2(tm
             old = (await api.start(example("L1", alert_id=f"V1-{uuid.uuid4().hex[:6]}"))).workflow_id
             await api.report(old, {"kind": "arrived", "actor": "北城司法所 值班员"})
             assert await versioning(client, old) == ("v1", VersioningBehavior.VERSIONING_BEHAVIOR_PINNED)
-            # 110 runs on the urgent queue (plan/queues.py), polled by the same version
+            # the other notifications run on their own queue (plan/queues.py), polled by the same version
             old_c1 = (await api.start(example("C1", alert_id=f"V1-{uuid.uuid4().hex[:6]}"))).workflow_id
             await delivered(tmp_path, old_c1, "police_110")
 

@@ -758,7 +758,7 @@ class IncidentWorkflow:
                 # A call to the police or the ambulance goes ahead of other notifications waiting in
                 # the queue (a city-wide burst of incidents): the worst failure is a late 110 call.
                 priority=URGENT_PRIORITY if recipient in URGENT_RECIPIENTS else Priority.default,
-                # issue 19: 110/120 on ``<queue>-urgent`` (plan/queues.py), never behind other notifications
+                # issue 19: every notification but 110/120 on ``<queue>-notifications`` (plan/queues.py)
                 task_queue=notification_queue(workflow.info().task_queue, recipient),
             )
         except ActivityError as err:
