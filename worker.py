@@ -31,7 +31,7 @@ import structlog
 from temporalio.client import Client
 from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
 from temporalio.service import RPCError
-from temporalio.worker import Worker, WorkerConfig, WorkerDeploymentConfig
+from temporalio.worker import PollerBehaviorSimpleMaximum, Worker, WorkerConfig, WorkerDeploymentConfig
 
 from activities import build_activities
 from activities.watch import IncidentWatch
@@ -77,6 +77,11 @@ def cache_workflow_bytecode(directory: Path = WORKFLOWS_DIR) -> bool:
                     "(make the directory writable, or run python -m compileall on it)", directory=str(directory))
     return ok
 
+
+#: Workflow-task polls of the incidents' worker, and the share of them on the normal queue (the rest on
+#: the sticky queue); measured in docs/benchmarks.md (issue 19).
+WORKFLOW_TASK_POLLS = 10
+NONSTICKY_POLL_RATIO = 0.5
 
 #: Activity slots for the notifications other than 110/120, on their own queue: a burst's thousands of
 #: them never take the slots (on the incidents' queue) that 110 and 120 calls run in.
@@ -157,6 +162,16 @@ def build_worker(
         version=deployment, use_worker_versioning=True, default_versioning_behavior=VersioningBehavior.PINNED
     ) if deployment is not None else None
     grace = timedelta(seconds=float(os.environ.get("WORKER_SHUTDOWN_GRACE_SECONDS", "30")))
+    polling: dict[str, Any] = {
+        # Every new incident's first workflow task waits on the normal queue; the SDK's defaults (5
+        # polls, 0.2 of them there) keep one poll open on it, which bounded a burst of 1,000 alerts to
+        # 1.6 first tasks/s; 10 polls, half there: 3.0/s (docs/benchmarks.md, issue 19).
+        "workflow_task_poller_behavior": PollerBehaviorSimpleMaximum(maximum=WORKFLOW_TASK_POLLS),
+        "nonsticky_to_sticky_poll_ratio": NONSTICKY_POLL_RATIO,
+    }
+    options = {**polling, **(worker_options or {})}
+    if "max_concurrent_workflow_task_polls" in options:  # the SDK's older spelling wins over the behaviour
+        options.pop("workflow_task_poller_behavior")
     main = Worker(
         client,
         task_queue=queue,
@@ -167,7 +182,7 @@ def build_worker(
         # personal data are refused (infra/guard.py)
         interceptors=[AutoHeartbeat(), PayloadGuard()],
         deployment_config=versioning,
-        **(worker_options or {}),
+        **options,
     )
     notifications = Worker(
         client,

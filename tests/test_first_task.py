@@ -83,3 +83,14 @@ async def test_the_sdk_door_starts_eagerly_when_asked_beside_a_worker_of_its_own
         await harness.until_step(s.workflow_id, "alarm-110", count=2)
     assert sorted(d["workflow_id"] for d in harness.outbox() if d["recipient"] == "police_110") == sorted(
         s.workflow_id for s in started)
+
+
+async def test_first_tasks_have_more_than_one_poll_on_the_normal_queue(env, tmp_path):
+    """Every new incident's first workflow task waits on the normal queue: the worker keeps 10 polls, half
+    of them there (the SDK's default is 5 with one there, which bounded a burst: docs/benchmarks.md)."""
+    w = build_worker(env.client, queue="test-polls", outbox=tmp_path / "o.jsonl", drill_outbox=tmp_path / "d.jsonl")
+    cfg = w.main.config()
+    assert cfg["workflow_task_poller_behavior"].maximum * cfg["nonsticky_to_sticky_poll_ratio"] == 5
+    tuned = build_worker(env.client, queue="test-polls-tuned", outbox=tmp_path / "o.jsonl", drill_outbox=tmp_path / "d.jsonl",
+                         worker_options={"nonsticky_to_sticky_poll_ratio": 0.2})
+    assert tuned.main.config()["nonsticky_to_sticky_poll_ratio"] == 0.2  # benchmark experiments still override it
