@@ -73,7 +73,7 @@ class Sizes:
 
 
 QUICK = Sizes(rounds=1, seconds=5, ramp=1.5, concurrency=24, idle_probes=6, burst=25, levels=(75, 95),
-              level_probes=2, limit_s=150, first_tasks=50)
+              level_probes=2, limit_s=150, first_tasks=30)
 FULL = Sizes(rounds=3, seconds=30, ramp=5, concurrency=24, idle_probes=50, burst=1000, levels=(1000, 10_000),
              level_probes=20, limit_s=4 * 3600, first_tasks=200)
 
@@ -317,7 +317,7 @@ class Bench:
                 raise RuntimeError(f"{len(ids) - got} incidents sent no 110 notification in {timeout:.0f}s")
             await asyncio.sleep(0.01 if bar is None else 0.1)
 
-    async def _drain(self, ids: list[str], quiet_s: float = 3.0, timeout: float = 900) -> float:
+    async def _drain(self, ids: list[str], quiet_s: float = 2.0, timeout: float = 900) -> float:
         """Wait until the incidents' other opening notifications are delivered too (no new delivery of
         theirs for ``quiet_s``), so that the next phase does not start behind their backlog; seconds waited."""
         t0 = time.monotonic()
