@@ -87,7 +87,7 @@ with workflow.unsafe.imports_passed_through():
         report_fingerprint,
     )
     from plan.policy import DEFAULT_POLICY, DeadlinePolicy
-    from plan.queues import URGENT_RECIPIENTS, notification_queue  # issue 19: 110/120 on their own queue
+    from plan.queues import URGENT_RECIPIENTS, notification_queue  # issue 19: which queue a notification runs on
 
 INVALID_INPUT = "InvalidIncidentInput"
 """Failure type of an incident whose start input is malformed (non-retryable)."""
