@@ -30,12 +30,14 @@ import contextlib
 import os
 import signal
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import structlog
 from temporalio.client import Client
 from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
 from temporalio.service import RPCError
-from temporalio.worker import Worker, WorkerDeploymentConfig
+from temporalio.worker import PollerBehaviorSimpleMaximum, Worker, WorkerConfig, WorkerDeploymentConfig
 
 from activities import build_activities
 from activities.watch import IncidentWatch
@@ -46,12 +48,99 @@ from infra.guard import PayloadGuard
 from infra.heartbeat import AutoHeartbeat
 from infra.settings import connect, task_queue
 from plan.agencies import DirectoryError
+from plan.queues import notifications_queue
+import workflows
 from workflows import ALL_WORKFLOWS
 
 log = structlog.get_logger("worker")
 
 
 DEFAULT_DEPLOYMENT = "judicial-emergency"
+
+
+WORKFLOWS_DIR = Path(workflows.__file__).resolve().parent
+_bytecode_checked: set[Path] = set()
+
+
+def cache_workflow_bytecode(directory: Path = WORKFLOWS_DIR) -> bool:
+    """Write the workflow modules' bytecode (``__pycache__``) if it is missing or stale; True if it is there.
+
+    The sandbox imports an incident's workflow module and ``workflows.base`` afresh for every new
+    workflow run (the first workflow task of every incident). Without cached bytecode, which is what
+    ``PYTHONDONTWRITEBYTECODE=1`` (set in the worker image, and common in CI) leaves, each of those
+    imports compiles the source again: about half of a C1's first-task CPU (docs/benchmarks.md).
+    Written explicitly here (``compileall`` ignores that variable); a read-only tree is reported, not
+    fatal (the image compiles at build time: docker/worker.Dockerfile)."""
+    if directory in _bytecode_checked:
+        return True
+    import compileall
+
+    ok = bool(compileall.compile_dir(str(directory), maxlevels=0, quiet=2))
+    if ok:
+        _bytecode_checked.add(directory)
+    else:
+        log.warning("workflow bytecode not cached: every new incident compiles its workflow module again "
+                    "(make the directory writable, or run python -m compileall on it)", directory=str(directory))
+    return ok
+
+
+#: Workflow-task polls of the incidents' worker, and the share of them on the normal queue (the rest on
+#: the sticky queue); measured in docs/benchmarks.md (issue 19).
+WORKFLOW_TASK_POLLS = 10
+NONSTICKY_POLL_RATIO = 0.5
+
+#: Activity slots for the notifications other than 110/120, on their own queue: a burst's thousands of
+#: them never take the slots (on the incidents' queue) that 110 and 120 calls run in.
+NOTIFICATION_ACTIVITY_SLOTS = 100
+
+
+class IncidentWorker:
+    """The incident worker: workflows and the 110/120 calls on ``task_queue``, and every other
+    notification on ``plan.queues.notifications_queue(task_queue)`` with its own pollers and activity
+    slots (issue 19).
+
+    Two SDK workers (a Temporal worker polls one task queue) that start, run and stop as one: used like a
+    ``temporalio.worker.Worker`` (``async with``, ``run()``, ``shutdown()``, ``config()``)."""
+
+    def __init__(self, main: Worker, notifications: Worker) -> None:
+        self.main, self.notifications = main, notifications
+        self._stack: contextlib.AsyncExitStack | None = None
+
+    def config(self) -> WorkerConfig:
+        """The main worker's configuration (its ``task_queue`` is the incidents' queue)."""
+        return self.main.config()
+
+    @property
+    def notifications_queue(self) -> str:
+        return self.notifications.task_queue
+
+    @property
+    def is_running(self) -> bool:
+        return self.main.is_running and self.notifications.is_running
+
+    async def run(self) -> None:
+        """Run both until shut down; if one stops by itself (an error), stop the other and raise."""
+        runs = [asyncio.create_task(self.main.run()), asyncio.create_task(self.notifications.run())]
+        done, pending = await asyncio.wait(runs, return_when=asyncio.FIRST_COMPLETED)
+        for w, t in zip((self.main, self.notifications), runs):
+            if t in pending:
+                await w.shutdown()
+        await asyncio.gather(*runs)
+
+    async def shutdown(self) -> None:
+        await asyncio.gather(self.main.shutdown(), self.notifications.shutdown())
+
+    async def __aenter__(self) -> IncidentWorker:
+        async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(self.main)
+            await stack.enter_async_context(self.notifications)
+            self._stack = stack.pop_all()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._stack is not None
+        await self._stack.aclose()
+        self._stack = None
 
 
 def build_worker(
@@ -61,33 +150,61 @@ def build_worker(
     activities: list | None = None,
     deployment: WorkerDeploymentVersion | None = None,
     bureau_clients: dict[str, Client] | None = None,
+    worker_options: dict[str, Any] | None = None,
+    notification_slots: int = NOTIFICATION_ACTIVITY_SLOTS,
     **activity_config,
-) -> Worker:
-    """The worker with every workflow and activity registered (also used by tests and the dev stack).
+) -> IncidentWorker:
+    """The worker with every workflow and activity registered (also used by tests, the dev stack and the
+    benchmark), and its companion on the notifications queue (``plan/queues.py``) running the same
+    activities with ``notification_slots`` slots of its own.
 
     ``deployment``: run as that Worker Deployment Version, every workflow pinned to the version it
-    started on (``VersioningBehavior.PINNED``), so a plan revision never replays under running incidents.
+    started on (``VersioningBehavior.PINNED``), so a plan revision never replays under running incidents;
+    the notifications queue's worker is the same version (a pinned incident's notifications go to it).
+    ``worker_options``: further ``Worker`` keyword arguments for the main worker (benchmark tuning).
     ``bureau_clients``: every bureau's client in this process, for 001 §5(1)'s cross-namespace 协助配合
     (``activities/assist.py``; without them a linked incident is refused as not served)."""
     from activities.assist import Assist
 
     queue = queue or task_queue()
-    acts = activities if activities is not None else build_activities(**activity_config)
-    return Worker(
+    cache_workflow_bytecode()
+    activities = activities if activities is not None else build_activities(**activity_config)
+    versioning = WorkerDeploymentConfig(
+        version=deployment, use_worker_versioning=True, default_versioning_behavior=VersioningBehavior.PINNED
+    ) if deployment is not None else None
+    grace = timedelta(seconds=float(os.environ.get("WORKER_SHUTDOWN_GRACE_SECONDS", "30")))
+    polling: dict[str, Any] = {
+        # Every new incident's first workflow task waits on the normal queue; the SDK's defaults (5
+        # polls, 0.2 of them there) keep one poll open on it, which bounded a burst of 1,000 alerts to
+        # 1.6 first tasks/s; 10 polls, half there: 3.0/s (docs/benchmarks.md, issue 19).
+        "workflow_task_poller_behavior": PollerBehaviorSimpleMaximum(maximum=WORKFLOW_TASK_POLLS),
+        "nonsticky_to_sticky_poll_ratio": NONSTICKY_POLL_RATIO,
+    }
+    options = {**polling, **(worker_options or {})}
+    if "max_concurrent_workflow_task_polls" in options:  # the SDK's older spelling wins over the behaviour
+        options.pop("workflow_task_poller_behavior")
+    main = Worker(
         client,
         task_queue=queue,
         workflows=ALL_WORKFLOWS,
-        activities=[*acts, *Assist(bureau_clients, queue).activities()],
-        graceful_shutdown_timeout=timedelta(
-            seconds=float(os.environ.get("WORKER_SHUTDOWN_GRACE_SECONDS", "30"))
-        ),
+        activities=[*activities, *Assist(bureau_clients, queue).activities()],
+        graceful_shutdown_timeout=grace,
         # a killed worker's activity is retried within seconds; unencrypted payloads and ids with
         # personal data are refused (infra/guard.py)
         interceptors=[AutoHeartbeat(), PayloadGuard()],
-        deployment_config=WorkerDeploymentConfig(
-            version=deployment, use_worker_versioning=True, default_versioning_behavior=VersioningBehavior.PINNED
-        ) if deployment is not None else None,
+        deployment_config=versioning,
+        **options,
     )
+    notifications = Worker(
+        client,
+        task_queue=notifications_queue(queue),
+        activities=activities,
+        max_concurrent_activities=notification_slots,
+        graceful_shutdown_timeout=grace,
+        interceptors=[AutoHeartbeat(), PayloadGuard()],
+        deployment_config=versioning,
+    )
+    return IncidentWorker(main, notifications)
 
 
 def deployment_from_env(environ: dict[str, str] | None = None) -> WorkerDeploymentVersion | None:
@@ -180,7 +297,8 @@ async def run_worker(client: Client | None = None, stop: asyncio.Event | None = 
         client = await connect(worker=True, runtime=runtime) if runtime is not None else await connect(worker=True)
     worker = build_worker(client, activities=activities, deployment=deployment)
     stop = stop_on_signals(stop)
-    log.info("worker started", task_queue=worker.config()["task_queue"], namespace=client.namespace,
+    log.info("worker started", task_queue=worker.config()["task_queue"], notifications_queue=worker.notifications_queue,
+             namespace=client.namespace,
              payload_encryption=client.data_converter.payload_codec is not None,
              metrics=metrics.metrics_address(), build_id=deployment.build_id if deployment else None)
     watch = IncidentWatch(client, activities[0].__self__)

@@ -18,6 +18,7 @@ import base64
 import fcntl
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -27,10 +28,18 @@ from temporalio.api.common.v1 import Payload
 from activities import outbox_file
 from activities.contracts import NotifyRequest
 from infra.codec import CodecConfigError, EncryptionCodec
+from plan.queues import URGENT_RECIPIENTS
 
 DEFAULT_OUTBOX = Path("var/outbox.jsonl")
 DEFAULT_DRILL_OUTBOX = Path("var/drill-outbox.jsonl")
 _FROM_ENV = object()
+
+# Outbox writes (flock + fsync) run in threads; 110/120 have their own (issue 19). In a burst of
+# incidents thousands of other deliveries queue for the threads, first in, first out, and a 110 call
+# must not wait behind them (no notification waits on another): it waits at most for the writes that
+# hold or wait for the file's lock. Shared by every outbox in the process (the lock is per file).
+_WRITES = ThreadPoolExecutor(4, thread_name_prefix="outbox-write")
+_URGENT_WRITES = ThreadPoolExecutor(2, thread_name_prefix="outbox-write-urgent")
 
 
 @dataclass(frozen=True)
@@ -100,7 +109,8 @@ class OutboxChannel:
         self._offset = 0
 
     async def deliver(self, delivery: Delivery) -> bool:
-        return await asyncio.to_thread(self._append_once, delivery)
+        lane = _URGENT_WRITES if delivery.request.recipient in URGENT_RECIPIENTS else _WRITES
+        return await asyncio.get_running_loop().run_in_executor(lane, self._append_once, delivery)
 
     def _append_once(self, delivery: Delivery) -> bool:
         self.path.parent.mkdir(parents=True, exist_ok=True)

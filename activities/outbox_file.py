@@ -140,7 +140,7 @@ def write_fallback(record: dict[str, Any], path: Path | None = None) -> None:
     target = path or fallback_file()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(target, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)  # repair_tail reads the tail
         try:
             repair_tail(fd, target)
             append_record(fd, {"marker": FALLBACK_MARKER, **record})

@@ -42,6 +42,7 @@ from bench.workloads import (
     history_stats,
     run_bare,
     run_incident,
+    incident_input,
     start_bare,
     start_incident,
 )
@@ -72,7 +73,7 @@ class Sizes:
 
 
 QUICK = Sizes(rounds=1, seconds=5, ramp=1.5, concurrency=24, idle_probes=6, burst=25, levels=(75, 95),
-              level_probes=2, limit_s=150, first_tasks=50)
+              level_probes=2, limit_s=150, first_tasks=30)
 FULL = Sizes(rounds=3, seconds=30, ramp=5, concurrency=24, idle_probes=50, burst=1000, levels=(1000, 10_000),
              level_probes=20, limit_s=4 * 3600, first_tasks=200)
 
@@ -84,6 +85,18 @@ def pct(values: list[float], q: float) -> float:
     s = sorted(values)
     k = max(0, min(len(s) - 1, math.ceil(q / 100 * len(s)) - 1))
     return s[k]
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (the worker's graceful stop), SIGKILL after 15 s."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def ms(seconds: float) -> float:
@@ -115,10 +128,12 @@ class Bench:
         self.server_pid = self.server.proc.pid
         self.worker = self.spawn_worker("worker.log")
 
-    def spawn_worker(self, log: str) -> subprocess.Popen[bytes]:
+    def spawn_worker(self, log: str, role: str = "") -> subprocess.Popen[bytes]:
         """A bench worker process (``bench/worker.py``) on the benchmark's queues; returns once it polls."""
         env = {**os.environ, "WORKER_SHUTDOWN_GRACE_SECONDS": "2", "LOG_FORMAT": "json",
-               "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO")}
+               "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"), "BENCH_ROLE": role,
+               # the degraded incidents' escalations (every channel down) stay in the run's directory
+               "ESCALATION_FALLBACK_FILE": str(self.tmp / "escalations.jsonl")}
         log_file = open(self.tmp / log, "wb")  # noqa: SIM115 (open while the worker runs)
         proc = subprocess.Popen(
             [sys.executable, "-m", "bench.worker", self.server.address, self.bare_queue, self.incident_queue,
@@ -133,13 +148,8 @@ class Bench:
 
     def stop_processes(self) -> None:
         w = getattr(self, "worker", None)
-        if w and w.poll() is None:
-            w.terminate()
-            try:
-                w.wait(15)
-            except subprocess.TimeoutExpired:
-                w.kill()
-                w.wait()
+        if w:
+            stop_process(w)
         if getattr(self, "server", None):
             self.server.stop()
 
@@ -189,6 +199,9 @@ class Bench:
 
     async def phases(self) -> None:
         await self.warm_up()
+        if self.args.burst_only:
+            await self.burst()
+            return
         await self.throughput()
         if self.args.throughput_only:
             return
@@ -304,8 +317,30 @@ class Bench:
                 raise RuntimeError(f"{len(ids) - got} incidents sent no 110 notification in {timeout:.0f}s")
             await asyncio.sleep(0.01 if bar is None else 0.1)
 
+    async def _drain(self, ids: list[str], quiet_s: float = 2.0, timeout: float = 900) -> float:
+        """Wait until the incidents' other opening notifications are delivered too (no new delivery of
+        theirs for ``quiet_s``), so that the next phase does not start behind their backlog; seconds waited."""
+        t0 = time.monotonic()
+        last, last_change = -1, t0
+        while time.monotonic() - last_change < quiet_s and time.monotonic() - t0 < timeout:
+            self.tail.poll()
+            now = sum(self.tail.delivered[i] for i in ids)
+            if now != last:
+                last, last_change = now, time.monotonic()
+                Progress.touch()
+            await asyncio.sleep(0.2)
+        return time.monotonic() - t0
+
     def _lat_110(self, runs: list[Started]) -> list[float]:
         return [self.tail.first_110[s.workflow_id] - s.sent_at for s in runs]
+
+    @staticmethod
+    def _start_rpc(bare: list[Started], inc: list[Started]) -> dict[str, Any]:
+        """Start request sent -> the start call returned (the door's own checks and the server's start)."""
+        b = [s.started_at - s.sent_at for s in bare]
+        i = [s.started_at - s.sent_at for s in inc]
+        return {"bare": {"p50": ms(pct(b, 50)), "p99": ms(pct(b, 99))},
+                "C1": {"p50": ms(pct(i, 50)), "p99": ms(pct(i, 99))}}
 
     @staticmethod
     def _summary(bare: list[float], inc: list[float]) -> dict[str, Any]:
@@ -323,7 +358,7 @@ class Bench:
         bar = Progress(label, n)
         for _ in range(n):
             b = await run_bare(self.client, self.bare_queue)
-            bare.append(b.activity_at - b.sent_at)
+            bare.append(b.latency())
             s = await start_incident(self.api, "C1")
             self.open_incidents.append(s.workflow_id)
             await self._await_110([s.workflow_id])
@@ -360,29 +395,39 @@ class Bench:
         }
 
     async def first_task(self) -> None:
-        """Worker CPU per first workflow task, measured: N bare workflows, then N C1 incidents, on a
-        queue whose worker runs workflows only; each batch's worker CPU (``/proc``) from before its first
-        start until every workflow of the batch has its first activity scheduled (its first task done),
-        divided by N."""
+        """Worker CPU per first workflow task, measured: in a worker process of its own that runs
+        workflows only (the project's workflows and the bare one, default sandbox), one of each kind to
+        warm up, then N bare workflows and N C1 incidents; each batch's CPU of that process (``/proc``)
+        from before its first start until every workflow of the batch has its first activity scheduled
+        (its first task done), divided by N."""
         from starter.api import IncidentClient
 
         queue = f"{self.incident_queue}-first-task"
         api = IncidentClient(self.client, queue)
         n = self.sizes.first_tasks
         out: dict[str, float] = {}
-        for kind in ("bare", "C1"):
-            bar = Progress(f"first task {kind}", n)
-            cpu0 = procstat.cpu_seconds(self.worker.pid)
-            ids = []
-            for _ in range(n):
-                s = await (start_bare(self.client, queue) if kind == "bare" else start_incident(api, "C1"))
-                ids.append(s.workflow_id)
+        proc = self.spawn_worker("worker-first-task.log", role="first-task")
+
+        async def first_tasks(kind: str, k: int, bar: Progress | None = None) -> None:
+            ids = [(await (start_bare(self.client, queue) if kind == "bare" else start_incident(api, "C1"))).workflow_id
+                   for _ in range(k)]
             for wf in ids:
                 while not (await self.client.get_workflow_handle(wf).describe()).raw_description.pending_activities:
                     await asyncio.sleep(0.02)
-                bar.add()
-            out[kind] = (procstat.cpu_seconds(self.worker.pid) - cpu0) / n
-            bar.close()
+                if bar:
+                    bar.add()
+
+        try:
+            await first_tasks("bare", 1)
+            await first_tasks("C1", 1)
+            for kind in ("bare", "C1"):
+                bar = Progress(f"first task {kind}", n)
+                cpu0 = procstat.cpu_seconds(proc.pid)
+                await first_tasks(kind, n, bar)
+                out[kind] = (procstat.cpu_seconds(proc.pid) - cpu0) / n
+                bar.close()
+        finally:
+            stop_process(proc)
         self.result["first_task"] = {
             "n": n,
             "worker_cpu_ms": {"bare": round(1000 * out["bare"], 2), "C1": round(1000 * out["C1"], 2)},
@@ -422,20 +467,63 @@ class Bench:
                 "vs_bare_burst": {"p50": round(pct(lat, 50) * 1000 / one["bare_start_to_activity_ms"]["p50"], 2),
                                   "p99": round(pct(lat, 99) * 1000 / one["bare_start_to_activity_ms"]["p99"], 2)},
                 "incident_drain_s": round(drain, 1),
+                "start_rpc_ms": {"p50": ms(pct([s.started_at - s.sent_at for s in runs], 50)),
+                                 "p99": ms(pct([s.started_at - s.sent_at for s in runs], 99))},
                 "second_worker_cpu_s": round(procstat.cpu_seconds(second.pid), 1),
             }
         finally:
-            second.terminate()
-            try:
-                second.wait(15)
-            except subprocess.TimeoutExpired:
-                second.kill()
+            stop_process(second)
+
+    async def eager(self, bare_idle: list[float]) -> None:
+        """Eager workflow start: an incident worker in this (the driver's) process, on its own queue;
+        C1 started through the client this worker shares, with and without ``eager_start``,
+        alternating one at a time, each to its first 110 delivery."""
+        from infra.settings import connect
+        from starter.api import IncidentClient
+        from worker import build_worker
+
+        queue = f"{self.incident_queue}-local"
+        local = await connect(target_host=self.server.address, worker=True)
+        w = build_worker(local, queue=queue, outbox=self.tmp / "outbox.jsonl", drill_outbox=self.drill_outbox)
+        eager_api, plain_api = IncidentClient(local, queue, eager_start=True), IncidentClient(local, queue)
+        eager: list[float] = []
+        plain: list[float] = []
+        eagerly = 0
+        n = self.sizes.idle_probes
+        async with w:
+            bar = Progress("latency idle, local worker", 2 * n)
+            for _ in range(n):
+                for api, out in ((plain_api, plain), (eager_api, eager)):
+                    data = incident_input("C1")
+                    sent = time.time()
+                    st = await api.start(data)
+                    eagerly += st.eager
+                    self.open_incidents.append(st.workflow_id)
+                    await self._await_110([st.workflow_id])
+                    out.append(self.tail.first_110[st.workflow_id] - sent)
+                    bar.add()
+            bar.close()
+        b50, b99 = pct(bare_idle, 50), pct(bare_idle, 99)
+        e50, e99, p50, p99 = pct(eager, 50), pct(eager, 99), pct(plain, 50), pct(plain, 99)
+        self.result["latency_eager"] = {
+            "n": n, "eagerly_started": eagerly,
+            "plain_alert_to_110_ms": {"p50": ms(p50), "p99": ms(p99)},
+            "eager_alert_to_110_ms": {"p50": ms(e50), "p99": ms(e99)},
+            "eager_vs_plain": {"p50": round(e50 / p50, 2), "p99": round(e99 / p99, 2)},
+            "eager_vs_bare_idle": {"p50": round(e50 / b50, 2), "p99": round(e99 / b99, 2)},
+        }
 
     async def latency(self) -> None:
         await self.first_task()
         bare, inc, _ = await self._idle_probe(self.sizes.idle_probes, "latency idle")
         self.result["latency_idle"] = self._summary(bare, inc)
+        await self.eager(bare)
         await self.degraded()
+        await self.burst()
+        await self.scale_out()
+
+    async def burst(self) -> None:
+        """N bare workflows at once, then N C1 incidents at once; alert -> 110 beside start -> activity."""
         n = self.sizes.burst
         sem = asyncio.Semaphore(64)
 
@@ -457,22 +545,30 @@ class Bench:
         bare_runs = await asyncio.gather(*(bare_one() for _ in range(n)))
         bare_s = time.time() - t
         bar.close()
-        bare_lat = [s.activity_at - s.sent_at for s in bare_runs]
+        bare_lat = [s.latency() for s in bare_runs]
         self.result["latency_burst"] = {"n": n, "bare_start_to_activity_ms": {
             "p50": ms(pct(bare_lat, 50)), "p99": ms(pct(bare_lat, 99))}, "bare_drain_s": round(bare_s, 1)}
         bar = Progress("burst incident: starts, 110s", 2 * n)
         t = time.time()
+        cpu0 = self.cpu()
         c1_runs = await asyncio.gather(*(c1_one() for _ in range(n)))
         ids = [s.workflow_id for s in c1_runs]
         self.open_incidents += ids
         await self._await_110(ids, bar, base=n)
         inc_s = time.time() - t
         bar.close()
-        burst = self._summary([s.activity_at - s.sent_at for s in bare_runs], self._lat_110(c1_runs))
+        burst = self._summary([s.latency() for s in bare_runs], self._lat_110(c1_runs))
         burst["bare_drain_s"] = round(bare_s, 1)
         burst["incident_drain_s"] = round(inc_s, 1)
+        burst["start_rpc_ms"] = self._start_rpc(bare_runs, c1_runs)
         self.result["latency_burst"] = burst
-        await self.scale_out()
+        # the C1s' other opening notifications (4 per incident) are still queued: let them drain first
+        burst["notifications_drain_s"] = round(await self._drain(ids), 1)
+        cpu1 = self.cpu()
+        # what opening one incident costs (its first task, its opening notifications and the tasks that
+        # record their delivery), the figure worker sizing is derived from (docs/deployment.md)
+        burst["cpu_s_per_opening"] = {"worker": round((cpu1[0] - cpu0[0]) / n, 4),
+                                      "server": round((cpu1[1] - cpu0[1]) / n, 4)}
 
     async def hold(self) -> None:
         """Open incidents (C4, left waiting for arrival, search and feedback) up to each level."""
@@ -594,6 +690,23 @@ def table(r: dict[str, Any]) -> str:
         f"{'burst, two worker processes':<34}{'':>10}{'':>9}{so['alert_to_110_ms']['p50']:>10.1f}"
         f"{so['alert_to_110_ms']['p99']:>9.1f}{so['vs_bare_burst']['p50']:>11.2f}{so['vs_bare_burst']['p99']:>7.2f}"
     )
+    eg = r.get("latency_eager")
+    if eg:
+        lines.append(f"{'idle, worker in-process: plain':<34}{'':>10}{'':>9}{eg['plain_alert_to_110_ms']['p50']:>10.1f}"
+                     f"{eg['plain_alert_to_110_ms']['p99']:>9.1f}")
+        lines.append(f"{'idle, worker in-process: eager':<34}{'':>10}{'':>9}{eg['eager_alert_to_110_ms']['p50']:>10.1f}"
+                     f"{eg['eager_alert_to_110_ms']['p99']:>9.1f}{eg['eager_vs_bare_idle']['p50']:>11.2f}"
+                     f"{eg['eager_vs_bare_idle']['p99']:>7.2f}  ({eg['eagerly_started']}/{eg['n']} eager; "
+                     f"eager/plain p50 {eg['eager_vs_plain']['p50']:.2f}x)")
+    rpc = r["latency_burst"].get("start_rpc_ms")
+    if rpc:
+        lines.append(f"{'burst: start RPC (door + server)':<34}{rpc['bare']['p50']:>10.1f}{rpc['bare']['p99']:>9.1f}"
+                     f"{rpc['C1']['p50']:>10.1f}{rpc['C1']['p99']:>9.1f}")
+    cpo = r["latency_burst"].get("cpu_s_per_opening")
+    if cpo:
+        lines.append(f"burst: CPU per incident opened (first task, opening notifications): worker {cpo['worker']} s, "
+                     f"server {cpo['server']} s; notifications drained {r['latency_burst']['notifications_drain_s']} s "
+                     f"after the last 110")
     ft = r["first_task"]
     lines += ["", f"first workflow task, worker CPU: bare {ft['worker_cpu_ms']['bare']} ms, C1 {ft['worker_cpu_ms']['C1']} ms "
                   f"({ft['ratio']}x, {ft['n']} each)"]
@@ -632,7 +745,9 @@ def main() -> int:
     p.add_argument("--rounds", type=int, help="override: alternating throughput rounds")
     p.add_argument("--burst", type=int, help="override: incidents (and bare workflows) started at once")
     p.add_argument("--levels", help="override: open-incident levels to hold, e.g. 1000,10000")
+    p.add_argument("--time-limit", type=float, help="override: seconds before the run is failed (quick 150)")
     p.add_argument("--throughput-only", action="store_true", help="tuning experiments: the throughput rounds only")
+    p.add_argument("--burst-only", action="store_true", help="tuning experiments: the bare and C1 bursts only")
     args = p.parse_args()
     sizes = QUICK if args.quick else FULL
     if args.seconds:
@@ -641,6 +756,8 @@ def main() -> int:
         sizes = Sizes(**{**sizes.__dict__, "rounds": args.rounds})
     if args.burst:
         sizes = Sizes(**{**sizes.__dict__, "burst": args.burst})
+    if args.time_limit:
+        sizes = Sizes(**{**sizes.__dict__, "limit_s": args.time_limit})
     if args.levels:
         sizes = Sizes(**{**sizes.__dict__, "levels": tuple(int(x) for x in args.levels.split(","))})
     from infra.codec import CodecConfigError, require_keyring
@@ -650,6 +767,9 @@ def main() -> int:
     except CodecConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    from infra import logging as logs
+
+    logs.configure("WARNING")  # the eager phase's in-process worker: warnings only, the table stays readable
     mode = "quick" if args.quick else "full"
     out = Path(args.json or ROOT / "var" / f"bench-{mode}.json")
     t0 = time.monotonic()
@@ -676,7 +796,10 @@ def main() -> int:
         "elapsed_s": round(time.monotonic() - t0, 1),
     }
     out.parent.mkdir(parents=True, exist_ok=True)
-    if not args.throughput_only:
+    if args.burst_only:
+        lb = result["latency_burst"]
+        print(json.dumps({k: lb[k] for k in lb if k != "n"}, indent=1))
+    elif not args.throughput_only:
         result["verdicts"] = verdicts(result, args.quick)
         print(table(result))
     else:
@@ -684,7 +807,8 @@ def main() -> int:
         print(json.dumps({k: tp[k] for k in ("bare", "incident", "ratio", "tasks_ratio_per_round")}, indent=1))
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"figures written to {out}")
-    print(f"incident/bare tasks-per-second ratio: {result['throughput']['ratio']['tasks_per_s']:.2f}")
+    if "throughput" in result:
+        print(f"incident/bare tasks-per-second ratio: {result['throughput']['ratio']['tasks_per_s']:.2f}")
     return 0
 
 

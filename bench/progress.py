@@ -22,6 +22,11 @@ class Progress:
         Progress.last_change, Progress.current = time.monotonic(), label
         self._draw()
 
+    @staticmethod
+    def touch() -> None:
+        """Something moved that no bar shows (e.g. a drain): not a stall."""
+        Progress.last_change = time.monotonic()
+
     def set(self, done: float) -> None:
         if done > self.done:
             Progress.last_change = time.monotonic()

@@ -7,9 +7,10 @@ shipped) and the bare hello-world worker, in one process whose CPU and RSS the b
 ``{"max_cached_workflows": 2000}``; ``{"sandbox_passthrough": ["workflows"]}`` loads those modules
 once instead of in every workflow run's sandbox; ``{"sandbox": false}`` runs workflows unsandboxed
 (to measure the sandbox's cost, never for production). A third worker, on ``INCIDENT_QUEUE-degraded``,
-runs the same incidents with every delivery but 110/120 failing (the degraded phase); a fourth, on
-``INCIDENT_QUEUE-first-task``, runs workflows only (the first-task CPU phase). Prints ``ready``
-once the workers poll.
+runs the same incidents with every delivery but 110/120 failing (the degraded phase). With
+``BENCH_ROLE=first-task`` the process runs only a workflows-only worker on ``INCIDENT_QUEUE-first-task``
+(the first-task CPU phase, in a process of its own so that nothing else is in its CPU figure). Prints
+``ready`` once the workers poll.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import json
 import os
 import signal
 import sys
-from datetime import timedelta
+from typing import Any
 
 from temporalio.worker import Worker
 
@@ -67,36 +68,39 @@ async def main(argv: list[str]) -> None:
         options["workflow_runner"] = SandboxedWorkflowRunner(
             restrictions=SandboxRestrictions.default.with_passthrough_modules(*passthrough)
         )
-    if options:
-        incident = Worker(
-            client,
-            task_queue=incident_queue,
-            workflows=ALL_WORKFLOWS,
-            activities=build_activities(outbox=outbox, drill_outbox=drill_outbox),
-            graceful_shutdown_timeout=timedelta(seconds=2),
-            **options,
-        )
-    else:
-        incident = build_worker(client, queue=incident_queue, outbox=outbox, drill_outbox=drill_outbox)
+    runner = {"workflow_runner": options["workflow_runner"]} if "workflow_runner" in options else {}
+    if os.environ.get("BENCH_ROLE") == "first-task":
+        # The first-task phase's process: workflows only (nobody runs their activities on this queue), so
+        # its CPU is the first workflow task of each workflow started there, bare or C1, and nothing else.
+        # (the C1s' other notifications go to ``-first-task-notifications``; scheduled is all this phase waits for)
+        from infra.guard import PayloadGuard
+
+        only = Worker(client, task_queue=f"{incident_queue}-first-task", workflows=[*ALL_WORKFLOWS, BenchHello],
+                      interceptors=[PayloadGuard()], **runner)
+        await _run({asyncio.create_task(only.run()): "first-task"})
+        await only.shutdown()
+        return
+    incident = build_worker(client, queue=incident_queue, outbox=outbox, drill_outbox=drill_outbox,
+                            worker_options=options)
     # The degraded phase's worker: the same incident worker whose sink fails every delivery but 110/120
     # (every other channel down), on its own queue.
     acts = build_activities(outbox=outbox, drill_outbox=drill_outbox)
     notifier = acts[0].__self__
     notifier.drill_channel = DownExceptUrgent(notifier.drill_channel)
     degraded = build_worker(client, queue=f"{incident_queue}-degraded", activities=acts)
-    # The first-task phase's worker: workflows only (nobody runs their activities on this queue), so its
-    # CPU is the first workflow task of each workflow started there, bare or C1.
-    runner = {"workflow_runner": options["workflow_runner"]} if "workflow_runner" in options else {}
-    first_task = Worker(client, task_queue=f"{incident_queue}-first-task", workflows=[*ALL_WORKFLOWS, BenchHello],
-                        interceptors=incident.config().get("interceptors") or [], **runner)
     options.pop("workflow_runner", None)
     bare = Worker(client, task_queue=bare_queue, workflows=[BenchHello], activities=[noop], **options)
+    await _run({asyncio.create_task(incident.run()): "incident", asyncio.create_task(bare.run()): "bare",
+                asyncio.create_task(degraded.run()): "degraded"})
+    await asyncio.gather(incident.shutdown(), bare.shutdown(), degraded.shutdown())
+
+
+async def _run(runs: dict[asyncio.Task[Any], str]) -> None:
+    """Say ``ready``, then wait for SIGTERM/SIGINT; a worker that ends by itself ends the process (code 3)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    runs = {asyncio.create_task(incident.run()): "incident", asyncio.create_task(bare.run()): "bare",
-            asyncio.create_task(degraded.run()): "degraded", asyncio.create_task(first_task.run()): "first-task"}
     print("ready", flush=True)
     stopping = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([*runs, stopping], return_when=asyncio.FIRST_COMPLETED)
@@ -105,7 +109,6 @@ async def main(argv: list[str]) -> None:
             err = task.exception()
             print(f"bench worker: the {runs[task]} worker stopped: {err!r}", file=sys.stderr, flush=True)
             os._exit(3)
-    await asyncio.gather(incident.shutdown(), bare.shutdown(), degraded.shutdown(), first_task.shutdown())
 
 
 if __name__ == "__main__":

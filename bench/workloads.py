@@ -86,6 +86,11 @@ class Started:
     started_at: float = 0.0  # wall time the start call returned
     activity_at: float | None = None  # bare: the no-op ran; incident: the 110 notification delivered
 
+    def latency(self) -> float:
+        """Start request sent -> the activity ran (seconds); only once ``activity_at`` is known."""
+        assert self.activity_at is not None, f"{self.workflow_id}: no activity time yet"
+        return self.activity_at - self.sent_at
+
 
 async def start_bare(client: Client, queue: str) -> Started:
     wf_id = f"bench-bare-{_run_id}-{next(_seq):06d}"

@@ -17,7 +17,10 @@ RUN groupadd --system --gid 10001 app \
     && chown app:app /var/lib/emergency
 
 COPY . /app
+# Bytecode for /app, which the worker imports from: the sandbox imports the workflow modules afresh for
+# every new incident, and without it (PYTHONDONTWRITEBYTECODE) compiles them each time (issue 19).
 RUN pip install . \
+    && python -m compileall -q /app/workflows /app/plan /app/activities /app/infra /app/starter \
     && install -m 0755 docker/entrypoint.sh /usr/local/bin/judicial-entrypoint
 
 # No `USER app` here: the entrypoint starts as root only to copy the Docker secrets into a directory

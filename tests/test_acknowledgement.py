@@ -9,13 +9,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from helpers import CLOSED, REVIEW, Harness, recipients, text_to
-from temporalio.worker import Worker
 
 from activities.channels import OutboxChannel
 from activities.notify import Notifier
 from plan.agencies import load_directory
 from plan.models import DeadlineStatus, EntryKind, ObligationStatus
-from workflows import ALL_WORKFLOWS
+from worker import build_worker
 
 
 class AcknowledgingChannel(OutboxChannel):
@@ -26,7 +25,7 @@ async def test_acknowledgement_met_missed_renotified_escalated(env, tmp_path):
     outbox = tmp_path / "outbox.jsonl"
     notifier = Notifier(load_directory(), AcknowledgingChannel(outbox), OutboxChannel(tmp_path / "drill.jsonl"))
     queue = "test-acknowledging-channel"
-    async with Worker(env.client, task_queue=queue, workflows=ALL_WORKFLOWS, activities=[notifier.notify]):
+    async with build_worker(env.client, queue=queue, activities=[notifier.notify]):
         h = Harness(env, queue, outbox)
         wf = await h.start("C1")  # 110 first, then the information report to the centre
         st = await h.until_step(wf, "information-report", count=2)

@@ -100,3 +100,6 @@ def test_escalation_fallback_is_a_separate_path(tmp_path, capsys):
     assert req.message_zh not in err  # the log line carries no message text
     [rec] = outbox_file.read_records(target)
     assert rec["marker"] == outbox_file.FALLBACK_MARKER and rec["message_zh"] == req.message_zh
+    # a second escalation is appended to the same file (it read the tail of a write-only descriptor: EBADF)
+    outbox_file.write_fallback({"idempotency_key": "k2", "workflow_id": "w2", "step": "s2"}, path=target)
+    assert [r["idempotency_key"] for r in outbox_file.read_records(target)] == [req.idempotency_key, "k2"]

