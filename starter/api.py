@@ -230,7 +230,8 @@ def search_attributes_of(incident: IncidentInput) -> sa.TypedSearchAttributes:
 
 CONTINUING_RETRY_SECONDS = 30.0
 """How long a report is retried while the incident's run is continuing as new (the server answers
-"workflow is closing" for that moment: workflows/mechanics/continuation.py)."""
+"workflow is closing" for that moment: workflows/mechanics/continuation.py) or while the incident has
+the most updates in flight the server takes at once (10)."""
 
 
 async def _while_continuing(send: Callable[[], Awaitable[T]]) -> T:
@@ -240,7 +241,13 @@ async def _while_continuing(send: Callable[[], Awaitable[T]]) -> T:
         try:
             return await send()
         except RPCError as err:
-            if "workflow is closing" not in (err.message or "") or waited >= CONTINUING_RETRY_SECONDS:
+            message = err.message or ""
+            # the moment a run continues as new, the most updates in flight the server takes (10), an update
+            # whose workflow task the server rejected (a new event arrived while it ran): not applied,
+            # so the same request (same update id) goes again
+            transient = any(t in message for t in ("workflow is closing", "in-flight updates",
+                                                   "Unable to perform workflow execution update due to"))
+            if not transient or waited >= CONTINUING_RETRY_SECONDS:
                 raise
         await asyncio.sleep(delay)
         waited += delay

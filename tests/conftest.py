@@ -19,7 +19,9 @@ from temporalio.testing import WorkflowEnvironment
 # run without it. The dev stack's var/codec-keys.json is then not picked up either.
 os.environ.setdefault("EMERGENCY_INSECURE_PLAINTEXT", "1")
 
-from helpers import Harness  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers import STARTED_ON_OWN_QUEUES, Harness  # noqa: E402
 from infra.binaries import test_server  # noqa: E402
 from worker import build_worker  # noqa: E402
 
@@ -30,6 +32,8 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=pydantic_data_converter,
         test_server_existing_path=test_server(),
     ) as environment:
+        global _ENV
+        _ENV = environment
         yield environment
 
 
@@ -38,7 +42,7 @@ async def session_worker(env: WorkflowEnvironment, tmp_path_factory) -> AsyncIte
     """One worker for the whole session. Incidents a test leaves open keep their worker, so the
     time-skipping server never waits on a task nobody will poll (it would then stop skipping time)."""
     tmp = tmp_path_factory.mktemp("worker")
-    queue = "test-queue"
+    queue = SESSION_QUEUE
     outbox = tmp / "outbox.jsonl"
     worker = build_worker(env.client, queue=queue, outbox=outbox, drill_outbox=tmp / "drill-outbox.jsonl",
                           archive=tmp / "archive")
@@ -50,3 +54,25 @@ async def session_worker(env: WorkflowEnvironment, tmp_path_factory) -> AsyncIte
 async def harness(env: WorkflowEnvironment, session_worker: tuple[str, Path]) -> Harness:
     queue, outbox = session_worker
     return Harness(env, queue, outbox)
+
+
+SESSION_QUEUE = "test-queue"
+_ENV: WorkflowEnvironment | None = None
+
+
+@pytest_asyncio.fixture(autouse=True, scope="module")
+async def _terminate_incidents_left_on_their_own_workers() -> AsyncIterator[None]:
+    """After each test module: the incidents it started and left open are terminated. On a worker of its
+    own, nobody would poll their next tasks; on the session worker, a recurring duty (001 §4(9) 情形三)
+    left open would go on for every later test's skipped days."""
+    yield
+    left = list(STARTED_ON_OWN_QUEUES)
+    STARTED_ON_OWN_QUEUES.clear()
+    if not left or _ENV is None:
+        return
+    env = _ENV
+    for _, wf in left:
+        try:
+            await env.client.get_workflow_handle(wf).terminate("test over: its worker is gone")
+        except Exception:
+            pass

@@ -55,6 +55,12 @@ def example(type_id: str, **overrides: Any) -> dict[str, Any]:
     return data
 
 
+STARTED_ON_OWN_QUEUES: list[tuple[str, str]] = []
+"""(queue, workflow id) of every incident a Harness started: the conftest terminates those left open
+when their test module ends, so that no timer of theirs later schedules a task nobody polls (the
+time-skipping server would stop skipping time for every later test) or keeps a recurring duty going."""
+
+
 class Harness:
     """Drives incidents on the time-skipping server and reads what officers would see."""
 
@@ -71,6 +77,7 @@ class Harness:
         data["alert_id"] = f"T-{uuid.uuid4().hex[:6]}-{uuid.uuid4().hex[:6]}"
         wf_id = (await self.api.start(data)).workflow_id
         self.started.append(wf_id)
+        STARTED_ON_OWN_QUEUES.append((self.queue, wf_id))
         return wf_id
 
     async def report(self, wf_id: str, kind: str, **fields: Any):

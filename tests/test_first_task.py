@@ -63,7 +63,7 @@ async def test_the_sdk_door_starts_eagerly_when_asked_beside_a_worker_of_its_own
     from it; by default, and from a process without a worker, the start is the ordinary one."""
     import uuid
 
-    from conftest import example
+    from helpers import example
     from temporalio.client import Client
 
     from starter.api import IncidentClient

@@ -9,7 +9,7 @@ import asyncio
 import time
 from pathlib import Path
 
-from conftest import Harness
+from helpers import Harness
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 

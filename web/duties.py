@@ -128,13 +128,34 @@ def duty_of_deadline(d: Deadline, st: IncidentStatus, inp: IncidentInput | None,
                 form="verification" if d.id == "search" else "written", report_kind=REPORT_OF.get(d.id))
 
 
+#: The board's form of a person's duty (``plan.models.DutyForm``, issue 16).
+PERSON_FORM = {"message": "automated", "phone": "phone", "on_site": "on_site", "written": "written",
+               "verification": "verification"}
+PERSON = "duty/"
+"""Prefix of a person's duty (issue 16) in the board's duty id: ``<workflow id>::duty/<duty id>``."""
+
+
+def duty_of_person(d: Any, st: IncidentStatus, office: str, now: datetime) -> Duty:
+    """A duty of a person (``IncidentStatus.duties``, workflows/mechanics/duties.py): who, what, by when,
+    and the one tap that confirms it (``phoned``, ``on_site``, ``verified``)."""
+    confirm = [d.evidence] if d.evidence in CONFIRM_ZH else []
+    who = f"(责任人:{d.person_zh})" if d.person_zh else ""
+    return Duty(id=f"{st.workflow_id}::{PERSON}{d.id}", workflow_id=st.workflow_id, incident_title=st.title_zh,
+                office=office, what_zh=f"{d.title_zh}{who}", clause=d.clause,
+                form=PERSON_FORM.get(d.form.value, "written"), due_at=d.due_at, overdue=d.due_at <= now,
+                counterpart_zh=d.counterpart_zh, counterpart_phone=d.counterpart_phone or "",
+                confirm_as=confirm, drill=st.drill, deadline_id=f"{PERSON}{d.id}")
+
+
 def duties_of(st: IncidentStatus, inp: IncidentInput | None, office: str, directory: Directory | None,
               now: datetime) -> list[Duty]:
-    """The open duties of one incident (pre-duties: from its deadlines), most urgent first."""
+    """The open duties of one incident, most urgent first: the duties of people (issue 16) and what its
+    deadlines ask of the officers (arrival, a notification made by hand, a day's contact, a report)."""
     if st.phase.value == "closed":
         return []
+    people = [duty_of_person(d, st, office, now) for d in st.duties if d.evidence != "delivery"]
     out = [duty for d in st.deadlines if (duty := duty_of_deadline(d, st, inp, office, directory, now))]
-    return sorted(out, key=lambda x: x.due_at)
+    return sorted(people + out, key=lambda x: x.due_at)
 
 
 def confirmation_report(duty: Duty, how: str, actor: str, counterpart: str, note: str,
@@ -142,6 +163,14 @@ def confirmation_report(duty: Duty, how: str, actor: str, counterpart: str, note
     """The report that records a one-tap confirmation on the incident (pre-duties adapter)."""
     said = "、".join(p for p in (CONFIRM_ZH.get(how, how), f"对方:{counterpart}" if counterpart else "", note) if p)
     report_id = "duty-" + hashlib.sha256(f"{duty.id}|{nonce}".encode()).hexdigest()[:24]
+    if duty.deadline_id.startswith(PERSON):  # a person's duty (issue 16): its own evidence report
+        report: dict[str, Any] = {"kind": how, "duty": duty.deadline_id.removeprefix(PERSON), "actor": actor,
+                                  "note": note, "report_id": report_id}
+        if how == "phoned":
+            report["counterpart"] = counterpart or duty.counterpart_zh or "对方值班人员"
+        elif how == "verified":
+            report["result"] = note or "已核实"
+        return report
     if duty.deadline_id == ARRIVAL:
         return {"kind": "arrived", "actor": actor, "note": said, "report_id": report_id}
     if duty.deadline_id.startswith(BY_HAND):
