@@ -87,8 +87,8 @@ STATUS_TIMELINE = 1000
 """Timeline entries the ``status`` query returns (the most recent; ``archived`` counts the others)."""
 QUERY_TIMELINE = 4000
 """Timeline entries the ``timeline`` query returns (a query answer is bounded by the server's 2 MB)."""
-SIGNALS_PER_TASK = 200
-CARRY_INBOX = 2000
+SIGNALS_PER_TASK = 100
+CARRY_INBOX = 500
 """Signalled reports judged in one workflow task (the rest in the next, after a 1 ms timer)."""
 
 FUTURE_TOLERANCE = timedelta(minutes=5)

@@ -31,10 +31,10 @@ MAX_HISTORY_BYTES = 8 * 1024 * 1024
 """History bytes in one run before it continues as new (the server's hard limit is 50 MB)."""
 MAX_UPDATES = 1000
 """Updates taken by one run before it continues as new (the server's limit is 2,000 per run)."""
-ARCHIVE_OVER = 2000
+ARCHIVE_OVER = 600
 """Timeline entries (or obligations) beyond which a continuing run archives the older ones: an incident
 of ordinary length carries its whole record; only a flood is archived."""
-KEEP_TIMELINE = 1000
+KEEP_TIMELINE = 300
 """Timeline entries a continued run keeps once it archives (the most recent)."""
 KEEP_SETTLED = 200
 """Discharged obligations and settled per-notification deadlines kept once it archives (the most recent)."""

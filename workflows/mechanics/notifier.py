@@ -41,7 +41,7 @@ R = TypeVar("R")
 #: of 1–5; every other notification has the default, 3).
 URGENT_PRIORITY = Priority(priority_key=1)
 
-MAX_IN_FLIGHT = 400
+MAX_IN_FLIGHT = 200
 """Notification activities one incident has running at a time (the server refuses a workflow task that
 would leave more than 2,000 pending). Beyond it notifications wait their turn in the workflow, in order;
 110 and 120 never wait. A relay of progress that is still waiting takes the next progress reports into
