@@ -137,6 +137,7 @@ class Duties:
                     duty.person, duty.person_zh = receipt.person, receipt.person_zh
                 if receipt is not None and receipt.counterpart_phone:
                     duty.counterpart_phone = receipt.counterpart_phone
+                self.timeline.refresh()  # the Web UI's details name the person now
 
         self.notifier.spawn(named())
         self._watch(duty)
