@@ -246,7 +246,8 @@ async def _while_continuing(send: Callable[[], Awaitable[T]]) -> T:
             # whose workflow task the server rejected (a new event arrived while it ran): not applied,
             # so the same request (same update id) goes again
             transient = any(t in message for t in ("workflow is closing", "in-flight updates",
-                                                   "Unable to perform workflow execution update due to"))
+                                                   "Unable to perform workflow execution update due to",
+                                                   "workflow update was aborted"))
             if not transient or waited >= CONTINUING_RETRY_SECONDS:
                 raise
         await asyncio.sleep(delay)
