@@ -97,12 +97,7 @@ class Reports:
             value = decode_raw(raw)
         except Exception:
             raise invalid_report("invalid report: not JSON") from None
-        if not isinstance(value, dict):
-            raise invalid_report("invalid report: expected a JSON object with a 'kind' field")
-        try:
-            return REPORT_ADAPTER.validate_python(value)
-        except ValidationError as err:
-            raise invalid_report(f"invalid report: {describe_validation_error(err)}") from None
+        return self.parse_value(value)
 
     def parse_value(self, value: Any) -> Report:
         """A report from a decoded value (a carried inbox), as :meth:`parse` does."""
