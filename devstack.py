@@ -34,6 +34,7 @@ from infra import logging as logs
 from infra.binaries import temporal_cli
 from infra.codec import CodecConfigError, var_dir
 from infra.codec_server import EmbeddedCodec
+from infra import server_limits
 from infra.search_attributes import dev_server_flags
 
 ROOT = Path(__file__).resolve().parent
@@ -81,7 +82,8 @@ class DevServer:
 
     def command(self) -> list[str]:
         cmd = [temporal_cli(), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(self.port),
-               "--log-level", "error", *dev_server_flags()]  # the incidents' search attributes
+               "--log-level", "error", *dev_server_flags(),  # the incidents' search attributes
+               *server_limits.dev_server_flags()]  # the limits a flood meets (issue 13)
         for ns in self.namespaces:
             cmd += ["--namespace", ns]
         for kv in os.environ.get("TEMPORAL_DEV_DYNAMIC_CONFIG", "").split():

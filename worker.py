@@ -165,6 +165,7 @@ def build_worker(
     ``bureau_clients``: every bureau's client in this process, for 001 §5(1)'s cross-namespace 协助配合
     (``activities/assist.py``; without them a linked incident is refused as not served)."""
     from activities.assist import Assist
+    from activities.follow import Follow
 
     queue = queue or task_queue()
     cache_workflow_bytecode()
@@ -187,7 +188,7 @@ def build_worker(
         client,
         task_queue=queue,
         workflows=ALL_WORKFLOWS,
-        activities=[*activities, *Assist(bureau_clients, queue).activities()],
+        activities=[*activities, *Assist(bureau_clients, queue).activities(), *Follow(client).activities()],
         graceful_shutdown_timeout=grace,
         # a killed worker's activity is retried within seconds; unencrypted payloads and ids with
         # personal data are refused (infra/guard.py)

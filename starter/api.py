@@ -234,6 +234,14 @@ CONTINUING_RETRY_SECONDS = 30.0
 the most updates in flight the server takes at once (10)."""
 
 
+SIGNAL_LIMIT_RETRY_SECONDS = 600.0
+"""How long a signalled report is retried while the incident's run holds the most signals the server
+takes per run (``infra/server_limits.py``: the run judges what it holds and continues as new, and the
+next run takes the report). A flood is slowed down at the sender, never dropped."""
+SIGNAL_LIMIT = "exceeded workflow execution limit for signal events"
+"""The server's answer to a signal past ``history.maximumSignalsPerExecution`` (nothing is recorded)."""
+
+
 async def _while_continuing(send: Callable[[], Awaitable[T]]) -> T:
     """``send()``, retried while the incident is between two runs; any other error goes to the caller."""
     delay, waited = 0.05, 0.0
@@ -248,7 +256,10 @@ async def _while_continuing(send: Callable[[], Awaitable[T]]) -> T:
             transient = any(t in message for t in ("workflow is closing", "in-flight updates",
                                                    "Unable to perform workflow execution update due to",
                                                    "workflow update was aborted"))
-            if not transient or waited >= CONTINUING_RETRY_SECONDS:
+            budget = CONTINUING_RETRY_SECONDS
+            if SIGNAL_LIMIT in message:  # the run is full: it continues as new once it has judged them
+                transient, budget = True, SIGNAL_LIMIT_RETRY_SECONDS
+            if not transient or waited >= budget:
                 raise
         await asyncio.sleep(delay)
         waited += delay

@@ -187,3 +187,19 @@ def test_the_image_drops_to_the_app_user_after_copying_secrets():
     assert not re.search(r"^USER ", dockerfile, re.M)  # the entrypoint drops privileges itself
     assert "install -o app -g app -m 0400" in entry and "exec setpriv --reuid=app --regid=app" in entry
     assert subprocess.run(["sh", "-n", str(ROOT / "docker" / "entrypoint.sh")]).returncode == 0
+
+
+def test_the_compose_server_runs_under_the_limits_the_dev_server_does(compose):
+    """issue 13: the signals a run takes (``infra/server_limits.py``) are the same on both servers."""
+    from infra import server_limits
+
+    mounted = [v for v in compose["services"]["temporal"]["volumes"] if "dynamicconfig" in str(v)]
+    assert mounted, "the compose server must mount docker/dynamicconfig.yaml"
+    doc = yaml.safe_load((ROOT / "docker" / "dynamicconfig.yaml").read_text(encoding="utf-8"))
+    for key, value in server_limits.DYNAMIC_CONFIG.items():
+        assert doc[key] == [{"value": value}], key
+    flags = server_limits.dev_server_flags()
+    assert flags == ["--dynamic-config-value", f"history.maximumSignalsPerExecution={server_limits.SIGNALS_PER_RUN}"]
+    from devstack import DevServer
+
+    assert set(flags) <= set(DevServer(port=1, ui_port=None, db_file=None).command())

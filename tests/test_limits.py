@@ -149,9 +149,6 @@ def _reports_recorded(st, archived: list[dict], kind: str = "progress") -> int:
     return live + old
 
 
-@pytest.mark.skip(reason="issue 13 stays open: on this 2-core machine the worker received all 10,000 signals in "
-                         "one workflow task, and the continued run's first task (1.9 MB carried, the inbox "
-                         "included) failed the SDK's 2 s deadlock check; see docs/operations.md")
 async def test_10000_progress_signals_to_one_incident(stack):
     """Past the 10,000 signals a run takes: every report recorded, queries answered, runs bounded."""
     from activities.archive import read_archive
@@ -183,6 +180,48 @@ async def test_10000_progress_signals_to_one_incident(stack):
                           "findings": "经调查,律师收费符合规定", "action": "向投诉人说明情况"})
     await api.report(wf, {"kind": "closed", "actor": "法律服务组", "result": "投诉已处理完毕",
                           "current_situation": "投诉人表示理解", "measures_taken": ["调查核实"]})
+
+
+async def test_l4_flooded_while_following_continues_as_new_and_ends_with_its_child(stack):
+    """An L4 that handed its subject over (000 §1.4(4)) only follows its C-type child; 2,100 reports
+    sent to it (each refused, naming the child) continue it as new, and the continued run, which has no
+    handle on the child any more, ends with the child's outcome when the child says it ended
+    (``handed_over_ended``), sending nothing twice."""
+    server, client, tmp = stack
+    api = IncidentClient(client, QUEUE)
+    wf = (await api.start(example("L4", alert_id=f"L4F-{uuid.uuid4().hex[:8]}"))).workflow_id
+    child = f"{wf}-C4"
+    for _ in range(200):
+        if (await api.status(wf)).related == [child]:
+            break
+        await asyncio.sleep(0.1)
+    first_run = (await client.get_workflow_handle(wf).describe()).run_id
+    sender = await asyncio.create_subprocess_exec(sys.executable, "-c", SENDER, server.address, wf, "2100")
+    assert await sender.wait() == 0
+    for _ in range(600):
+        if (await client.get_workflow_handle(wf).describe()).run_id != first_run:
+            break
+        await asyncio.sleep(0.2)
+    st = await api.status(wf)
+    refusals = [e for e in st.timeline if e.kind is EntryKind.REFUSED]
+    assert st.run > 1 and refusals and f"send reports to {child}" in refusals[-1].text_zh
+    for report in ({"kind": "arrived", "actor": "东城司法所 值班员"},
+                   {"kind": "search_result", "actor": "东城司法所 值班员", "found": True, "methods": ["phone"]},
+                   {"kind": "punishment", "actor": "区司法局社区矫正管理科", "decision": "训诫"},
+                   {"kind": "closed", "actor": "东城司法所", "result": "对象已到司法所报告,依法予以训诫",
+                    "current_situation": "对象已在监管之中", "measures_taken": ["训诫"]},
+                   {"kind": "review", "actor": "区司法局社区矫正管理科", "course": "对象脱管后当日找回",
+                    "cause": "对象外出未请假", "lessons": "加强日常监管", "improvements": "每日电话核查"}):
+        await api.report(child, report)
+    child_out = await asyncio.wait_for(api.outcome(child), 120)
+    out = await asyncio.wait_for(api.outcome(wf), 120)
+    lengths = await _runs(client, wf)
+    print(f"\nL4 flooded: {len(lengths)} runs, peak {max(lengths)} events per run")
+    assert out.written_report_zh == child_out.written_report_zh and out.related == [child]
+    assert [e.text_zh for e in out.timeline if e.kind is EntryKind.DECISION][-1].startswith("移交事件已办结")
+    sent = [(d["step"], d["recipient"]) for d in read_outbox(tmp / "outbox.jsonl") if d["workflow_id"] == wf]
+    assert sorted(sent) == sorted(set(sent)) and {s for s, _ in sent} == {"information-report", "hand-over"}
+    assert max(lengths) < 4096, lengths
 
 
 async def test_2500_reports_by_update_then_closed(stack):

@@ -11,6 +11,7 @@ reports, release, leadership); the plans' shared procedures are under ``workflow
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import datetime, timedelta
@@ -81,6 +82,9 @@ from workflows.procedures.linkage import Linkage
 
 __all__ = ["ACK", "INVALID_INPUT", "INVALID_REPORT", "Delivery", "IncidentWorkflow", "deadline_kind"]
 
+HANDED_OVER_ENDED = "handed_over_ended"
+"""Signal (and ``workflow.patched`` id) a handed-over incident sends the incident that handed it over
+when it ends (issue 13: ``workflows/l04_correction_resettlement.py`` follows it)."""
 INBOX_PATCH = "report-inbox"
 """Signalled reports go through the inbox (a history recorded before it judges them in the handler)."""
 STATUS_TIMELINE = 1000
@@ -247,7 +251,20 @@ class IncidentWorkflow:
             await self.respond()
             self.state.clause_done = True
         closed = await self.closing()
-        return await self._close(closed)
+        out = await self._close(closed)
+        if self.incident.handed_over_from and workflow.patched(HANDED_OVER_ENDED):
+            await self._tell_handing_over(self.incident.handed_over_from)
+        return out
+
+    async def _tell_handing_over(self, parent_id: str) -> None:
+        """The incident that handed this one over (000 §1.4(4)) follows it; a continued run of it has no
+        handle on this one and waits for this wake-up (it then reads the outcome from the server). A
+        failed signal delays it to its next poll, never fails this incident."""
+        try:
+            await workflow.get_external_workflow_handle(parent_id).signal(HANDED_OVER_ENDED)
+        except Exception:  # the follower ended meanwhile, or is between two runs
+            workflow.logger.warning("handing-over incident not told", extra={
+                "incident_type": self.TYPE.value, "step": "handed-over-ended"})
 
     @property
     def incident(self) -> IncidentInput:
@@ -357,9 +374,16 @@ class IncidentWorkflow:
 
     def open_only(self) -> None:
         """Start an incident whose handling is handed over (000 §1.4(4)): the information report
-        (000 §4.2) and nothing else; the incident that takes over holds the deadlines and the clause."""
+        (000 §4.2) and nothing else; the incident that takes over holds the deadlines and the clause.
+        A continued run of it sends nothing again: it issues what was in flight and goes on following."""
         self.deadlines.running = True
         self.notifier.spawn_daemon(self._pump())
+        if self.resumed:
+            if self.state.in_flight:
+                self.notifier.reissue(self.state.in_flight)
+                self.state.in_flight = []
+            self.timeline.muted = False  # nothing to catch up: the clause is the incident it follows
+            return
         self._open()
 
     def relate(self, workflow_id: str) -> None:
@@ -385,6 +409,22 @@ class IncidentWorkflow:
     async def _wait(self, condition: Callable[[], bool]) -> None:
         """Wait for ``condition``; continue as new first if the run reaches a limit meanwhile."""
         await workflow.wait_condition(lambda: condition() or self._continue_due())
+        if not condition():
+            await self.continue_as_new()
+
+    async def wait_or_continue(self, condition: Callable[[], bool], *, timeout: timedelta | None = None,
+                               summary: str | None = None) -> None:
+        """Wait for ``condition`` (e.g. a handed-over incident's end), or ``timeout`` (``summary`` names
+        its timer); should the run reach a Temporal limit meanwhile (a flood of reports sent here),
+        continue as new with the whole state instead (``mechanics/continuation.py``): the next run takes
+        up the wait."""
+        if timeout is None:
+            return await self._wait(condition)
+        try:
+            await workflow.wait_condition(lambda: condition() or self._continue_due(), timeout=timeout,
+                                          timeout_summary=summary)
+        except asyncio.TimeoutError:
+            return
         if not condition():
             await self.continue_as_new()
 

@@ -28,18 +28,22 @@ subject's incident takes none: reports go to the child.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from temporalio import workflow
-from temporalio.common import RawValue
+from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import (
+    ActivityError,
     ApplicationError,
     ChildWorkflowError,
     WorkflowAlreadyStartedError,
 )
 from temporalio.workflow import ParentClosePolicy
 
-from workflows.base import IncidentWorkflow
+from workflows.base import HANDED_OVER_ENDED, IncidentWorkflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.follow import HANDED_OVER_INCIDENT_ENDED
     from plan.agencies import Agency
     from pydantic import ValidationError
 
@@ -57,6 +61,9 @@ with workflow.unsafe.imports_passed_through():
 CLAUSE = "000 §1.4(4)"
 GROUPS = "000 §2.3"
 HAND_OVER_FAILED = "HandOverFailed"
+FOLLOW_POLL = timedelta(minutes=30)
+"""How often a continued run asks how the incident it handed over stands, besides when that incident
+says it ended (``handed_over_ended``): should the wake-up be lost, it closes at most this late."""
 """Failure type of an L4 incident whose handed-over C-type incident did not complete."""
 
 #: The workflow type each 001 §4 incident type runs as (names, so that the C modules are not
@@ -95,6 +102,9 @@ class CorrectionOrResettlement(IncidentWorkflow):
     async def run(self, raw: RawValue) -> IncidentOutcome:
         return await self.handle()
 
+    _child_ended = False
+    """Set by the handed-over incident's ``handed_over_ended`` signal (a continued run waits for it)."""
+
     def _correction_subject(self) -> bool:
         l4 = variant(self.inp, ResettlementInput).l4 if self.inp is not None else None
         return l4 is not None and l4.person is L4Person.CORRECTION_SUBJECT
@@ -107,6 +117,8 @@ class CorrectionOrResettlement(IncidentWorkflow):
         if not self.input_valid or not self.delegated():
             return await super().handle()  # released prisoner: an ordinary incident
         self.open_only()  # 000 §4.2 information report (no level-report: this is not a C type)
+        if self.resumed:  # continued as new while following the incident it handed over (issue 13)
+            return await self._follow_continued()
         return await self._hand_over()
 
     # ------------------------------------------------------------------ released prisoner
@@ -135,11 +147,9 @@ class CorrectionOrResettlement(IncidentWorkflow):
     async def _hand_over(self) -> IncidentOutcome:
         """Hand the incident over to the correction group and follow the C-type child to its end."""
         inp = self.incident
-        ctype = variant(inp, ResettlementInput).l4.correction_type
-        assert ctype is not None  # L4Case requires it for a correction subject
+        ctype, child_id = self._child()
         child_clause = correction_clause(ctype)
         parent_id = workflow.info().workflow_id
-        child_id = f"{parent_id}-{ctype.value}"
         self.notify(
             Agency.CORRECTION_GROUP,
             self.ask(
@@ -175,12 +185,51 @@ class CorrectionOrResettlement(IncidentWorkflow):
         except WorkflowAlreadyStartedError:
             return await self._hand_over_failed(child_id, ctype, "同编号的移交事件已存在")
         self.relate(child_id)
+        # Reports sent here meanwhile are refused (a flood of them too): should this run reach a
+        # Temporal limit, it continues as new and the next run follows the child by its id.
+        await self.wait_or_continue(child.done)
         try:
             out = await child
         except ChildWorkflowError as err:
             cause = err.cause
             reason = getattr(cause, "message", "") or type(cause).__name__
             return await self._hand_over_failed(child_id, ctype, reason)
+        return await self._handed_over_done(child_id, ctype, out)
+
+    def _child(self) -> tuple[IncidentType, str]:
+        ctype = variant(self.incident, ResettlementInput).l4.correction_type
+        assert ctype is not None  # L4Case requires it for a correction subject
+        return ctype, f"{workflow.info().workflow_id}-{ctype.value}"
+
+    async def _follow_continued(self) -> IncidentOutcome:
+        """A continued run: the child is followed on the server (``activities/follow.py``), asked every
+        :data:`FOLLOW_POLL`, not by a handle; its outcome is read from its own completion."""
+        ctype, child_id = self._child()
+        while True:
+            try:
+                out = await workflow.execute_activity(
+                    "incident_outcome", child_id, result_type=IncidentOutcome | None,  # type: ignore[arg-type]
+                    start_to_close_timeout=timedelta(seconds=30),
+                    retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30),
+                                             non_retryable_error_types=[HANDED_OVER_INCIDENT_ENDED]),
+                    summary="跟踪移交事件",
+                )
+            except ActivityError as err:
+                cause = err.cause
+                reason = getattr(cause, "message", "") or type(cause).__name__
+                return await self._hand_over_failed(child_id, ctype, reason)
+            if out is not None:
+                return await self._handed_over_done(child_id, ctype, out)
+            await self.wait_or_continue(lambda: self._child_ended, timeout=FOLLOW_POLL, summary="跟踪移交事件")
+            self._child_ended = False
+
+    @workflow.signal(name=HANDED_OVER_ENDED)
+    def handed_over_ended(self) -> None:
+        """The handed-over incident says it ended: a wake-up only; its outcome is read from the server."""
+        self._child_ended = True
+
+    async def _handed_over_done(self, child_id: str, ctype: IncidentType, out: IncidentOutcome) -> IncidentOutcome:
+        child_clause = correction_clause(ctype)
         self.decide(f"移交事件已办结:{child_id}已按{child_clause}处置完毕", child_clause)
         await self.end()
         return self.outcome(written_report_zh=out.written_report_zh, closed=out.closed,

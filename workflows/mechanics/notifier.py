@@ -47,6 +47,14 @@ would leave more than 2,000 pending). Beyond it notifications wait their turn in
 110 and 120 never wait. A relay of progress that is still waiting takes the next progress reports into
 the same message (``merge``), so a flood of reports never floods the emergency office."""
 MAX_MERGED_LINES = 20
+RELAYS_IN_FLIGHT = 2
+"""Messages of one relay (``merge``: the progress relayed to one recipient) running at a time. While
+they run, the next reports' facts gather in one waiting message of that relay: a flood of thousands
+of progress reports reaches the emergency office as a few messages carrying every report (the rest
+counted), and adds a few activities to the incident's history, not one per report (issue 13)."""
+RELAY_PATCH = "relays-in-flight"
+"""``workflow.patched`` id of :data:`RELAYS_IN_FLIGHT` (asked only when a third message of one relay
+would start: histories recorded before it replay as they ran)."""
 
 
 class _Waiting:
@@ -127,6 +135,8 @@ class Notifier:
         self._running = 0
         self._waiting: deque[_Waiting] = deque()
         self._mergeable: dict[str, _Waiting] = {}
+        self._relaying: dict[str, int] = {}
+        """Messages of each relay (merge key) running now (:data:`RELAYS_IN_FLIGHT`)."""
         self.receipts: dict[str, NotifyReceipt] = {}
         """Receipts of delivered notifications by idempotency key (a duty task's receipt names its person)."""
 
@@ -214,7 +224,7 @@ class Notifier:
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         item = _Waiting(req, required, ack_for, fulfils, future, merge_key)
         self._work.append(future)
-        if req.recipient in URGENT_RECIPIENTS or self._running < MAX_IN_FLIGHT:
+        if self._may_start(item):
             self._start(item)
         else:
             self._waiting.append(item)
@@ -222,25 +232,48 @@ class Notifier:
                 self._mergeable[merge_key] = item
         return future
 
+    def _may_start(self, item: _Waiting) -> bool:
+        if item.req.recipient in URGENT_RECIPIENTS:
+            return True
+        if self._running >= MAX_IN_FLIGHT:
+            return False
+        key = item.merge_key
+        return not (key and self._relaying.get(key, 0) >= RELAYS_IN_FLIGHT and workflow.patched(RELAY_PATCH))
+
     def _start(self, item: _Waiting) -> None:
-        if item.merge_key and self._mergeable.get(item.merge_key) is item:
-            del self._mergeable[item.merge_key]
+        key = item.merge_key
+        if key and self._mergeable.get(key) is item:
+            del self._mergeable[key]
         self._running += 1
+        if key:
+            self._relaying[key] = self._relaying.get(key, 0) + 1
         task = asyncio.ensure_future(
             self._deliver(item.req, required=item.required, ack_for=item.ack_for, fulfils=item.fulfils))
 
         def landed(t: asyncio.Task[bool]) -> None:
             self._running -= 1
+            if key:
+                self._relaying[key] -= 1
             if t.cancelled():
                 item.future.cancel()
             elif t.exception() is not None:
                 item.future.set_exception(t.exception())  # type: ignore[arg-type]
             else:
                 item.future.set_result(t.result())
-            while self._waiting and self._running < MAX_IN_FLIGHT:
-                self._start(self._waiting.popleft())
+            self._start_waiting()
 
         task.add_done_callback(landed)
+
+    def _start_waiting(self) -> None:
+        """Start what may start now, in order; the rest keeps its place."""
+        kept: deque[_Waiting] = deque()
+        while self._waiting:
+            item = self._waiting.popleft()
+            if self._may_start(item):
+                self._start(item)
+            else:
+                kept.append(item)
+        self._waiting = kept
 
     def in_flight(self) -> list[dict[str, Any]]:
         """What is still on its way, for the next run to issue again (continue-as-new)."""
