@@ -56,8 +56,8 @@ class DutyLinker:
 
     def link(self, req: NotifyRequest, person: tuple[str, Person] | None, *, namespace: str,
              scheduled_at: datetime) -> str | None:
-        if not req.duty_task or not req.step.startswith(TASK_STEP):
-            return None
+        if not req.duty_task or not req.step.startswith(TASK_STEP) or req.step.endswith("-missed"):
+            return None  # only the task itself; never an escalation about it
         account = self.account_for(req, person, namespace)
         if account is None:
             return None
