@@ -221,7 +221,7 @@ class Notifier:
             number = contact.phone if contact else "(号码未登记,请查通讯录)"
             req = req.model_copy(update={"message_zh": req.message_zh.replace(PHONE_SLOT, number)})
         if req.duty_task and self.linker is not None:  # the person's signed link (issue 18), the same on a retry
-            url = self.linker.link(req, person, namespace=info.workflow_namespace, scheduled_at=info.scheduled_time)
+            url = self.linker.link(req, person, namespace=info.workflow_namespace or "default", scheduled_at=info.scheduled_time)
             if url is not None:
                 req = req.model_copy(update={"message_zh": req.message_zh + texts.duty_link(url)})
             bound.info("duty task link", linked=url is not None)
