@@ -383,6 +383,42 @@ async def test_the_duty_task_message_carries_the_link_that_opens_the_duty_and_on
     assert "东城司法所 林晓东" in res.stdout and "立即向公安“110”" in res.stdout, res.stdout
 
 
+@needs_browser
+async def test_signed_in_on_a_phone_the_officer_discharges_the_sample_incidents_first_duty(
+        stack: Board, api: IncidentClient):
+    """The other way in, no CLI: the printed sign-in at 390 x 844, 我的待办, the sample incident's first duty
+    (the arrival, 000 §4.3), one tap; the register shows it on time with the person and the time."""
+
+    def browse() -> tuple[str, str]:
+        d = driver(PHONE)
+        try:
+            sign_in(d, stack)
+            d.get(f"{stack.url}/duties")
+            item = wait(d, lambda: next(li for li in d.find_elements("css selector", "li.duty")
+                                        if "须在30分钟内赶至指定地点,向指定人员报到" in li.text
+                                        and li.find_elements("css selector", f"a[href='/incidents/{SAMPLE}']")))
+            item.find_element("partial link text", "办理并确认").click()
+            wait(d, lambda: "已到场报到" in body(d))
+            d.find_element("css selector", "button[name=how][value=on_site]").click()
+            wait(d, lambda: "已确认" in body(d))
+            done = body(d)
+            d.get(f"{stack.url}/incidents/{SAMPLE}")
+            wait(d, lambda: "责任记录" in body(d))
+            return done, body(d)
+        finally:
+            d.quit()
+
+    done, page = await asyncio.to_thread(browse)
+    assert "确认已记入事件记录(东城司法所 林晓东" in done
+    st = await api.status(SAMPLE)
+    arrived = [e for e in st.timeline if e.kind is EntryKind.REPORT and "到场报告" in e.text_zh]
+    assert len(arrived) == 1 and arrived[0].actor == "东城司法所 林晓东"
+    acc = await api.accountability(SAMPLE)
+    row = next(o for o in acc.obligations if o.id == "deadline/arrival")
+    assert row.status.value == "on_time" and row.done_at is not None
+    assert "东城司法所 林晓东" in page
+
+
 def _session(stack: Board, account: str, password: str) -> urllib.request.OpenerDirector:
     """A signed-in HTTP session (cookies, CSRF token from the form) without a browser."""
     jar = http.cookiejar.CookieJar()
