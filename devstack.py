@@ -184,22 +184,20 @@ def start_board(port: int, address: str) -> Any:
     return ThreadServer(app_from_env(var_dir(), address=address), "127.0.0.1", port, "duty-board")
 
 
-def board_lines(board: Any, wf: str | None) -> str:
-    """What ``./dev.sh up`` prints for the board: its URL, the sample sign-in, and the signed link a
-    duty message would carry for the sample incident's first duty (the arrival, 000 §4.3)."""
+def board_lines(board: Any, duty_wf: str | None, outbox: str | None = None) -> str:
+    """What ``./dev.sh up`` prints for the board: its URL, the sample sign-in, and where the duty sample's
+    duty tasks are, each ending with the person's signed link (``确认办理:<board>/d/…``, BOARD_URL)."""
     if board is None:
         return ""
     url = f"http://127.0.0.1:{board.port}"
     lines = [f"  Duty board:       {url}/board   sign in: {SAMPLE_ACCOUNT} / {SAMPLE_PASSWORD} (sample account)"]
-    if wf:
-        from web.config import load_accounts, secret_key
-        from web.links import DutyLinks
-
-        account = load_accounts().get(SAMPLE_ACCOUNT)
-        if account is not None:
-            links = DutyLinks(secret_key(var_dir()), var_dir() / "board-used-links.json")
-            lines.append(f"  Duty link:        {url}/d/{links.mint(account.id, f'{wf}::arrival', account.namespace)}")
+    if duty_wf and outbox:
+        lines.append(f"  Duty sample:      {duty_wf}: its duty tasks went to 东城司法所's duty phone (the outbox),\n"
+                     f"                    each ending with its signed link 确认办理:{url}/d/…; open it on the phone:")
+        lines.append(f"  Duty tasks:       {follow_outbox(outbox)} --duty-tasks")
     return "\n".join(lines) + "\n"
+
+
 def follow_bureau(bureau: str, wf: str, address: str, codec: EmbeddedCodec | None) -> str:
     """The status command of a bureau's sample incident (its namespace and keys come with --bureau)."""
     import shlex
@@ -246,6 +244,12 @@ async def run(args: argparse.Namespace) -> None:
 
         os.environ[ENV_INSECURE] = "1"
         warn_insecure()
+    # The duty board's secret and URL before the worker starts: duty tasks carry the person's signed
+    # link (activities/duty_link.py); the worker reads the secret the board uses and never creates it.
+    from infra.duty_links import ENV_URL, secret_key
+
+    secret_key(var_dir(), create=True)
+    os.environ.setdefault(ENV_URL, f"http://127.0.0.1:{args.board_port}")
     outbox = os.environ.setdefault("EMERGENCY_OUTBOX", str(var_dir() / "outbox.jsonl"))
     os.environ.setdefault("EMERGENCY_DRILL_OUTBOX", str(var_dir() / "drill-outbox.jsonl"))
     server = DevServer(port=args.port, ui_port=args.ui_port, db_file=Path(args.db),
@@ -277,6 +281,8 @@ async def run(args: argparse.Namespace) -> None:
             api = IncidentClient(client)
             started = await api.start((ROOT / "examples" / "C4.json").read_text(encoding="utf-8"))
             wf = started.workflow_id
+            # the duty sample (001 §4(1)): its first steps are duties of the 司法所's person on duty
+            duty_wf = (await api.start((ROOT / "examples" / "C1.json").read_text(encoding="utf-8"))).workflow_id
             print(
                 f"\n  Temporal Web UI:  {ui}/namespaces/default/workflows\n"
                 f"  Sample incident:  {wf} ({'already running' if started.already_started else 'started'})\n"
@@ -285,7 +291,7 @@ async def run(args: argparse.Namespace) -> None:
                 f"  Notifications:    {follow_outbox(outbox)}\n"
                 + (f"  Encrypted:        payloads and outbox, keys in {var_dir() / 'codec-keys.json'} (back it up with the database)\n" if codec
                    else "  NOT ENCRYPTED:    --insecure-plaintext: local experiments only\n")
-                + board_lines(board, wf)
+                + board_lines(board, duty_wf, outbox)
                 + f"  Task queue:       {task_queue()}   Stop: Ctrl-C\n",
                 flush=True,
             )

@@ -38,7 +38,9 @@ def build_activities(
     ``EMERGENCY_CHANNELS`` (webhook / SMS / e-mail channels, e.g. ``config/channels.example.json``;
     default none) and ``EMERGENCY_ROSTER`` (routes and duty roster, e.g. ``config/roster.json``;
     default none: every notification goes to the outbox), ``EMERGENCY_ARCHIVE_DIR`` (long incidents'
-    archived records, default ``var/archive``: ``activities/archive.py``). Invalid configuration raises
+    archived records, default ``var/archive``: ``activities/archive.py``), ``BOARD_URL`` (the duty board:
+duty tasks carry the person's signed link, ``activities/duty_link.py``; the board's secret
+``BOARD_SECRET_KEY_FILE`` must then exist). Invalid configuration raises
     :class:`~plan.agencies.DirectoryError` naming the file, line, field and problem.
 
     ``bureau`` (a :class:`plan.bureaus.BureauProfile`): that bureau's own bodies and contacts are the
@@ -75,6 +77,11 @@ def build_activities(
         archive = archive or base / "archive"
     else:
         sealing = {}
+    from activities.duty_link import from_env as duty_linker
+    from infra.codec import var_dir
+
+    namespace = bureau.namespace if bureau is not None else (os.environ.get("TEMPORAL_NAMESPACE") or "default")
+    linker = duty_linker(var_dir(), roster=roster, roster_path=roster_path, namespace=namespace)
     try:
         notifier = Notifier(
             directory,
@@ -87,6 +94,7 @@ def build_activities(
             channels=channels,
             clock=clock,
             bureau=bureau.id if bureau is not None else None,
+            linker=linker,
         )
     except DrillLeak as err:
         raise RosterError(str(err)) from None

@@ -33,8 +33,10 @@ from temporalio.exceptions import ApplicationError
 from activities import outbox_file
 from activities.channels import Channel, Delivery
 from activities.contracts import PHONE_SLOT, NotifyReceipt, NotifyRequest
+from activities.duty_link import DutyLinker
 from activities.http import DELIVERY_REJECTED, DELIVERY_UNAVAILABLE
 from infra import metrics
+from plan import texts
 from plan.agencies import PER_INCIDENT, Agency, Directory
 from plan.roster import ContactRoute, Roster, Target
 
@@ -67,6 +69,7 @@ class Notifier:
         channels: Mapping[str, Channel] | None = None,
         clock: Callable[[], datetime] | None = None,
         bureau: str | None = None,
+        linker: DutyLinker | None = None,
     ) -> None:
         if getattr(drill_channel, "real", True):
             raise DrillLeak(
@@ -81,6 +84,8 @@ class Notifier:
         self.roster = roster
         self.channels: dict[str, Channel] = {"outbox": channel, **dict(channels or {})}
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.linker = linker
+        """Mints a duty task's signed board link (``activities/duty_link.py``); None: no board deployed."""
 
     def _fallback(self, record: dict) -> None:
         """The escalation fallback record, its message sealed like the outbox's (personal data at rest)."""
@@ -215,6 +220,11 @@ class Notifier:
             contact = self.directory.contact(req.duty_counterpart)
             number = contact.phone if contact else "(号码未登记,请查通讯录)"
             req = req.model_copy(update={"message_zh": req.message_zh.replace(PHONE_SLOT, number)})
+        if req.duty_task and self.linker is not None:  # the person's signed link (issue 18), the same on a retry
+            url = self.linker.link(req, person, namespace=info.workflow_namespace or "default", scheduled_at=info.scheduled_time)
+            if url is not None:
+                req = req.model_copy(update={"message_zh": req.message_zh + texts.duty_link(url)})
+            bound.info("duty task link", linked=url is not None)
         name_zh, phone, routes = self._route(req, person)
         activity.heartbeat("delivering")
         now = datetime.now(UTC)

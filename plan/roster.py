@@ -7,7 +7,9 @@
   differs;
 - ``units``: the bureau's own units with a duty roster: who is on duty when (weekly shifts in China
   Standard Time), and the fallback chain used when nobody is on duty;
-- ``people``: the duty officers and their contacts;
+- ``people``: the duty officers and their contacts, and each one's duty board account
+  (``board_account``, or ``board_account_none`` saying why not; checked when links are minted,
+  ``activities/duty_link.py``);
 - ``default_channel``: agencies without their own contacts are reached at their directory phone
   (``config/directory.json``) through this channel.
 
@@ -79,6 +81,11 @@ class Person(_Model):
 
     name_zh: str = Field(min_length=1, max_length=50)
     contacts: list[ContactRoute] = Field(min_length=1)
+    board_account: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9\-]{1,39}$")
+    """The person's duty board account (``config/board-accounts.json``): their duty tasks carry its
+    signed link (issue 18). Checked against the accounts when the worker mints links (``BOARD_URL``)."""
+    board_account_none: str | None = Field(default=None, min_length=1, max_length=200)
+    """Why the person has no board account (their duty tasks then carry no link)."""
 
 
 class Shift(_Model):
@@ -173,9 +180,19 @@ class Roster(_Model):
             names |= {c.channel for c in person.contacts}
         return {n for n in names if n is not None}
 
+    def duty_people(self) -> list[str]:
+        """Who can receive duty tasks (``duty_person``): everyone on a unit's or a role's shifts."""
+        shifts = [sh for u in self.units.values() for sh in u.shifts]
+        for officers in self.duty_officers.values():
+            shifts += officers.shifts + [sh for group in officers.jurisdictions.values() for sh in group]
+        return list(dict.fromkeys(sh.person for sh in shifts))
+
     def problems(self, directory: Directory, channels: set[str]) -> list[tuple[tuple, str]]:
         """(field path, problem) for every inconsistency with the directory and the channels."""
         out: list[tuple[tuple, str]] = []
+        for pid, p in self.people.items():
+            if p.board_account and p.board_account_none:
+                out.append((("people", pid, "board_account_none"), "set board_account or board_account_none, not both"))
         for a, route in self.agencies.items():
             if a in PER_INCIDENT:
                 out.append((("agencies", a.value), "reached at the phone given in the incident, not here"))

@@ -603,6 +603,26 @@ def duty_task(inp: IncidentInput, title_zh: str, *, duty_id: str, what_zh: str, 
     )
 
 
+def duty_due(text: str) -> datetime | None:
+    """The due time a :func:`duty_task` text states (minute precision, CST); None when it states none.
+    The worker dates a task's signed link from it (``infra/duty_links.py``)."""
+    import re
+
+    m = re.search(r"须于(\d{4})年(\d{2})月(\d{2})日 (\d{2}):(\d{2})前完成", text)
+    if m is None:
+        return None
+    y, mo, d, h, mi = (int(g) for g in m.groups())
+    try:
+        return datetime(y, mo, d, h, mi, tzinfo=CST)
+    except ValueError:
+        return None
+
+
+def duty_link(url: str) -> str:
+    """What a duty task ends with when the duty board is deployed: the person's signed link (issue 18)."""
+    return f"确认办理:{url}"
+
+
 def duty_missed(inp: IncidentInput, title_zh: str, *, what_zh: str, person_zh: str, due_at: datetime,
                 clause: str, duty_id: str) -> str:
     return (

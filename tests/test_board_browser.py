@@ -11,9 +11,10 @@ viewport (390 x 844) and a desktop one:
   a drill is marked 演练;
 - a report form refusal shows its Chinese reason (the form's own check and the incident's refusal);
 - a valid report lands on the timeline, signed with the officer's name;
-- the duty message's signed link (printed by ``./dev.sh up``) opens the duty, one tap confirms it, and
-  the incident's register shows the confirmation with the person and the time; the link does not
-  confirm twice;
+- the duty task message of the duty sample (examples/C1.json, 001 §4(1)), read from the outbox with
+  the command ``./dev.sh up`` prints, ends with the officer's signed link: it opens the duty, one tap
+  confirms it, and the incident's register shows the confirmation with the person and the time; the
+  same link is refused a second time, and an expired one is refused;
 - another bureau's officer cannot reach the incident (404), nor its written report.
 
 Screenshots go to tests/artifacts/ (board-*.png).
@@ -23,7 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import http.cookiejar
+import json
 import re
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -35,7 +38,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from helpers import ROOT, example
-from test_browser import _driver, needs_browser, running_devstack
+from test_browser import _driver, needs_browser, running_devstack, user_env
 
 from devstack import free_port, port_open
 from infra.settings import connect, data_converter
@@ -63,10 +66,31 @@ class Board:
         assert m.group(1) == f"{self.url}/board"
         return m.group(2), m.group(3)
 
-    def link(self) -> str:
-        m = re.search(r"Duty link:\s+(\S+)", self.printed)
+    def duty_sample(self) -> str:
+        m = re.search(r"Duty sample:\s+(\S+): its duty tasks went to", self.printed)
         assert m, self.printed
         return m.group(1)
+
+    def duty_tasks(self) -> list[dict]:
+        """The duty tasks as the officers' duty phones received them: the printed command, in a new shell."""
+        m = re.search(r"^\s*Duty tasks:\s+(.+)$", self.printed, re.M)
+        assert m, self.printed
+        res = subprocess.run(["bash", "-c", m.group(1)], cwd="/", env=user_env(), capture_output=True, text=True,
+                             timeout=60)
+        assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+        return [json.loads(line) for line in res.stdout.splitlines()]
+
+    def link(self, step: str = "duty-alarm-110", timeout: float = 30.0) -> tuple[dict, str]:
+        """The duty sample's task for ``step`` and the signed link it ends with (``确认办理:<url>``)."""
+        end = time.monotonic() + timeout
+        while True:
+            found = [t for t in self.duty_tasks() if t["workflow_id"] == self.duty_sample() and t["step"] == step]
+            if found:
+                m = re.search(r"确认办理:(\S+)$", found[0]["message_zh"])
+                assert m, found[0]["message_zh"]
+                return found[0], m.group(1)
+            assert time.monotonic() < end, self.duty_tasks()
+            time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
@@ -285,42 +309,114 @@ async def test_a_refused_report_shows_its_reason_in_chinese_and_a_valid_one_land
 
 
 @needs_browser
-async def test_the_duty_link_opens_the_duty_and_one_tap_confirms_it(stack: Board, api: IncidentClient):
-    link = stack.link()
-    assert "incident" not in link and "hy-" not in link  # nothing readable in the URL
+async def test_the_duty_task_message_carries_the_link_that_opens_the_duty_and_one_tap_confirms_it(
+        stack: Board, api: IncidentClient):
+    """The duty sample's first duty (001 §4(1) 立即向公安“110”或执行地公安派出所报警, the 司法所's on-duty
+    officer's phone call): its task in the outbox as the duty phone received it ends with the person's
+    signed link; at 390 x 844 the link opens the duty, one tap confirms it, the register shows who and
+    when; the same link is then refused, and so is an expired one."""
+    record, link = stack.link("duty-alarm-110")
+    assert record["recipient"] == "justice_office" and "【值班任务·电话】" in record["message_zh"]
+    assert link.startswith(f"{stack.url}/d/")
+    token = link.rsplit("/", 1)[1]
+    assert "incident" not in token and "hy-" not in token  # nothing readable in the URL
+    wf = stack.duty_sample()
+    from web.config import secret_key
+    from web.links import DutyLinks
 
-    def browse() -> tuple[str, str, str, str]:
+    links = DutyLinks(secret_key(stack.var), stack.var / "board-used-links.json")
+    claim = links.open(token)
+    assert (claim.account_id, claim.duty_id, claim.namespace) == ("hy-dongcheng-duty", f"{wf}::duty/alarm-110", "default")
+    st = await api.status(wf)
+    [duty] = [d for d in st.duties if d.id == "alarm-110"]
+    assert claim.expires_at == int((duty.due_at + timedelta(minutes=60)).replace(second=0, microsecond=0).timestamp())
+    expired = f"{stack.url}/d/" + links.mint("hy-dongcheng-duty", f"{wf}::duty/on-site-office", "default",
+                                             expires_at=int(time.time()) - 1)
+
+    def browse() -> tuple[str, str, str, str, str, int]:
         d = driver(PHONE)
         try:
             d.get(link)
-            wait(d, lambda: "须在30分钟内赶至指定地点,向指定人员报到" in body(d))
-            duty = body(d)
+            wait(d, lambda: "立即向公安“110”或执行地公安派出所报警" in body(d) and "已电话联系" in body(d))
+            page = body(d)
+            width = d.execute_script("return document.documentElement.scrollWidth")
             shot(d, "board-duty-phone.png")
-            d.find_element("name", "note").send_keys("已到东城司法所报到")
-            d.find_element("css selector", "button[name=how][value=on_site]").click()
+            who = d.find_element("name", "counterpart")
+            who.clear()
+            who.send_keys("110接警员")
+            d.find_element("name", "note").send_keys("已报警,民警正赶赴现场")
+            d.find_element("css selector", "button[name=how][value=phoned]").click()
             wait(d, lambda: "已确认" in body(d))
             done = body(d)
             shot(d, "board-duty-confirmed-phone.png")
             d.get(f"{stack.url}/board")  # a link signs in for its duty only
             board = d.current_url
-            d.get(link)  # the link again: the duty is discharged
+            d.get(link)  # the same link a second time
             again = body(d)
-            return duty, done, board, again
+            shot(d, "board-duty-link-used-phone.png")
+            d.get(expired)
+            return page, done, board, again, body(d), width
         finally:
             d.quit()
 
-    duty, done, board, again = await asyncio.to_thread(browse)
-    assert "到场" in duty and "东城司法所所长 周立" in duty and "剩余" in duty and "已到场报到" in duty
+    page, done, board, again, late, width = await asyncio.to_thread(browse)
+    assert "电话" in page and "公安“110”" in page and "剩余" in page and "四、(一)" in page, page
+    assert width <= PHONE[0]
     assert "确认已记入事件记录(东城司法所 林晓东" in done
     assert "/login" in board
-    assert "已办结" in again
+    assert "此链接已用于确认,不能再次使用" in again and "立即向公安“110”" not in again
+    assert "链接无效或已过期" in late
+    # the incident's register (001 §7(4)): the duty discharged on time, by whom and when
+    acc = await api.accountability(wf)
+    row = next(o for o in acc.obligations if o.id == "duty/alarm-110")
+    assert row.status.value == "on_time" and row.how == "东城司法所 林晓东" and row.done_at is not None
+    assert abs((datetime.now(UTC) - row.done_at).total_seconds()) < 120
+    st = await api.status(wf)
+    entry = [e for e in st.timeline if e.kind is EntryKind.DUTY_DONE and e.step == "duty-alarm-110"]
+    assert len(entry) == 1 and entry[0].actor == "东城司法所 林晓东" and "已电话联系110接警员" in entry[0].text_zh
+    # the same in the CLI an officer would use (python -m starter accountability), in a new shell
+    follow = re.search(r"^\s*Follow it:\s+(.+) status \S+$", stack.printed, re.M)
+    assert follow, stack.printed
+    res = subprocess.run(["bash", "-c", f"{follow.group(1)} accountability {wf}"], cwd="/", env=user_env(),
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert "东城司法所 林晓东" in res.stdout and "立即向公安“110”" in res.stdout, res.stdout
+
+
+@needs_browser
+async def test_signed_in_on_a_phone_the_officer_discharges_the_sample_incidents_first_duty(
+        stack: Board, api: IncidentClient):
+    """The other way in, no CLI: the printed sign-in at 390 x 844, 我的待办, the sample incident's first duty
+    (the arrival, 000 §4.3), one tap; the register shows it on time with the person and the time."""
+
+    def browse() -> tuple[str, str]:
+        d = driver(PHONE)
+        try:
+            sign_in(d, stack)
+            d.get(f"{stack.url}/duties")
+            item = wait(d, lambda: next(li for li in d.find_elements("css selector", "li.duty")
+                                        if "须在30分钟内赶至指定地点,向指定人员报到" in li.text
+                                        and li.find_elements("css selector", f"a[href='/incidents/{SAMPLE}']")))
+            item.find_element("partial link text", "办理并确认").click()
+            wait(d, lambda: "已到场报到" in body(d))
+            d.find_element("css selector", "button[name=how][value=on_site]").click()
+            wait(d, lambda: "已确认" in body(d))
+            done = body(d)
+            d.get(f"{stack.url}/incidents/{SAMPLE}")
+            wait(d, lambda: "责任记录" in body(d))
+            return done, body(d)
+        finally:
+            d.quit()
+
+    done, page = await asyncio.to_thread(browse)
+    assert "确认已记入事件记录(东城司法所 林晓东" in done
     st = await api.status(SAMPLE)
     arrived = [e for e in st.timeline if e.kind is EntryKind.REPORT and "到场报告" in e.text_zh]
     assert len(arrived) == 1 and arrived[0].actor == "东城司法所 林晓东"
-    assert "已到场报到" in arrived[0].text_zh and "已到东城司法所报到" in arrived[0].text_zh
     acc = await api.accountability(SAMPLE)
     row = next(o for o in acc.obligations if o.id == "deadline/arrival")
     assert row.status.value == "on_time" and row.done_at is not None
+    assert "东城司法所 林晓东" in page
 
 
 def _session(stack: Board, account: str, password: str) -> urllib.request.OpenerDirector:
@@ -379,11 +475,11 @@ async def test_another_bureaus_incident_is_unreachable(stack: Board, api: Incide
     from web.links import DutyLinks
 
     links = DutyLinks(secret_key(stack.var), stack.var / "board-used-links.json")
-    token = links.mint("hy-dongcheng-duty", f"{SAMPLE}::arrival", "bureau-gongshu")
+    token = links.mint("hy-dongcheng-duty", f"{SAMPLE}::arrival", "bureau-gongshu", expires_at=int(time.time()) + 600)
     assert _status(urllib.request.build_opener(), f"{stack.url}/d/{token}")[0] == 403
     # no personal data and no link token in the logs
     out = (stack.var / "devstack.out").read_text(errors="replace")
-    assert token not in out and stack.link().rsplit("/", 1)[1] not in out.split("Duty link:")[1].split("\n", 1)[1]
+    assert token not in out and stack.link()[1].rsplit("/", 1)[1] not in out  # the duty tasks' links neither
     for personal in ("李明轩", "13700000002", "331003199001011236", "13900000011", "13900000021"):
         assert personal not in out, personal
 

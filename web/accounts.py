@@ -5,8 +5,9 @@
     echo "$PASSWORD" | python -m web.accounts add ... --password-stdin   # for scripts
     python -m web.accounts passwd hy-beicheng-duty                       # a new password
     python -m web.accounts list
-    python -m web.accounts link hy-dongcheng-duty 'incident-C4-...::arrival' --base http://127.0.0.1:8235
-                                                                         # a signed duty link (what a duty message carries)
+    python -m web.accounts link hy-dongcheng-duty 'incident-C1-...::duty/alarm-110' --base http://127.0.0.1:8235
+                                                                         # a signed duty link by hand (BOARD_LINK_TTL_MINUTES);
+                                                                         # duty task messages carry theirs (BOARD_URL)
 
 Passwords are stored only as Argon2id hashes (argon2-cffi). ``BOARD_ACCOUNTS_FILE`` selects the file.
 """
@@ -102,8 +103,13 @@ def main(argv: list[str] | None = None) -> int:
             from web.config import secret_key
             from web.links import DutyLinks
 
+            import time
+
+            from infra.duty_links import link_ttl
+
             links = DutyLinks(secret_key(var_dir()), var_dir() / "board-used-links.json")
-            print(f"{args.base.rstrip('/')}/d/{links.mint(found.id, args.duty, found.namespace)}")
+            until = int(time.time() + link_ttl().total_seconds())
+            print(f"{args.base.rstrip('/')}/d/{links.mint(found.id, args.duty, found.namespace, expires_at=until)}")
     except BoardConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -53,7 +53,7 @@ from starter.api import InvalidInput, ReportRefused
 from web.config import Account, Accounts
 from web.duties import CONFIRM_ZH, FORM_ZH, Duty, confirmation_report, duty_id_from_key
 from web.forms import MODELS, ReportForm, blank_form, parse_form
-from web.links import DutyLinks, LinkError, derived_key
+from web.links import REFUSED_ZH, USED_ZH, DutyLinks, LinkClaim, LinkError, derived_key
 from web.refusals import reason_zh
 from web.service import Board, NotFound
 
@@ -390,14 +390,16 @@ async def open_link(request: web.Request) -> web.Response:
     account = request.app[ACCOUNTS].get(claim.account_id)
     if account is None or account.namespace != claim.namespace:
         log.warning("duty link refused", reason="account or namespace")
-        raise web.HTTPForbidden(text="链接无效或已过期,请使用最新的值班任务短信中的链接,或登录值班看板。",
-                                content_type="text/plain")
+        raise web.HTTPForbidden(text=REFUSED_ZH, content_type="text/plain")
+    if links.used(claim):  # single use: its confirmation was taken
+        log.warning("duty link refused", reason="already used", account=account.id)
+        raise web.HTTPForbidden(text=USED_ZH, content_type="text/plain")
     signed_in, session = await current(request)
     if signed_in is None or signed_in.id != account.id or session.get("scope") != "full":
         session = await new_session(request)
         session.update({"uid": account.id, "ns": account.namespace, "scope": "link",
                         "csrf": secrets.token_urlsafe(32)})
-    session["link"] = {"d": claim.duty_id, "j": claim.link_id, "iat": claim.issued_at}
+    session["link"] = {"d": claim.duty_id, "j": claim.link_id, "x": claim.expires_at}
     log.info("duty link opened", account=account.id)
     key = base64.urlsafe_b64encode(claim.duty_id.encode()).decode().rstrip("=")
     raise web.HTTPSeeOther(f"/duties/{key}")
@@ -436,9 +438,7 @@ async def confirm_duty(request: web.Request) -> web.Response:
     link = session.get("link") or {}
     claim = None
     if session.get("scope") != "full":  # a link session: the link's confirmation is taken once
-        from web.links import LinkClaim
-
-        claim = LinkClaim(account.id, duty_id, account.namespace, str(link.get("j")), int(link.get("iat") or 0))
+        claim = LinkClaim(account.id, duty_id, account.namespace, str(link.get("j")), int(link.get("x") or 0))
         if not links.consume(claim):
             return await page(request, "duty.html", account, session, status=409, duty=duty, done=False,
                               workflow_id=duty.workflow_id,

@@ -15,25 +15,33 @@
   post (应急办公室, 社区矫正管理科), whose duties are every office's of the county.
 - ``password_hash``: Argon2id (``python -m web.accounts add``); an account without one signs in only
   through the signed links of its duty messages.
+- ``duty_roles``: where no roster names the person on duty, the roles whose duty tasks (and their
+  signed links) go to this account (a 司法所's shared duty post); at most one account per role, office,
+  county and namespace.
+
+Who receives a duty task's signed link (``activities/duty_link.py``): the roster's person on duty and
+their ``board_account`` (``config/roster.json`` ``people.<id>.board_account``), or, without a roster,
+the account whose ``duty_roles`` has the task's role for the incident's office and county.
 
 The session key (``BOARD_SECRET_KEY_FILE``, default ``var/board-secret``, created 0600 on first start)
-encrypts the session cookie and the signed duty links (Fernet: AES-128-CBC + HMAC-SHA256, timestamped).
+encrypts the session cookie and keys the signed duty links (``infra/duty_links.py``).
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-import secrets
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from infra import duty_links
+from plan.agencies import Agency
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ACCOUNTS_FILE = ROOT / "config" / "board-accounts.json"
 ENV_ACCOUNTS = "BOARD_ACCOUNTS_FILE"
-ENV_SECRET = "BOARD_SECRET_KEY_FILE"
+ENV_SECRET = duty_links.ENV_SECRET
 
 
 class BoardConfigError(ValueError):
@@ -53,6 +61,11 @@ class Account(BaseModel):
     phone: str = Field(default="", pattern=r"^([0-9+\-]{3,20})?$")
     """The duty device the duty messages (with their signed links) go to."""
     password_hash: str = Field(default="", pattern=r"^(\$argon2id\$.+)?$")
+    duty_roles: list[Agency] = Field(default_factory=list)
+    """The roles whose duty tasks reach this account's duty device when no roster names a person on duty
+    (a deployment without ``EMERGENCY_ROSTER``: the task goes to the post's shared duty phone): e.g.
+    ``["justice_office"]`` for a 司法所's duty post (matched with ``office`` and ``county``). With a
+    roster, a person's account is the roster's ``people.<id>.board_account``."""
 
     @property
     def actor(self) -> str:
@@ -67,6 +80,16 @@ class Accounts(BaseModel):
 
     def get(self, account_id: str) -> Account | None:
         return next((a for a in self.accounts if a.id == account_id), None)
+
+    def duty_post(self, role: Agency, namespace: str, jurisdiction: tuple[str, ...]) -> Account | None:
+        """The account of the duty post that holds ``role``'s duty tasks for an incident of
+        ``jurisdiction`` (justice office, county), when no roster names a person: the office's own post
+        for a 司法所 role, else the county's."""
+        for a in sorted(self.accounts, key=lambda a: not a.office):  # the office's own post first
+            if role in a.duty_roles and a.namespace == namespace and a.county in jurisdiction \
+                    and (a.office in jurisdiction if a.office else True):
+                return a
+        return None
 
 
 def accounts_file() -> Path:
@@ -89,6 +112,14 @@ def load_accounts(path: Path | None = None) -> Accounts:
     dup = next((i for i in ids if ids.count(i) > 1), None)
     if dup:
         raise BoardConfigError(f"{path}: accounts: the id {dup!r} is used twice")
+    posts: dict[tuple, str] = {}
+    for i, a in enumerate(accounts.accounts):
+        for role in a.duty_roles:
+            key = (role, a.namespace, a.county, a.office)
+            if key in posts:
+                raise BoardConfigError(f"{path}: accounts.{i}.duty_roles: {role.value} of {a.county}{a.office} "
+                                       f"in namespace {a.namespace} is already {posts[key]!r}'s")
+            posts[key] = a.id
     return accounts
 
 
@@ -101,17 +132,5 @@ def save_accounts(accounts: Accounts, path: Path | None = None) -> None:
 
 
 def secret_key(var: Path) -> bytes:
-    """32 random bytes (the session cookie's and the signed links' key), kept 0600 in a file."""
-    path = Path(os.environ.get(ENV_SECRET) or var / "board-secret")
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
-    try:
-        key = base64.urlsafe_b64decode(path.read_text().strip())
-    except ValueError:
-        key = b""
-    if len(key) != 32:
-        raise BoardConfigError(f"{path}: expected 32 bytes in URL-safe base64 ({ENV_SECRET})")
-    return key
+    """The board's secret (``infra.duty_links.secret_key``: created 0600 on first start)."""
+    return duty_links.secret_key(var, create=True)
