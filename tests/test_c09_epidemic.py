@@ -119,7 +119,8 @@ async def test_s3_missed_daily_contact_escalates_to_section_then_late(harness: H
     await harness.report(wf, "daily_contact", reached=False)  # day 2: tried, could not reach
     st = await harness.until(wf, lambda st: any((e.step or "").startswith("unreachable-") for e in st.timeline if e.kind is EntryKind.NOTIFICATION))
     board = await harness.api.duties(wf)
-    assert [d.id for d in board.open] == ["daily-contact-1"]  # a day's contact counts for that day only
+    assert [d.id for d in board.open] == ["contact-subject", "daily-contact-1"]  # a day's contact counts for that day only
+    await harness.report(wf, "phoned", duty="contact-subject", counterpart="对象本人")
     assert next(d for d in board.closed if d.id == "daily-contact-2").result_zh == "当日未能取得联系"
     await harness.skip(timedelta(minutes=40))
     st = await harness.until_step(wf, "duty-daily-contact-1-leadership-missed")
@@ -138,6 +139,8 @@ async def test_s3_sixty_days_away_daily_contacts_with_bounded_history(harness: H
     """60 days away: one contact a day, every day on the record; each run's history stays small."""
     wf = await harness.start("C9-S3")
     days = 60
+    await harness.until(wf, lambda st: any(d.id == "contact-subject" for d in st.duties))
+    await harness.report(wf, "phoned", duty="contact-subject", counterpart="对象本人")  # 立即与该外出人员取得联系
     for day in range(1, days + 1):
         await _day_duty(harness, wf, day)
         await harness.api.signal_report(wf, {"kind": "daily_contact", "actor": "东城司法所 社区矫正专职人员", "reached": True, "health": "体温正常"})
@@ -159,7 +162,7 @@ async def test_s3_sixty_days_away_daily_contacts_with_bounded_history(harness: H
     assert out.accountability.missing == 0
     assert sum(1 for e in out.timeline if e.step == "daily_contact" and e.kind is EntryKind.REPORT) == days
     # the whole record survived every continue-as-new: the opening steps are still on it
-    assert steps(out.timeline)[:3] == ["information-report", "level-report", "contact-local-epidemic-dept"]
+    assert steps(out.timeline)[:4] == ["information-report", "level-report", "duty-contact-subject", "contact-local-epidemic-dept"]
 
     # walk the chain of runs back from the last one and measure each history
     client = harness.env.client

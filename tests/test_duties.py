@@ -493,6 +493,10 @@ async def test_c9_s3_each_day_a_phone_duty_of_the_person_on_duty_that_day(roster
     h, clock = rostered
     clock.at = DAY
     wf = await h.start("C9-S3")
+    first = await until_duty_named(h, wf, "contact-subject")  # 立即与该外出人员取得联系,了解情况
+    assert first.person == "jo-day" and first.form is DutyForm.PHONE and first.counterpart_phone == "13700000002"
+    await h.report(wf, "phoned", duty="contact-subject", counterpart="对象本人", agreed="在宁波市海曙区居家隔离",
+                   actor="东城司法所 孙立新")
     one = await until_duty_named(h, wf, "daily-contact-1")
     assert one.person == "jo-day" and one.form is DutyForm.PHONE and one.evidence == "daily_contact"
     assert one.counterpart_zh == "外出的社区矫正对象" and one.counterpart_phone == "13700000002"
@@ -528,3 +532,30 @@ async def test_c9_s3_each_day_a_phone_duty_of_the_person_on_duty_that_day(roster
     assert not any(d.get("recipient_phone") == "13700000002" for ds in sent.values() for d in ds)  # no SMS to the subject
     assert {s for s in sent if s.startswith("duty-daily-contact-") and not s.endswith("missed")} == {
         "duty-daily-contact-1", "duty-daily-contact-2", "duty-daily-contact-3", "duty-daily-contact-4"}
+
+
+async def test_c10_contact_with_the_subject_is_a_phone_duty_evidenced_by_the_persuasion_report(rostered):
+    """001 §4(10) 应当立即联系社区矫正对象核实情况,要求其离开活动举办场所: the 司法所's on-duty officer calls the
+    subject (their number in the task); the ``persuasion`` report is the call's evidence; unconfirmed
+    within ``immediate`` it goes to the section, then the leadership group; the subject gets no message."""
+    h, clock = rostered
+    clock.at = NIGHT
+    wf = await h.start("C10")
+    duty = await until_duty_named(h, wf, "contact-subject")
+    assert duty.person == "jo-night" and duty.form is DutyForm.PHONE and duty.evidence == "persuasion"
+    assert duty.counterpart_zh == "社区矫正对象" and duty.counterpart_phone == "13700000002"
+    await h.skip(DEFAULT_POLICY.immediate + timedelta(minutes=1))
+    st = await h.until_step(wf, "duty-contact-subject-missed")
+    assert recipients(st.timeline, "duty-contact-subject-missed") == {"correction_section"}
+    await h.skip(DEFAULT_POLICY.duty_leadership_after)
+    await h.until_step(wf, "duty-contact-subject-leadership-missed")
+    await h.report(wf, "persuasion", complied=True, actor="东城司法所 李春燕")
+    acc = {o.id: o for o in (await h.api.accountability(wf)).obligations}
+    row = acc["duty/contact-subject"]
+    assert row.status is ObligationStatus.LATE and row.person == "东城司法所 夜班值班员 李春燕"
+    assert row.how == "东城司法所 李春燕"
+    board = await h.api.duties(wf)
+    assert next(d for d in board.closed if d.id == "contact-subject").result_zh == "已联系社区矫正对象,已离开活动举办场所"
+    sent = sent_of(h, wf)
+    assert not any(d.get("recipient_phone") == "13700000002" for ds in sent.values() for d in ds)
+    assert "police_110" not in {d["recipient"] for ds in sent.values() for d in ds}  # complied: no 110

@@ -21,9 +21,13 @@
 Reports this clause takes, by scenario: S1 ``transfer_done`` and ``others_released``; S2 ``cleared``;
 S3 ``daily_contact`` (every day) until ``cleared``; S4 ``screening_result`` then ``cleared``.
 
-情形三 can last for weeks: each day is a deadline (第N日联系外出人员) met by a ``daily_contact`` report
-or escalated to the correction section, and every ``CARRY_OVER_DAYS`` days the incident continues as
-new with its whole record, so no run's history grows without bound.
+情形三 can last for weeks. 立即与该外出人员取得联系 is a phone duty of the 司法所's on-duty officer
+(``duty-contact-subject``, confirmed by ``phoned``); then each day is a phone duty of the person on duty
+at the 司法所 when that day begins (第N日联系外出人员, ``duty-daily-contact-<n>``), discharged by that day's
+``daily_contact`` report (or ``phoned``), escalated to the correction section, then the leadership group,
+when unconfirmed; every ``CARRY_OVER_DAYS`` days the incident continues as new with its whole record
+(the duties included), so no run's history grows without bound. Histories recorded before duties of
+people keep a decision and one deadline a day.
 """
 
 from __future__ import annotations
@@ -154,8 +158,18 @@ class Epidemic(IncidentWorkflow):
         c = self.clause
         epidemic = variant(self.incident, EpidemicInput).epidemic
         assert epidemic.away_place  # EpidemicCase requires it for S3
+        people = workflow.patched(PATCH)  # duties of people (issue 16); histories recorded before: deadlines
         if not self.resumed:
-            self.decide("立即与外出人员取得联系,了解情况", c)
+            if people:  # 立即与该外出人员取得联系,了解情况: the 司法所 on-duty officer's call
+                subject = self.incident.subject
+                self.assign_duty(
+                    "contact-subject", "立即与该外出人员取得联系,了解情况", c, role=Agency.JUSTICE_OFFICE,
+                    form=DutyForm.PHONE, counterpart_zh="外出的社区矫正对象", phone=subject.phone if subject else None,
+                    say_zh=f"外出期间(外出地:{epidemic.away_place})被疫情防控部门通知为健康码“红黄码”人员;"
+                           "请了解其状态,做好人员心理疏导",
+                )
+            else:
+                self.decide("立即与外出人员取得联系,了解情况", c)
             # 并与当地疫情防控部门取得联系: the department of the place where the subject is, directly.
             local = epidemic.away_epidemic_department or f"{epidemic.away_place}当地疫情防控部门"
             if epidemic.away_epidemic_phone:
@@ -181,7 +195,7 @@ class Epidemic(IncidentWorkflow):
             self.clause_state.anchor = workflow.now()
         facts: DailyContactFacts = self.clause_state
         assert facts.anchor is not None
-        if workflow.patched(PATCH):
+        if people:
             await self._daily_call(facts)
         else:
             await self._daily_deadlines(facts)

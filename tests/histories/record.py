@@ -162,8 +162,10 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any], list[Step]]] = {
     "C4-search-duty-missed-bring-back": ("C4", {}, [
         ARRIVED, skip(95), r("search_result", found=False, methods=["field_visit"], risk_of_serious_incident=True),
         r("subject_found", urgent=True), DUTIES, punish("提请撤销缓刑"), close(), ("review",)]),
-    "C9-S3-daily-duties": ("C9-S3", {}, [("duty-days", 8, {3}), r("cleared", summary="健康码转绿"), close(),
+    "C9-S3-daily-duties": ("C9-S3", {}, [DUTIES, ("duty-days", 8, {3}), r("cleared", summary="健康码转绿"), close(),
                                          ("review",)]),
+    "C10-contact-duty-refused": ("C10", {}, [ARRIVED, DUTIES, r("persuasion", complied=False), DUTIES,
+                                             r("handled", actor="东城派出所 民警"), punish("警告"), close(), ("review",)]),
     "C10-complied": ("C10", {}, [ARRIVED, r("persuasion", complied=True), punish("警告"), close(), ("review",)]),
     "C10-refused-police": ("C10", {}, [ARRIVED, r("persuasion", complied=False), r("handled", actor="东城派出所 民警"),
                                       punish("提请撤销缓刑"), close(), ("review",)]),

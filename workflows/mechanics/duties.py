@@ -58,6 +58,10 @@ EVIDENCE = {DutyForm.PHONE: "phoned", DutyForm.ON_SITE: "on_site", DutyForm.VERI
 PATCH = "duties-of-people"
 """``workflow.patched`` id of every step that became a person's duty (issue 16): histories recorded
 before keep their automated messages on replay."""
+CONTACT_PATCH = "duties-contact-subject"
+"""``workflow.patched`` id of a contact with the subject that became a person's duty at the start of a
+clause whose histories already carry :data:`PATCH` later on (001 §4(10)): its own id, so that those
+histories replay."""
 TASK_STEP = "duty-"
 """Step prefix of a duty task (``duty-<id>``); ``duty-<id>-missed`` and ``duty-<id>-leadership-missed``
 are its escalations (routed like every escalation, ``activities/notify.py:is_escalation``)."""
