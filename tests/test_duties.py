@@ -446,13 +446,13 @@ async def test_c4_search_is_the_on_duty_officers_duty_escalated_then_late(roster
     clock.at = DAY
     wf = await h.start("C4")
     duty = await until_duty_named(h, wf, "search")
-    assert duty.person == "jo-day" and duty.form is DutyForm.VERIFICATION and duty.evidence == "search_result"
+    assert duty.person == "jo-day" and duty.form is DutyForm.VERIFICATION and (duty.evidence, duty.by_report) == ("verified", "search_result")
     assert duty.title_zh == "立即组织查找,经通讯联络、信息化核查、实地查访等方式进行查找"
     assert duty.due_at - duty.issued_at == DEFAULT_POLICY.immediate and duty.counterpart is None
     st = await h.status(wf)
     task = text_to(st.timeline, "duty-search", "justice_office")
     assert "【值班任务·核实】立即组织查找,经通讯联络、信息化核查、实地查访等方式进行查找(依据001 §4(4))" in task
-    assert "完成后请报告“search_result”(任务编号 search)" in task and "电话:" not in task
+    assert "完成后请报告“search_result”或“verified”(任务编号 search)" in task and "电话:" not in task
     await h.skip(DEFAULT_POLICY.immediate + timedelta(minutes=1))
     st = await h.until_step(wf, "duty-search-missed")
     assert recipients(st.timeline, "duty-search-missed") == {"correction_section"}
@@ -498,7 +498,7 @@ async def test_c9_s3_each_day_a_phone_duty_of_the_person_on_duty_that_day(roster
     await h.report(wf, "phoned", duty="contact-subject", counterpart="对象本人", agreed="在宁波市海曙区居家隔离",
                    actor="东城司法所 孙立新")
     one = await until_duty_named(h, wf, "daily-contact-1")
-    assert one.person == "jo-day" and one.form is DutyForm.PHONE and one.evidence == "daily_contact"
+    assert one.person == "jo-day" and one.form is DutyForm.PHONE and (one.evidence, one.by_report) == ("phoned", "daily_contact")
     assert one.counterpart_zh == "外出的社区矫正对象" and one.counterpart_phone == "13700000002"
     assert one.due_at - one.issued_at == DEFAULT_POLICY.daily_contact and one.clause == "001 §4(9) 情形三"
     st = await h.status(wf)
@@ -542,7 +542,7 @@ async def test_c10_contact_with_the_subject_is_a_phone_duty_evidenced_by_the_per
     clock.at = NIGHT
     wf = await h.start("C10")
     duty = await until_duty_named(h, wf, "contact-subject")
-    assert duty.person == "jo-night" and duty.form is DutyForm.PHONE and duty.evidence == "persuasion"
+    assert duty.person == "jo-night" and duty.form is DutyForm.PHONE and (duty.evidence, duty.by_report) == ("phoned", "persuasion")
     assert duty.counterpart_zh == "社区矫正对象" and duty.counterpart_phone == "13700000002"
     await h.skip(DEFAULT_POLICY.immediate + timedelta(minutes=1))
     st = await h.until_step(wf, "duty-contact-subject-missed")

@@ -493,7 +493,7 @@ class IncidentWorkflow:
                                   evidence=evidence)
 
     def discharge_duty(self, duty_id: str, report: Report, result_zh: str) -> bool:
-        """The clause's own report (``Duty.evidence``) discharged an open duty; False if none was open."""
+        """The clause's own report (``Duty.by_report``) discharged an open duty; False if none was open."""
         return self.duties.discharge(duty_id, by=report.actor, stated_at=report.at, result_zh=result_zh)
 
     def cancel_duty(self, duty_id: str, reason_zh: str) -> None:

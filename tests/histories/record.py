@@ -213,7 +213,11 @@ async def drive(h: Harness, wf: str, steps: list[Step]) -> list[str]:
             ids += await drive(h, child, step[2])
         elif step[0] == "duty-days":  # 001 §4(9) 情形三 as duties of people: one day missed
             for day in range(1, step[1] + 1):
-                await h.until(wf, lambda st, d=day: any(x.id == f"daily-contact-{d}" for x in st.duties))
+                for _ in range(300):
+                    board = await h.api.duties(wf)
+                    if any(x.id == f"daily-contact-{day}" for x in board.open + board.closed):
+                        break
+                    await asyncio.sleep(0.05)
                 if day not in step[2]:
                     await h.api.signal_report(wf, {"kind": "daily_contact", "actor": "东城司法所", "reached": True})
                 await h.skip(timedelta(days=1))

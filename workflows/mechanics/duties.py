@@ -105,8 +105,8 @@ class Duties:
         ``phone``: the counterpart's number when it comes with the incident (a family contact);
         otherwise the activity writes the directory's number. ``due_at``: the plan's deadline, default
         the ``immediate`` policy (立即, 第一时间). ``evidence``: the clause's own report that discharges it
-        (``search_result``, ``daily_contact``: the clause calls :meth:`discharge`), named in the task;
-        the form's report (``phoned``, ``verified``) discharges it too."""
+        too (``Duty.by_report``: ``search_result``, ``daily_contact``; the clause calls :meth:`discharge`),
+        named in the task beside the form's report (``phoned``, ``verified``), which always does."""
         now = workflow.now()
         due = due_at or now + self.policy.immediate
         existing = self.state.duties.get(duty_id)
@@ -116,7 +116,7 @@ class Duties:
         duty = Duty(
             id=duty_id, title_zh=what_zh, clause=clause, role=role, form=form, due_at=due, issued_at=now,
             person_zh=role.zh, counterpart=counterpart, counterpart_zh=cz,
-            counterpart_phone=phone, evidence=evidence or EVIDENCE.get(form, "delivery"),
+            counterpart_phone=phone, evidence=EVIDENCE.get(form, "delivery"), by_report=evidence or "",
         )
         self.state.duties[duty_id] = duty
         self.timeline.record(
@@ -128,7 +128,7 @@ class Duties:
         text = texts.duty_task(
             self.incident(), self.title_zh, duty_id=duty_id, what_zh=what_zh, clause=clause, form=form.value,
             counterpart_zh=cz, phone=phone or (PHONE_SLOT if counterpart else None), say_zh=say_zh,
-            due_at=due, left=due - now, evidence=duty.evidence,
+            due_at=due, left=due - now, evidence=duty.evidence, by_report=duty.by_report,
         )
         delivery = self.notifier.notify(
             role, text, step=f"{TASK_STEP}{duty_id}", clause=clause, required=False, duty_task=True,
@@ -203,7 +203,7 @@ class Duties:
         self._done(duty, by=report.actor, stated_at=report.at, result_zh=result)
 
     def discharge(self, duty_id: str, *, by: str, stated_at: datetime | None, result_zh: str) -> bool:
-        """The clause's own report discharged an open duty (``Duty.evidence``); False if none was open."""
+        """The clause's own report discharged an open duty (``Duty.by_report``); False if none was open."""
         duty = self.state.duties.get(duty_id)
         if duty is None or duty.status is not DutyStatus.OPEN:
             return False
