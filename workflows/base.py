@@ -470,14 +470,20 @@ class IncidentWorkflow:
                         report: type[Report], until: type[Report]) -> AsyncIterator[int]:
         """A duty due every ``period`` (one deadline per period, met by a ``report``), until an
         ``until`` report; yields each period that ended (``mechanics/deadlines.py``)."""
-        kind, stop = model_kind(report), model_kind(until)
+        periods = self.deadlines.recurring(
+            prefix=prefix, title_zh=title_zh, clause=clause, anchor=anchor, period=period, done=done,
+            escalate_to=escalate_to, until=lambda: bool(self.reports_of(until)),
+        )
+        async for n in self._standing(periods, report, until):
+            yield n
+
+    async def _standing(self, periods: AsyncIterator[int], report: type[Report],
+                        until: type[Report]) -> AsyncIterator[int]:
+        """While a recurring duty runs, its ``report`` is taken at any time and ``until`` is awaited."""
         self.timeline.muted = False  # a continued run has caught up: the duty goes on, live
-        self.state.standing, self.state.awaiting = [kind], [stop]
+        self.state.standing, self.state.awaiting = [model_kind(report)], [model_kind(until)]
         try:
-            async for n in self.deadlines.recurring(
-                prefix=prefix, title_zh=title_zh, clause=clause, anchor=anchor, period=period, done=done,
-                escalate_to=escalate_to, until=lambda: bool(self.reports_of(until)),
-            ):
+            async for n in periods:
                 yield n
         finally:
             self.state.standing = []
@@ -509,18 +515,13 @@ class IncidentWorkflow:
         """A person's duty due every ``period`` (one duty per period, to the person on duty when it
         begins, discharged by ``report`` or the form's report), until an ``until`` report; yields each
         period that ended (``mechanics/duties.py``, issue 16)."""
-        kind, stop = model_kind(report), model_kind(until)
-        self.timeline.muted = False  # a continued run has caught up: the duty goes on, live
-        self.state.standing, self.state.awaiting = [kind], [stop]
-        try:
-            async for n in self.duties.recurring(
-                prefix=prefix, title_zh=title_zh, clause=clause, anchor=anchor, period=period, done=done,
-                role=role, form=form, say_zh=say_zh, counterpart_zh=counterpart_zh, phone=phone, evidence=kind,
-                until=lambda: bool(self.reports_of(until)),
-            ):
-                yield n
-        finally:
-            self.state.standing = []
+        periods = self.duties.recurring(
+            prefix=prefix, title_zh=title_zh, clause=clause, anchor=anchor, period=period, done=done,
+            role=role, form=form, say_zh=say_zh, counterpart_zh=counterpart_zh, phone=phone,
+            evidence=model_kind(report), until=lambda: bool(self.reports_of(until)),
+        )
+        async for n in self._standing(periods, report, until):
+            yield n
 
     def message_duty(self, duty_id: str, what_zh: str, clause: str, *, role: Agency, to: Agency, text_zh: str,
                      form: DutyForm = DutyForm.MESSAGE) -> Duty:
