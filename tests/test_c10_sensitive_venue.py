@@ -43,7 +43,7 @@ async def test_complied_left_the_venue_then_punished(harness: Harness):
     assert recipients(tl, "duty-contact-subject") == {"justice_office"}  # the subject is never messaged
     task = text_to(tl, "duty-contact-subject", "justice_office")
     assert "【值班任务·电话】立即联系社区矫正对象核实情况,要求其离开活动举办场所" in task and "电话:13700000002" in task
-    assert "完成后请报告“persuasion”或“phoned”" in task
+    assert "完成后请报告“劝离或制止结果”或“phoned”" in task
     assert not [d for d in harness.outbox() if d["workflow_id"] == wf and d.get("recipient_phone") == "13700000002"]
     # the persuasion report is the call's evidence: the duty is done by its actor, on time
     row = obligation(out, "duty/contact-subject")

@@ -452,7 +452,7 @@ async def test_c4_search_is_the_on_duty_officers_duty_escalated_then_late(roster
     st = await h.status(wf)
     task = text_to(st.timeline, "duty-search", "justice_office")
     assert "【值班任务·核实】立即组织查找,经通讯联络、信息化核查、实地查访等方式进行查找(依据001 §4(4))" in task
-    assert "完成后请报告“search_result”或“verified”(任务编号 search)" in task and "电话:" not in task
+    assert "完成后请报告“查找结果”或“verified”(任务编号 search)" in task and "电话:" not in task
     await h.skip(DEFAULT_POLICY.immediate + timedelta(minutes=1))
     st = await h.until_step(wf, "duty-search-missed")
     assert recipients(st.timeline, "duty-search-missed") == {"correction_section"}
