@@ -1099,6 +1099,9 @@ class Duty(_Model):
     """The number to call (directory, or the family contact of the incident)."""
     evidence: str = ""
     """What discharges it: the report kind (``phoned``, ``on_site``, ``verified``) or ``delivery``."""
+    by_report: str = ""
+    """The clause's own report that discharges it too (``search_result``, ``daily_contact``,
+    ``persuasion``: the officer's report of what the call or search found), or empty."""
     status: DutyStatus = DutyStatus.OPEN
     done_at: datetime | None = None
     """When the confirmation was received: what the register judges."""

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
 from plan.agencies import Agency
-from plan.labels import IN_FLIGHT_ZH
+from plan.labels import IN_FLIGHT_ZH, kind_zh
 from plan.models import (
     Closed,
     Deadline,
@@ -586,7 +586,7 @@ DUTY_FORM_ZH = {
 
 def duty_task(inp: IncidentInput, title_zh: str, *, duty_id: str, what_zh: str, clause: str, form: str,
               counterpart_zh: str, phone: str | None, say_zh: str, due_at: datetime, left: timedelta,
-              evidence: str) -> str:
+              evidence: str, by_report: str = "") -> str:
     """The task on the responsible person's duty device: what to do, the number, what to say, the countdown."""
     measures = "、".join(inp.measures_taken) or "无"
     who = subject_ref(inp)
@@ -599,7 +599,8 @@ def duty_task(inp: IncidentInput, title_zh: str, *, duty_id: str, what_zh: str, 
     return (
         f"{header(inp, title_zh)}。【值班任务·{DUTY_FORM_ZH[form]}】{what_zh}(依据{clause})。{call}"
         f"须说明:{say_zh}。{facts}。须于{fmt_time(due_at)}前完成(剩余{fmt_duration(left)})。"
-        f"完成后请报告“{evidence}”(任务编号 {duty_id})。"
+        f"完成后请报告“{kind_zh(by_report) if by_report else evidence}”{f'或“{evidence}”' if by_report else ''}"
+        f"(任务编号 {duty_id})。"
     )
 
 

@@ -260,7 +260,7 @@ def render_duties(duties: list[Duty], now: datetime) -> list[str]:
              + (f"(联系 {d.counterpart_zh} {d.counterpart_phone or ''})".replace(" )", ")") if d.counterpart_zh else ""),
              f"{fmt_time(d.due_at)} 前", countdown(d.due_at, now),
              ("已督办:" + "、".join(a.zh for a in d.escalated_to)) if d.escalated_to else "",
-             f"任务 {d.id} · 确认报告 {d.evidence}"] for d in duties]
+             f"任务 {d.id} · 确认报告 {kind_zh(d.by_report) + '/' if d.by_report else ''}{d.evidence}"] for d in duties]
     return ["待办值班任务:", *_table(rows)]
 
 

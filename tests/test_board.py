@@ -148,8 +148,8 @@ async def test_a_by_hand_phone_duty_is_confirmed_through_the_adapter_and_the_reg
     phone = next(d for d in duties if d.deadline_id.startswith("by-hand/"))
     assert phone.form == "phone" and phone.confirm_as == ["phoned"] and "立即采用电话、传真等方式" in phone.what_zh
     assert duty_id_from_key(phone.key) == phone.id
-    daily = [d for d in duties if d.deadline_id.startswith("daily-contact-")]
-    assert daily and daily[0].form == "phone" and daily[0].report_kind == "daily_contact"
+    daily = [d for d in duties if d.deadline_id.startswith("duty/daily-contact-")]  # a person's duty (issue 16)
+    assert daily and daily[0].form == "phone" and daily[0].confirm_as == ["phoned"]
     report = confirmation_report(phone, "phoned", "东城司法所 林晓东", "海曙区疫情防控指挥部 值班员", "已告知", "link-1")
     await harness.api.report(wf, report)
     await harness.api.report(wf, report)  # a retried tap: recorded once (same report id)

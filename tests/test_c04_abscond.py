@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from helpers import Harness, issued_steps, notifications, recipients, steps, text_to
+from helpers import Harness, issued_steps, notifications, obligation, recipients, steps, text_to
 
-from plan.models import DeadlineStatus, EntryKind
+from plan.models import DeadlineStatus, EntryKind, ObligationStatus
 from plan.policy import DEFAULT_POLICY
 
 CLOSE = dict(result="对象已到司法所报告,依法予以训诫", current_situation="对象已在监管之中", measures_taken=["训诫", "加强电子定位监管"])
@@ -37,7 +37,7 @@ async def test_found_during_search_section_still_told_to_decide_punishment(harne
     assert st.waiting_for == ["punishment"]
     out = await _finish(harness, wf)
     tl = out.timeline
-    assert steps(tl) == ["information-report", "found-to-section", *TAIL]
+    assert steps(tl) == ["information-report", "duty-search", "found-to-section", *TAIL]
     # found in the search: no search chain, no police; the section hears only what it must decide
     sent = {r for s, r in notifications(tl) if s not in ("review-report",)}
     assert not sent & {"police_station", "police_organ"}
@@ -54,11 +54,15 @@ async def test_found_during_search_section_still_told_to_decide_punishment(harne
     assert {d.id: d.status for d in out.deadlines} == {
         "feedback": DeadlineStatus.MET,
         "arrival": DeadlineStatus.MET,
-        "search": DeadlineStatus.MET,
         "punishment": DeadlineStatus.MET,
         "review": DeadlineStatus.MET,
     }
     assert "书面报告" in out.written_report_zh and "五、处置结果:对象已到司法所报告" in out.written_report_zh
+    # 司法所应当立即组织查找: the on-duty officer's duty, discharged by the search_result report (issue 16)
+    row = obligation(out, "duty/search")
+    assert row.status is ObligationStatus.ON_TIME and row.how == "东城司法所 值班员"
+    assert any(e.kind is EntryKind.DUTY_DONE and e.step == "duty-search" and e.actor == "东城司法所 值班员"
+               and "查找方式:通讯联络、信息化核查;已发现下落" in e.text_zh for e in tl)
 
 
 async def test_punishment_decision_overdue_escalates(harness: Harness):
@@ -82,6 +86,7 @@ async def test_not_found_then_found(harness: Harness):
     tl = out.timeline
     assert steps(tl) == [
         "information-report",
+        "duty-search",             # 司法所应当立即组织查找: the on-duty officer's task (issue 16)
         "report-to-section",       # 仍未发现社区矫正对象下落的,上报区司法局社区矫正管理科
         "section-police-search",   # 社区矫正管理科应当通知执行地公安机关协助查找
         "section-report-up",       # 同时通报上一级社区矫正机构,通报执行地人民检察院
@@ -111,10 +116,13 @@ async def test_not_found_with_risk_of_c1_c3_tells_police_station_first(harness: 
     )
     await harness.until_step(wf, "section-report-up", count=2)
     await harness.report(wf, "subject_found", urgent=True)
+    await harness.until_step(wf, "duty-bring-back")
+    await harness.report(wf, "on_site", duty="bring-back", actor="东城司法所 值班员")
     out = await _finish(harness, wf, decision="提请撤销缓刑")
     tl = out.timeline
-    assert steps(tl)[:5] == [
+    assert steps(tl)[:6] == [
         "information-report",
+        "duty-search",
         "risk-police-station-1",   # 可能发生上述(一)、(二)、(三)项所列情形的,司法所应当立即通知执行地公安派出所协助查找和处置
         "report-to-section",       # 并上报区司法局社区矫正管理科
         "section-police-search",
@@ -127,6 +135,10 @@ async def test_not_found_with_risk_of_c1_c3_tells_police_station_first(harness: 
     assert "发现社区矫正对象下落,情形紧急,立即将其带回" in [e.text_zh for e in tl if e.kind is EntryKind.DECISION]
     assert "已带回" in text_to(tl, "found-to-section", "correction_section")
     assert recipients(tl, "subject-found") == {"police_organ", "police_station"}
+    # 情形紧急的,应当立即将其带回: done by people on site, the 司法所 on-duty officer's duty (issue 16)
+    assert recipients(tl, "duty-bring-back") == {"justice_office"}
+    assert "【值班任务·到场】情形紧急的,应当立即将其带回" in text_to(tl, "duty-bring-back", "justice_office")
+    assert obligation(out, "duty/bring-back").status is ObligationStatus.ON_TIME
 
 
 async def test_risk_reported_after_failed_search_reaches_station_and_section(harness: Harness):
@@ -153,9 +165,9 @@ async def test_risk_before_any_search_result(harness: Harness):
     wf = await harness.start("C4")
     await harness.report(wf, "risk", situations=["C1", "C3"], grounds="对象曾扬言报复被害人")
     five = {"information-report", "risk-police-station-1", "risk-section-1", "section-police-search", "section-report-up"}
-    st = await harness.until(wf, lambda st: five <= set(steps(st.timeline)) and len(notifications(st.timeline)) >= 7)
+    st = await harness.until(wf, lambda st: five <= set(steps(st.timeline)) and len(notifications(st.timeline)) >= 8)
     assert [s for s in steps(st.timeline)] == [
-        "information-report", "risk-police-station-1", "risk-section-1", "section-police-search", "section-report-up",
+        "information-report", "duty-search", "risk-police-station-1", "risk-section-1", "section-police-search", "section-report-up",
     ]
     section = text_to(st.timeline, "risk-section-1", "correction_section")
     assert "(一)实施行凶等犯罪或以要挟为目的的自杀自残、(三)参与非正常上访" in section and NO_DUPLICATE in section
@@ -177,12 +189,19 @@ async def test_later_search_flags_risk_police_station_told_once_per_report(harne
 
 
 async def test_search_result_overdue_escalates_to_section(harness: Harness):
+    """立即组织查找 unconfirmed within the ``immediate`` policy: the section at the due time, the
+    leadership group ``duty_leadership_after`` later (the search is a person's duty, issue 16)."""
     wf = await harness.start("C4")
     await harness.report(wf, "arrived")
-    await harness.skip(timedelta(hours=1, minutes=1))
-    st = await harness.until_step(wf, "search-missed", count=2)
-    assert recipients(st.timeline, "search-missed") == {"correction_section", "emergency_office"}
-    assert next(d for d in st.deadlines if d.id == "search").status is DeadlineStatus.MISSED
+    await harness.skip(DEFAULT_POLICY.immediate + timedelta(minutes=1))
+    st = await harness.until_step(wf, "duty-search-missed")
+    assert recipients(st.timeline, "duty-search-missed") == {"correction_section"}
+    assert "值班任务“立即组织查找,经通讯联络、信息化核查、实地查访等方式进行查找”" in text_to(
+        st.timeline, "duty-search-missed", "correction_section")
+    await harness.skip(DEFAULT_POLICY.duty_leadership_after)
+    st = await harness.until_step(wf, "duty-search-leadership-missed")
+    assert recipients(st.timeline, "duty-search-leadership-missed") == {"leadership_group"}
+    assert "search" not in {d.id for d in st.deadlines}  # a duty, not the deadline of histories recorded before
 
 
 async def test_reports_out_of_clause_order_are_refused_with_reason(harness: Harness):

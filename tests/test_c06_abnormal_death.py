@@ -40,6 +40,8 @@ async def test_verified_with_police_terminates_and_reports_up(harness: Harness):
     await harness.report(wf, "verified", duty="family-0", result="母亲李秀英确认对象死亡,死因不明")
     await harness.report(wf, "police_requested", reason="死因不明,需公安机关到场勘查")
     await refused(harness, wf, "police_requested", "110 was already called to the scene", reason="再次报警")
+    await harness.until_step(wf, "duty-alarm-110")
+    await harness.report(wf, "phoned", duty="alarm-110", counterpart="110接警员", actor="东城司法所 值班员")
     await harness.report(wf, "death_verification", verified=True, actor="区司法局社区矫正管理科")
     out = await harness.close(wf, **CLOSE)
     tl = out.timeline
@@ -47,7 +49,8 @@ async def test_verified_with_police_terminates_and_reports_up(harness: Harness):
         "information-report",
         "level-report",            # 001 §5(1): section and higher agency at once
         "duty-family-0",           # 立即联系社区矫正对象家属、监护人、保证人: the office's on-duty officer verifies
-        "alarm-110",               # 必要时可以向公安“110”或执行地公安派出所报警到现场进行处置
+        "alarm-110",               # 必要时可以向公安“110”或执行地公安派出所报警到现场进行处置: the push,
+        "duty-alarm-110",          # and the 司法所 on-duty officer's phone duty (issue 16)
         "termination-report",      # 上报上一级社区矫正机构,同时通报原判法院或决定机关以及执行地人民检察院
         "feedback-on-close",
         "written-report",
@@ -74,6 +77,9 @@ async def test_verified_with_police_terminates_and_reports_up(harness: Harness):
     assert steps(tl).count("alarm-110") == 1  # the refused second alarm called nobody
     assert out.accountability.missing == 0 and out.accountability.late == 0
     assert obligation(out, "alarm-110/police_110").status is ObligationStatus.ON_TIME
+    assert obligation(out, "duty/alarm-110").status is ObligationStatus.ON_TIME
+    assert "【值班任务·电话】必要时可以向公安“110”或执行地公安派出所报警到现场进行处置" in text_to(
+        tl, "duty-alarm-110", "justice_office")
     assert obligation(out, "termination-report/deciding_authority").status is ObligationStatus.ON_TIME
     assert all(e.clause == "001 §4(6)" for e in tl if e.step in {"duty-family-0", "alarm-110", "termination-report"})
 

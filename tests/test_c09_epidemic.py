@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -94,48 +95,74 @@ async def test_s4_phone_report_up_first_then_written(harness: Harness):
     assert done["duty-phone-report-up"] < min(e.seq for e in tl if e.step == "written-report-up")
 
 
+async def _day_duty(h: Harness, wf: str, day: int):
+    """Day ``day``'s duty once its task was delivered (001 §4(9) 情形三, issue 16)."""
+    for _ in range(300):
+        board = await h.api.duties(wf)
+        found = next((d for d in board.open + board.closed if d.id == f"daily-contact-{day}"), None)
+        if found:
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no duty for day {day}")
+
+
 async def test_s3_missed_daily_contact_escalates_to_section_then_late(harness: Harness):
+    """司法所应当每日与外出人员保持联系: each day a phone duty of the 司法所; a day without contact goes to the
+    section at the day's end and to the leadership group ``duty_leadership_after`` later, and stays 漏报."""
     wf = await harness.start("C9-S3")
-    await harness.until(wf, lambda st: any(d.id == "daily-contact-1" for d in st.deadlines))
+    await _day_duty(harness, wf, 1)
     await harness.skip(timedelta(days=1, minutes=1))
-    st = await harness.until_step(wf, "daily-contact-1-missed")
-    assert recipients(st.timeline, "daily-contact-1-missed") == {"correction_section"}
-    assert "“第1日联系外出人员”已于" in text_to(st.timeline, "daily-contact-1-missed", "correction_section")
-    await harness.until(wf, lambda st: any(d.id == "daily-contact-2" for d in st.deadlines))
+    st = await harness.until_step(wf, "duty-daily-contact-1-missed")
+    assert recipients(st.timeline, "duty-daily-contact-1-missed") == {"correction_section"}
+    assert "值班任务“第1日联系外出人员”" in text_to(st.timeline, "duty-daily-contact-1-missed", "correction_section")
+    await _day_duty(harness, wf, 2)
     await harness.report(wf, "daily_contact", reached=False)  # day 2: tried, could not reach
     st = await harness.until(wf, lambda st: any((e.step or "").startswith("unreachable-") for e in st.timeline if e.kind is EntryKind.NOTIFICATION))
-    assert {d.id: d.status for d in st.deadlines if d.id.startswith("daily")} == {
-        "daily-contact-1": DeadlineStatus.MISSED,
-        "daily-contact-2": DeadlineStatus.MET,
-    }
+    board = await harness.api.duties(wf)
+    assert [d.id for d in board.open] == ["contact-subject", "daily-contact-1"]  # a day's contact counts for that day only
+    await harness.report(wf, "phoned", duty="contact-subject", counterpart="对象本人")
+    assert next(d for d in board.closed if d.id == "daily-contact-2").result_zh == "当日未能取得联系"
+    await harness.skip(timedelta(minutes=40))
+    st = await harness.until_step(wf, "duty-daily-contact-1-leadership-missed")
+    assert recipients(st.timeline, "duty-daily-contact-1-leadership-missed") == {"leadership_group"}
     await harness.report(wf, "cleared", summary="对象返回本地,健康码转绿")
     out = await harness.close(wf)
     acc = {o.id: o.status for o in out.accountability.obligations}
-    assert acc["deadline/daily-contact-1"] is ObligationStatus.MISSING
-    assert acc["deadline/daily-contact-2"] is ObligationStatus.ON_TIME
+    assert acc["duty/daily-contact-1"] is ObligationStatus.MISSING
+    assert acc["duty/daily-contact-2"] is ObligationStatus.ON_TIME
+    assert acc.get("duty/daily-contact-3", ObligationStatus.NOT_REQUIRED) is ObligationStatus.NOT_REQUIRED
     assert out.accountability.missing == 1
+    assert not [d for d in out.deadlines if d.id.startswith("daily-contact-")]  # duties, not deadlines
 
 
 async def test_s3_sixty_days_away_daily_contacts_with_bounded_history(harness: Harness):
     """60 days away: one contact a day, every day on the record; each run's history stays small."""
     wf = await harness.start("C9-S3")
     days = 60
+    await harness.until(wf, lambda st: any(d.id == "contact-subject" for d in st.duties))
+    await harness.report(wf, "phoned", duty="contact-subject", counterpart="对象本人")  # 立即与该外出人员取得联系
     for day in range(1, days + 1):
-        await harness.until(wf, lambda st, d=day: any(x.id == f"daily-contact-{d}" for x in st.deadlines))
+        await _day_duty(harness, wf, day)
         await harness.api.signal_report(wf, {"kind": "daily_contact", "actor": "东城司法所 社区矫正专职人员", "reached": True, "health": "体温正常"})
-        await harness.until(
-            wf, lambda st, d=day: any(x.id == f"daily-contact-{d}" and x.status is DeadlineStatus.MET for x in st.deadlines)
-        )
+        for _ in range(300):
+            board = await harness.api.duties(wf)
+            if any(d.id == f"daily-contact-{day}" for d in board.closed):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(f"day {day} not discharged")
         await harness.skip(timedelta(days=1))
-    await harness.until(wf, lambda st: any(x.id == f"daily-contact-{days + 1}" for x in st.deadlines))
+    await _day_duty(harness, wf, days + 1)
     await harness.report(wf, "cleared", summary="对象返回本地,健康码转绿")
     out = await harness.close(wf)
-    met = [d for d in out.deadlines if d.id.startswith("daily-contact-") and d.status is DeadlineStatus.MET]
-    assert len(met) == days
+    rows = {o.id: o for o in out.accountability.obligations if o.id.startswith("duty/daily-contact-")}
+    assert sum(1 for o in rows.values() if o.status is ObligationStatus.ON_TIME) == days
+    assert rows[f"duty/daily-contact-{days + 1}"].status is ObligationStatus.NOT_REQUIRED  # cleared that day
+    assert rows["duty/daily-contact-60"].title_zh == "第60日联系外出人员"  # each day named in the register
     assert out.accountability.missing == 0
     assert sum(1 for e in out.timeline if e.step == "daily_contact" and e.kind is EntryKind.REPORT) == days
     # the whole record survived every continue-as-new: the opening steps are still on it
-    assert steps(out.timeline)[:3] == ["information-report", "level-report", "contact-local-epidemic-dept"]
+    assert steps(out.timeline)[:4] == ["information-report", "level-report", "duty-contact-subject", "contact-local-epidemic-dept"]
 
     # walk the chain of runs back from the last one and measure each history
     client = harness.env.client

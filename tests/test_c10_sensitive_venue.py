@@ -33,16 +33,22 @@ async def test_complied_left_the_venue_then_punished(harness: Harness):
     assert steps(tl) == [
         "information-report",
         "level-report",
+        "duty-contact-subject",  # 立即联系社区矫正对象核实情况: the 司法所 on-duty officer's call (issue 16)
         "punishment-report-up",
         "feedback-on-close",
         "written-report",
         "review-report",
     ]
-    assert not {"police_110", "justice_office"} & {e.recipient.value for e in tl if e.recipient}
-    decided = decisions(tl)
-    assert decided.index("立即联系社区矫正对象核实情况,要求其离开活动举办场所") < decided.index(
-        "社区矫正对象已离开活动举办场所"
-    )
+    assert "police_110" not in {e.recipient.value for e in tl if e.recipient}
+    assert recipients(tl, "duty-contact-subject") == {"justice_office"}  # the subject is never messaged
+    task = text_to(tl, "duty-contact-subject", "justice_office")
+    assert "【值班任务·电话】立即联系社区矫正对象核实情况,要求其离开活动举办场所" in task and "电话:13700000002" in task
+    assert "完成后请报告“劝离或制止结果”或“phoned”" in task
+    assert not [d for d in harness.outbox() if d["workflow_id"] == wf and d.get("recipient_phone") == "13700000002"]
+    # the persuasion report is the call's evidence: the duty is done by its actor, on time
+    row = obligation(out, "duty/contact-subject")
+    assert row.status is ObligationStatus.ON_TIME
+    assert "社区矫正对象已离开活动举办场所" in decisions(tl)
     up = text_to(tl, "punishment-report-up", "procuratorate")
     assert "社区矫正对象李明轩未经允许在特殊敏感时间段进入活动举办场所" in up and "处罚决定:警告" in up
     assert "黄岩区会展中心" in up
@@ -66,6 +72,7 @@ async def test_refused_to_leave_dispatch_and_110_at_the_same_time(harness: Harne
     assert steps(tl) == [
         "information-report",
         "level-report",
+        "duty-contact-subject",
         "dispatch-and-alarm",       # 同步向公安“110”…报警: the push,
         "duty-dispatch-and-alarm",  # the on-duty officer's call,
         "duty-dispatch-on-site",    # and 应立即派员赶赴现场: an on-site duty, all in the same workflow task

@@ -70,14 +70,18 @@ async def test_110_called_each_time_it_is_requested(harness: Harness):
     await harness.report(wf, "police_requested", reason="对象再次冲击家人住所")
     await harness.report(wf, "handled", actor="东城派出所 民警")
     await refused(harness, wf, "police_requested", "police_requested: not expected now", reason="晚到")
+    await harness.until_step(wf, "duty-alarm-110-2")
+    assert sorted(await harness.discharge_duties(wf)) == ["alarm-110-1", "alarm-110-2"]  # each its own phone duty
     await harness.report(wf, "punishment", decision="警告", actor="区司法局社区矫正管理科")
     out = await harness.close(wf, **CLOSE)
     tl = out.timeline
     assert steps(tl) == [
         "information-report",
         "level-report",
-        "alarm-110-1",
+        "alarm-110-1",       # the push (POLICY.pushed), then the 司法所 on-duty officer's phone duty (issue 16)
+        "duty-alarm-110-1",
         "alarm-110-2",
+        "duty-alarm-110-2",
         "punishment-report-up",
         "feedback-on-close",
         "written-report",
@@ -90,6 +94,8 @@ async def test_110_called_each_time_it_is_requested(harness: Harness):
     assert out.accountability.missing == 0
     assert obligation(out, "alarm-110-1/police_110").status is ObligationStatus.ON_TIME
     assert obligation(out, "alarm-110-2/police_110").status is ObligationStatus.ON_TIME
+    assert obligation(out, "duty/alarm-110-1").status is ObligationStatus.ON_TIME
+    assert obligation(out, "duty/alarm-110-2").status is ObligationStatus.ON_TIME
 
 
 async def test_reports_out_of_clause_order_are_refused_with_reason(harness: Harness):

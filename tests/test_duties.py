@@ -360,3 +360,202 @@ async def test_cli_accountability_across_incidents_by_office_and_person_with_csv
         assert res.stdout.index("待办值班任务:") < res.stdout.index("时限:")
         for wf in ids:
             await client.get_workflow_handle(wf).terminate("test over")
+
+
+def sent_of(h: Harness, wf: str) -> dict[str, list[dict]]:
+    """What left the system for one incident, by step (outbox)."""
+    out: dict[str, list[dict]] = {}
+    for d in h.outbox():
+        if d["workflow_id"] == wf:
+            out.setdefault(d["step"], []).append(d)
+    return out
+
+
+async def test_c6_110_when_needed_is_the_on_duty_officers_phone_duty(rostered):
+    """001 §4(6) 必要时可以向公安“110”或执行地公安派出所报警到现场进行处置: on the officer's ``police_requested``
+    the 司法所's on-duty officer (roster) gets a phone task with 110's number and the reason; the platform
+    push (POLICY.pushed) beside it; ``phoned`` records who and when; nothing else goes to 110 or the family."""
+    h, clock = rostered
+    clock.at = DAY
+    wf = await h.start("C6")
+    await until_duty_named(h, wf, "family-0")
+    clock.at = NIGHT  # 110 is requested after the shift change: the night officer's duty
+    await h.report(wf, "police_requested", reason="死因不明,需公安机关到场勘查", actor="东城司法所 李春燕")
+    duty = await until_duty_named(h, wf, "alarm-110")
+    assert duty.person == "jo-night" and duty.person_zh == "东城司法所 夜班值班员 李春燕"
+    assert duty.form is DutyForm.PHONE and duty.counterpart.value == "police_110" and duty.evidence == "phoned"
+    assert duty.clause == "001 §4(6)" and duty.due_at - duty.issued_at == DEFAULT_POLICY.immediate
+    st = await h.status(wf)
+    task = text_to(st.timeline, "duty-alarm-110", "justice_office")
+    assert "【值班任务·电话】必要时可以向公安“110”或执行地公安派出所报警到现场进行处置(依据001 §4(6))" in task
+    assert "电话:110" in task and "死因不明,需公安机关到场勘查" in task and "请立即到现场进行处置" in task
+    sent = sent_of(h, wf)
+    assert [d["recipient_phone"] for d in sent["duty-alarm-110"]] == ["13800000402"]
+    assert [d["recipient"] for d in sent["alarm-110"]] == ["police_110"]  # the push, once
+    assert not any(d["recipient"] == "family" for ds in sent.values() for d in ds)
+    assert set(sent) == {"information-report", "level-report", "duty-family-0", "alarm-110", "duty-alarm-110"}
+    await h.skip(timedelta(minutes=3))
+    await h.report(wf, "phoned", duty="alarm-110", counterpart="110接警员 陈某", agreed="派员到场勘查",
+                   actor="东城司法所 李春燕")
+    acc = await h.api.accountability(wf)
+    row = next(o for o in acc.obligations if o.id == "duty/alarm-110")
+    assert row.status is ObligationStatus.ON_TIME and row.person == "东城司法所 夜班值班员 李春燕"
+    assert row.how == "东城司法所 李春燕" and row.done_at is not None and row.done_at - duty.issued_at >= timedelta(minutes=3)
+
+
+async def test_c11_each_110_request_is_its_own_phone_duty_escalated_when_unconfirmed(rostered):
+    """001 §4(11) 联系协调公安等相关职能部门予以妥善处置: each ``police_requested`` is its own phone duty of the
+    person on duty then (``alarm-110-<n>``); one left unconfirmed goes to the section at its due time and
+    to the leadership group ``duty_leadership_after`` later, and the register says 超时未报."""
+    h, clock = rostered
+    clock.at = DAY
+    wf = await h.start("C11")
+    await h.report(wf, "police_requested", reason="对象持刀扬言报复家人")
+    first = await until_duty_named(h, wf, "alarm-110-1")
+    clock.at = NIGHT
+    await h.report(wf, "police_requested", reason="对象再次冲击家人住所")
+    second = await until_duty_named(h, wf, "alarm-110-2")
+    assert (first.person, second.person) == ("jo-day", "jo-night")
+    assert first.form is second.form is DutyForm.PHONE and first.clause == "001 §4(11)"
+    st = await h.status(wf)
+    assert "对象再次冲击家人住所" in text_to(st.timeline, "duty-alarm-110-2", "justice_office")
+    await h.report(wf, "phoned", duty="alarm-110-1", counterpart="110接警员", actor="东城司法所 孙立新")
+    await h.skip(DEFAULT_POLICY.immediate + timedelta(minutes=1))
+    st = await h.until_step(wf, "duty-alarm-110-2-missed")
+    assert recipients(st.timeline, "duty-alarm-110-2-missed") == {"correction_section"}
+    chief = text_to(st.timeline, "duty-alarm-110-2-missed", "correction_section")
+    assert "【超时督办】" in chief and "责任人:东城司法所 夜班值班员 李春燕" in chief
+    assert not any(e.step == "duty-alarm-110-1-missed" for e in st.timeline)  # confirmed in time
+    await h.skip(DEFAULT_POLICY.duty_leadership_after)
+    st = await h.until_step(wf, "duty-alarm-110-2-leadership-missed")
+    assert recipients(st.timeline, "duty-alarm-110-2-leadership-missed") == {"leadership_group"}
+    sent = sent_of(h, wf)
+    assert sent["duty-alarm-110-2-missed"][0]["recipient_phone"] == "13800000201"
+    assert sent["duty-alarm-110-2-leadership-missed"][0]["recipient_phone"] == "13800000301"
+    acc = {o.id: o for o in (await h.api.accountability(wf)).obligations}
+    assert acc["duty/alarm-110-1"].status is ObligationStatus.ON_TIME and acc["duty/alarm-110-1"].person.endswith("孙立新")
+    assert acc["duty/alarm-110-2"].status is ObligationStatus.OVERDUE and acc["duty/alarm-110-2"].person.endswith("李春燕")
+
+
+async def test_c4_search_is_the_on_duty_officers_duty_escalated_then_late(rostered):
+    """001 §4(4) 司法所应当 立即组织查找,经通讯联络、信息化核查、实地查访等方式 进行查找: a duty of the 司法所's
+    on-duty officer, due within ``immediate``, discharged by the ``search_result`` report; unconfirmed, the
+    section then the leadership group are told; nothing is sent to the subject's family or the police
+    before the search has failed."""
+    h, clock = rostered
+    clock.at = DAY
+    wf = await h.start("C4")
+    duty = await until_duty_named(h, wf, "search")
+    assert duty.person == "jo-day" and duty.form is DutyForm.VERIFICATION and (duty.evidence, duty.by_report) == ("verified", "search_result")
+    assert duty.title_zh == "立即组织查找,经通讯联络、信息化核查、实地查访等方式进行查找"
+    assert duty.due_at - duty.issued_at == DEFAULT_POLICY.immediate and duty.counterpart is None
+    st = await h.status(wf)
+    task = text_to(st.timeline, "duty-search", "justice_office")
+    assert "【值班任务·核实】立即组织查找,经通讯联络、信息化核查、实地查访等方式进行查找(依据001 §4(4))" in task
+    assert "完成后请报告“查找结果”或“verified”(任务编号 search)" in task and "电话:" not in task
+    await h.skip(DEFAULT_POLICY.immediate + timedelta(minutes=1))
+    st = await h.until_step(wf, "duty-search-missed")
+    assert recipients(st.timeline, "duty-search-missed") == {"correction_section"}
+    await h.skip(DEFAULT_POLICY.duty_leadership_after)
+    await h.until_step(wf, "duty-search-leadership-missed")
+    await h.report(wf, "search_result", found=False, methods=["phone", "field_visit"], actor="东城司法所 孙立新")
+    board = await h.api.duties(wf)
+    done = next(d for d in board.closed if d.id == "search")
+    assert done.done_by == "东城司法所 孙立新" and done.result_zh == "查找方式:通讯联络、实地查访;仍未发现下落"
+    assert [a.value for a in done.escalated_to] == ["correction_section", "leadership_group"]
+    acc = await h.api.accountability(wf)
+    row = next(o for o in acc.obligations if o.id == "duty/search")
+    assert row.status is ObligationStatus.LATE and row.person == "东城司法所 白班值班员 孙立新"
+    sent = sent_of(h, wf)
+    assert [d["recipient_phone"] for d in sent["duty-search"]] == ["13800000401"]
+    assert not any(d["recipient"] in ("family", "police_110") for ds in sent.values() for d in ds)
+    assert not any(d["recipient"] == "police_organ" for d in sum((sent[s] for s in sent if s != "section-police-search"), []))
+
+
+async def test_c4_search_confirmed_by_verified_before_the_result(rostered):
+    """The search duty's form report (``verified``) discharges it too; the clause still waits for the
+    ``search_result`` (found or not) to go on."""
+    h, clock = rostered
+    clock.at = DAY
+    wf = await h.start("C4")
+    await until_duty_named(h, wf, "search")
+    await h.report(wf, "verified", duty="search", result="已电话联系对象及其家属、核查定位,仍在查找", actor="东城司法所 孙立新")
+    board = await h.api.duties(wf)
+    assert next(d for d in board.closed if d.id == "search").result_zh.startswith("核实结果:已电话联系对象")
+    assert "search_result" in (await h.status(wf)).waiting_for
+
+
+async def test_c9_s3_each_day_a_phone_duty_of_the_person_on_duty_that_day(rostered):
+    """001 §4(9) 情形三 司法所应当每日与外出人员保持联系,做好人员疫情信息的动态关注: one phone duty a day, to the
+    person on duty at the 司法所 when the day begins, with the subject's number; discharged by that day's
+    ``daily_contact`` report or ``phoned``; a day without contact goes to the section, then the leadership
+    group; each day is its own row of the register, naming its person. The subject is never sent a message."""
+    h, clock = rostered
+    clock.at = DAY
+    wf = await h.start("C9-S3")
+    first = await until_duty_named(h, wf, "contact-subject")  # 立即与该外出人员取得联系,了解情况
+    assert first.person == "jo-day" and first.form is DutyForm.PHONE and first.counterpart_phone == "13700000002"
+    await h.report(wf, "phoned", duty="contact-subject", counterpart="对象本人", agreed="在宁波市海曙区居家隔离",
+                   actor="东城司法所 孙立新")
+    one = await until_duty_named(h, wf, "daily-contact-1")
+    assert one.person == "jo-day" and one.form is DutyForm.PHONE and (one.evidence, one.by_report) == ("phoned", "daily_contact")
+    assert one.counterpart_zh == "外出的社区矫正对象" and one.counterpart_phone == "13700000002"
+    assert one.due_at - one.issued_at == DEFAULT_POLICY.daily_contact and one.clause == "001 §4(9) 情形三"
+    st = await h.status(wf)
+    task = text_to(st.timeline, "duty-daily-contact-1", "justice_office")
+    assert "【值班任务·电话】第1日联系外出人员(依据001 §4(9) 情形三)" in task
+    assert "联系对象:外出的社区矫正对象,电话:13700000002" in task and "宁波市海曙区" in task
+    await h.report(wf, "phoned", duty="daily-contact-1", counterpart="对象本人", agreed="体温正常,居家隔离",
+                   actor="东城司法所 孙立新")
+    clock.at = NIGHT  # day 2 begins on the night shift
+    await h.skip(DEFAULT_POLICY.daily_contact)
+    two = await until_duty_named(h, wf, "daily-contact-2")
+    assert two.person == "jo-night"
+    await h.report(wf, "daily_contact", reached=True, health="体温正常", actor="东城司法所 李春燕")
+    clock.at = DAY
+    await h.skip(DEFAULT_POLICY.daily_contact)
+    await until_duty_named(h, wf, "daily-contact-3")  # day 3: nobody confirms
+    await h.skip(DEFAULT_POLICY.daily_contact + timedelta(minutes=1))
+    st = await h.until_step(wf, "duty-daily-contact-3-missed")
+    assert recipients(st.timeline, "duty-daily-contact-3-missed") == {"correction_section"}
+    await h.skip(DEFAULT_POLICY.duty_leadership_after)
+    st = await h.until_step(wf, "duty-daily-contact-3-leadership-missed")
+    assert recipients(st.timeline, "duty-daily-contact-3-leadership-missed") == {"leadership_group"}
+    acc = {o.id: o for o in (await h.api.accountability(wf)).obligations if o.id.startswith("duty/daily-contact-")}
+    assert acc["duty/daily-contact-1"].status is ObligationStatus.ON_TIME and acc["duty/daily-contact-1"].how == "东城司法所 孙立新"
+    assert acc["duty/daily-contact-2"].status is ObligationStatus.ON_TIME
+    assert acc["duty/daily-contact-2"].person == "东城司法所 夜班值班员 李春燕"
+    assert acc["duty/daily-contact-3"].status is ObligationStatus.OVERDUE and acc["duty/daily-contact-3"].title_zh == "第3日联系外出人员"
+    board = await h.api.duties(wf)
+    assert next(d for d in board.closed if d.id == "daily-contact-2").result_zh == "已取得联系,体温正常"
+    sent = sent_of(h, wf)
+    assert not any(d.get("recipient_phone") == "13700000002" for ds in sent.values() for d in ds)  # no SMS to the subject
+    assert {s for s in sent if s.startswith("duty-daily-contact-") and not s.endswith("missed")} == {
+        "duty-daily-contact-1", "duty-daily-contact-2", "duty-daily-contact-3", "duty-daily-contact-4"}
+
+
+async def test_c10_contact_with_the_subject_is_a_phone_duty_evidenced_by_the_persuasion_report(rostered):
+    """001 §4(10) 应当立即联系社区矫正对象核实情况,要求其离开活动举办场所: the 司法所's on-duty officer calls the
+    subject (their number in the task); the ``persuasion`` report is the call's evidence; unconfirmed
+    within ``immediate`` it goes to the section, then the leadership group; the subject gets no message."""
+    h, clock = rostered
+    clock.at = NIGHT
+    wf = await h.start("C10")
+    duty = await until_duty_named(h, wf, "contact-subject")
+    assert duty.person == "jo-night" and duty.form is DutyForm.PHONE and (duty.evidence, duty.by_report) == ("phoned", "persuasion")
+    assert duty.counterpart_zh == "社区矫正对象" and duty.counterpart_phone == "13700000002"
+    await h.skip(DEFAULT_POLICY.immediate + timedelta(minutes=1))
+    st = await h.until_step(wf, "duty-contact-subject-missed")
+    assert recipients(st.timeline, "duty-contact-subject-missed") == {"correction_section"}
+    await h.skip(DEFAULT_POLICY.duty_leadership_after)
+    await h.until_step(wf, "duty-contact-subject-leadership-missed")
+    await h.report(wf, "persuasion", complied=True, actor="东城司法所 李春燕")
+    acc = {o.id: o for o in (await h.api.accountability(wf)).obligations}
+    row = acc["duty/contact-subject"]
+    assert row.status is ObligationStatus.LATE and row.person == "东城司法所 夜班值班员 李春燕"
+    assert row.how == "东城司法所 李春燕"
+    board = await h.api.duties(wf)
+    assert next(d for d in board.closed if d.id == "contact-subject").result_zh == "已联系社区矫正对象,已离开活动举办场所"
+    sent = sent_of(h, wf)
+    assert not any(d.get("recipient_phone") == "13700000002" for ds in sent.values() for d in ds)
+    assert "police_110" not in {d["recipient"] for ds in sent.values() for d in ds}  # complied: no 110

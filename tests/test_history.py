@@ -22,9 +22,9 @@ WARN_BYTES = 10 * 1024 * 1024
 # the richest branch of each type (most reports and notifications)
 RICHEST = [
     "L1-agreement-legal-support", "L2-named-substantiated", "L3-granted", "L4-handed-over-to-C4",
-    "C1-major-casualties-crime-release", "C2-not-persuaded", "C3-claims-crime", "C4-risk-urgent-found",
-    "C5-not-persuaded", "C6-police-verified", "C7-subject-died", "C8-equipment-at-justice-office", "C9-S4",
-    "C10-refused-police", "C11-police-twice",
+    "C1-major-casualties-crime-release", "C2-not-persuaded", "C3-claims-crime", "C4-search-duty-missed-bring-back",
+    "C5-not-persuaded", "C6-police-duty", "C7-subject-died", "C8-equipment-at-justice-office", "C9-S4",
+    "C10-contact-duty-refused", "C11-police-duties",
 ]
 
 
@@ -50,7 +50,7 @@ async def test_peak_history_per_incident_type_is_far_below_the_limits(harness: H
 
     # 情形三 for 60 days: one run per few days, each bounded
     s3 = await harness.start("C9-S3")
-    await drive(harness, s3, [("days", 60, {10, 30})])
+    await drive(harness, s3, [("duty-days", 60, {10, 30})])  # one phone duty a day (issue 16)
     await harness.report(s3, "cleared", summary="返回本地,健康码转绿")
     await harness.close(s3)
     report["C9-S3 60 days"] = await peak(harness, [s3])

@@ -42,7 +42,7 @@ async def test_correction_subject_handed_over_to_c4(harness: Harness):
     assert child_out.incident_type is IncidentType.C4
     ctl = child_out.timeline
     assert "information-report" not in steps(ctl)  # sent once, by the parent (000 §4.2)
-    assert steps(ctl) == ["found-to-section", "final-punishment", "feedback-on-close", "written-report", "review-report"]
+    assert steps(ctl) == ["duty-search", "found-to-section", "final-punishment", "feedback-on-close", "written-report", "review-report"]
     assert any(e.kind is EntryKind.DECISION and e.text_zh.startswith(f"由{wf}移交处置") for e in ctl)
     assert text_to(ctl, "final-punishment", "procuratorate").count("最终处罚结果:训诫") == 1
 

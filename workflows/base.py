@@ -510,25 +510,58 @@ class IncidentWorkflow:
                         report: type[Report], until: type[Report]) -> AsyncIterator[int]:
         """A duty due every ``period`` (one deadline per period, met by a ``report``), until an
         ``until`` report; yields each period that ended (``mechanics/deadlines.py``)."""
-        kind, stop = model_kind(report), model_kind(until)
+        periods = self.deadlines.recurring(
+            prefix=prefix, title_zh=title_zh, clause=clause, anchor=anchor, period=period, done=done,
+            escalate_to=escalate_to, until=lambda: bool(self.reports_of(until)),
+        )
+        async for n in self._standing(periods, report, until):
+            yield n
+
+    async def _standing(self, periods: AsyncIterator[int], report: type[Report],
+                        until: type[Report]) -> AsyncIterator[int]:
+        """While a recurring duty runs, its ``report`` is taken at any time and ``until`` is awaited."""
         self.timeline.muted = False  # a continued run has caught up: the duty goes on, live
-        self.state.standing, self.state.awaiting = [kind], [stop]
+        self.state.standing, self.state.awaiting = [model_kind(report)], [model_kind(until)]
         try:
-            async for n in self.deadlines.recurring(
-                prefix=prefix, title_zh=title_zh, clause=clause, anchor=anchor, period=period, done=done,
-                escalate_to=escalate_to, until=lambda: bool(self.reports_of(until)),
-            ):
+            async for n in periods:
                 yield n
         finally:
             self.state.standing = []
 
     def assign_duty(self, duty_id: str, what_zh: str, clause: str, *, role: Agency, form: DutyForm, say_zh: str,
                     counterpart: Agency | None = None, counterpart_zh: str | None = None, phone: str | None = None,
-                    due_at: datetime | None = None) -> Duty:
+                    due_at: datetime | None = None, evidence: str | None = None) -> Duty:
         """A duty of the person on duty for ``role`` (phone, on site, verification), sent to them as a
-        task; confirmed by their report or escalated (``mechanics/duties.py``, issue 16)."""
+        task; confirmed by their report or escalated (``mechanics/duties.py``, issue 16). ``evidence``:
+        the clause's own report that discharges it too (the clause calls :meth:`discharge_duty`)."""
         return self.duties.assign(duty_id, what_zh, clause, role=role, form=form, say_zh=say_zh,
-                                  counterpart=counterpart, counterpart_zh=counterpart_zh, phone=phone, due_at=due_at)
+                                  counterpart=counterpart, counterpart_zh=counterpart_zh, phone=phone, due_at=due_at,
+                                  evidence=evidence)
+
+    def discharge_duty(self, duty_id: str, report: Report, result_zh: str) -> bool:
+        """The clause's own report (``Duty.by_report``) discharged an open duty; False if none was open."""
+        return self.duties.discharge(duty_id, by=report.actor, stated_at=report.at, result_zh=result_zh)
+
+    def cancel_duty(self, duty_id: str, reason_zh: str) -> None:
+        self.duties.cancel(duty_id, reason_zh)
+
+    def open_duties(self, prefix: str = "") -> list[Duty]:
+        return [d for d in self.duties.open() if d.id.startswith(prefix)]
+
+    async def recurring_duty(self, *, prefix: str, title_zh: Callable[[int], str], clause: str, anchor: datetime,
+                             period: timedelta, done: int, role: Agency, form: DutyForm, say_zh: str,
+                             counterpart_zh: str, phone: str | None, report: type[Report],
+                             until: type[Report]) -> AsyncIterator[int]:
+        """A person's duty due every ``period`` (one duty per period, to the person on duty when it
+        begins, discharged by ``report`` or the form's report), until an ``until`` report; yields each
+        period that ended (``mechanics/duties.py``, issue 16)."""
+        periods = self.duties.recurring(
+            prefix=prefix, title_zh=title_zh, clause=clause, anchor=anchor, period=period, done=done,
+            role=role, form=form, say_zh=say_zh, counterpart_zh=counterpart_zh, phone=phone,
+            evidence=model_kind(report), until=lambda: bool(self.reports_of(until)),
+        )
+        async for n in self._standing(periods, report, until):
+            yield n
 
     def message_duty(self, duty_id: str, what_zh: str, clause: str, *, role: Agency, to: Agency, text_zh: str,
                      form: DutyForm = DutyForm.MESSAGE) -> Duty:

@@ -9,14 +9,19 @@
 
 Steps:
 
-- 立即组织查找: the search result is due within the local policy for 立即 (``search``);
+- 立即组织查找: a verification duty of the 司法所's on-duty officer (``duty-search``: 通讯联络、信息化核查、
+  实地查访), due within the local policy for 立即, discharged by the ``search_result`` report (or
+  ``verified``), escalated to the section then the leadership group when unconfirmed (histories
+  recorded before duties of people: the ``search`` deadline);
 - 仍未发现社区矫正对象下落的,上报区司法局社区矫正管理科 (``report-to-section``); the section then 通知执行地公安机关
   协助查找,同时通报上一级社区矫正机构,通报执行地人民检察院 (``section-police-search``,
   ``section-report-up``), each once, whichever way the section came to be told;
 - a ``risk`` report (可能发生上述(一)、(二)、(三)项所列情形), taken at any time while the subject is missing,
   with or without a search result: 立即通知执行地公安派出所协助查找和处置,并上报区司法局社区矫正管理科
   (``risk-police-station-<n>`` and ``risk-section-<n>``, issued the moment the report arrives);
-- 发现社区矫正对象下落的: ordered to report, or brought back when urgent; the section is told in every
+- 发现社区矫正对象下落的: ordered to report (the finding officer's ``subject_found`` says so), or brought
+  back when urgent (an on-site duty of the 司法所's on-duty officer, ``duty-bring-back``, confirmed by
+  ``on_site``); the section is told in every
   case, because it must 根据其脱离监管的情形,及时依法处罚 (``found-to-section``), with a due time for
   that decision (``punishment``, local policy for 及时); those asked to help search are told it is over;
 - the final punishment reported up and to the procuratorate (``final-punishment``).
@@ -34,12 +39,14 @@ from temporalio import workflow
 from temporalio.common import RawValue
 
 from workflows.base import IncidentWorkflow
+from workflows.mechanics.duties import PATCH
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
 
     from plan.agencies import Agency
     from plan.models import (
+        DutyForm,
         IncidentOutcome,
         IncidentType,
         Punishment,
@@ -56,6 +63,9 @@ class AbscondFacts(BaseModel):
     risks: int = 0
     section_acted: bool = False
 
+
+SEARCH = "search"
+"""The 司法所's search: a person's duty (``duty-search``), or the deadline of histories recorded before."""
 
 PUNISHMENT = "punishment"
 """The section's punishment decision once the subject is found (及时依法处罚), due by local policy."""
@@ -77,10 +87,18 @@ class AbscondFromSupervision(IncidentWorkflow):
         return await self.handle()
 
     async def respond(self) -> None:
-        self._search_deadline()
+        duty = workflow.patched(PATCH)
+        if duty:
+            self._search_duty()
+        else:  # histories recorded before duties of people
+            self._search_deadline()
         self.decide("司法所立即组织查找(通讯联络、信息化核查、实地查访)", CLAUSE)
         search = await self.next_report(SearchResult)
-        self.fulfil("search", search.actor)
+        if duty:
+            methods = "、".join(m.zh for m in search.methods)
+            self.discharge_duty(SEARCH, search, f"查找方式:{methods};{'已发现下落' if search.found else '仍未发现下落'}")
+        else:
+            self.fulfil("search", search.actor)
         self.decide(f"查找方式:{'、'.join(m.zh for m in search.methods)}", CLAUSE)
         if search.found:
             self._found(urgent=False, actor=search.actor)
@@ -89,6 +107,17 @@ class AbscondFromSupervision(IncidentWorkflow):
         # 根据其脱离监管的情形,及时依法处罚,并将最终处罚结果及时上报上一级社区矫正机构,同时通报执行地人民检察院
         await self.punish("脱离监督管理", clause=CLAUSE, step="final-punishment", label="最终处罚结果")
         self.fulfil(PUNISHMENT, "区司法局社区矫正管理科")
+
+    def _search_duty(self) -> None:
+        """司法所应当立即组织查找,经通讯联络、信息化核查、实地查访等方式进行查找: a duty of the 司法所's
+        on-duty officer (issue 16), due within the local policy for 立即 (``immediate``), discharged by
+        the ``search_result`` report (or a ``verified``); unconfirmed, the section and then the
+        leadership group are told (``mechanics/duties.py``)."""
+        self.assign_duty(
+            SEARCH, "立即组织查找,经通讯联络、信息化核查、实地查访等方式进行查找", CLAUSE,
+            role=Agency.JUSTICE_OFFICE, form=DutyForm.VERIFICATION, evidence="search_result",
+            say_zh="脱离监督管理,下落不明;请报告查找方式和结果(是否发现下落,是否可能发生(一)(二)(三)项所列情形)",
+        )
 
     def _search_deadline(self) -> None:
         """立即组织查找: the search result is due within the local policy for 立即 (catalogue)."""
@@ -186,6 +215,11 @@ class AbscondFromSupervision(IncidentWorkflow):
         it must 根据其脱离监管的情形,及时依法处罚, and that decision is due (``punishment``)."""
         if urgent:
             self.decide("发现社区矫正对象下落,情形紧急,立即将其带回", CLAUSE, actor=actor)
+            if workflow.patched(PATCH):  # 带回 is done by people on site (issue 16)
+                self.assign_duty(
+                    "bring-back", "情形紧急的,应当立即将其带回", CLAUSE, role=Agency.JUSTICE_OFFICE,
+                    form=DutyForm.ON_SITE, say_zh="已发现社区矫正对象下落,情形紧急,立即将其带回司法所",
+                )
         else:
             self.decide("发现社区矫正对象下落,责令其立即到司法所报告情况", CLAUSE, actor=actor)
         how = "已带回" if urgent else "已责令其立即到司法所报告情况"

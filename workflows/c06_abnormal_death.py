@@ -9,7 +9,9 @@ Steps:
 
 - 立即联系社区矫正对象家属、监护人、保证人以及其他相关人员核实情况: every contact in ``subject.family`` is notified (``family-<i>``);
   with no contact registered, the justice office verifies on site (a decision on the timeline);
-- 必要时报警: a ``police_requested`` report calls 110 to the scene (``alarm-110``), at most once;
+- 必要时报警: a ``police_requested`` report (the officer judged it necessary) makes 110 the 司法所 on-duty
+  officer's phone duty (``duty-alarm-110``, confirmed by ``phoned``), beside the automated push where the
+  bureau's platform takes one (``POLICY.pushed``: ``alarm-110``), at most once;
 - 核实死亡真实性后: a ``death_verification`` report. Verified: 终止社区矫正 and the report up to the
   higher agency, the deciding authority (原判法院或决定机关) and the procuratorate, at the same time
   (``termination-report``). Not verified: correction is not terminated and the result is reported up
@@ -27,6 +29,7 @@ from temporalio import workflow
 from temporalio.common import RawValue
 
 from workflows.base import IncidentWorkflow
+from workflows.mechanics.duties import PATCH
 
 with workflow.unsafe.imports_passed_through():
     from plan.agencies import Agency
@@ -68,11 +71,13 @@ class AbnormalDeath(IncidentWorkflow):
             report = await self.next_report(DeathVerification, PoliceRequested)
             if isinstance(report, PoliceRequested):
                 # 必要时可以向公安“110”或执行地公安派出所报警到现场进行处置
-                self.notify(
-                    Agency.POLICE_110,
-                    self.ask(f"疑似非正常死亡,需警方到场:{report.reason}", "立即到现场进行处置"),
-                    step="alarm-110",
-                    clause=CLAUSE,
+                fact = f"疑似非正常死亡,需警方到场:{report.reason}"
+                if workflow.patched(PATCH):  # the 司法所 on-duty officer's phone duty, and the push (issue 16)
+                    self.alarm_110(fact, "立即到现场进行处置", step="alarm-110", clause=CLAUSE,
+                                   what_zh="必要时可以向公安“110”或执行地公安派出所报警到现场进行处置")
+                    continue
+                self.notify(  # histories recorded before duties of people
+                    Agency.POLICE_110, self.ask(fact, "立即到现场进行处置"), step="alarm-110", clause=CLAUSE,
                 )
                 continue
             if report.verified:

@@ -21,9 +21,13 @@
 Reports this clause takes, by scenario: S1 ``transfer_done`` and ``others_released``; S2 ``cleared``;
 S3 ``daily_contact`` (every day) until ``cleared``; S4 ``screening_result`` then ``cleared``.
 
-情形三 can last for weeks: each day is a deadline (第N日联系外出人员) met by a ``daily_contact`` report
-or escalated to the correction section, and every ``CARRY_OVER_DAYS`` days the incident continues as
-new with its whole record, so no run's history grows without bound.
+情形三 can last for weeks. 立即与该外出人员取得联系 is a phone duty of the 司法所's on-duty officer
+(``duty-contact-subject``, confirmed by ``phoned``); then each day is a phone duty of the person on duty
+at the 司法所 when that day begins (第N日联系外出人员, ``duty-daily-contact-<n>``), discharged by that day's
+``daily_contact`` report (or ``phoned``), escalated to the correction section, then the leadership group,
+when unconfirmed; every ``CARRY_OVER_DAYS`` days the incident continues as new with its whole record
+(the duties included), so no run's history grows without bound. Histories recorded before duties of
+people keep a decision and one deadline a day.
 """
 
 from __future__ import annotations
@@ -70,6 +74,9 @@ class DailyContactFacts(BaseModel):
     day: int = 0
     anchor: datetime | None = None
 
+
+DAILY = "daily-contact-"
+"""情形三's day ``n``: the duty ``daily-contact-<n>`` (histories recorded before: the deadline of that id)."""
 
 CARRY_OVER_DAYS = 7
 """情形三: continue as new after this many days of daily contact (or sooner if Temporal suggests it)."""
@@ -151,8 +158,18 @@ class Epidemic(IncidentWorkflow):
         c = self.clause
         epidemic = variant(self.incident, EpidemicInput).epidemic
         assert epidemic.away_place  # EpidemicCase requires it for S3
+        people = workflow.patched(PATCH)  # duties of people (issue 16); histories recorded before: deadlines
         if not self.resumed:
-            self.decide("立即与外出人员取得联系,了解情况", c)
+            if people:  # 立即与该外出人员取得联系,了解情况: the 司法所 on-duty officer's call
+                subject = self.incident.subject
+                self.assign_duty(
+                    "contact-subject", "立即与该外出人员取得联系,了解情况", c, role=Agency.JUSTICE_OFFICE,
+                    form=DutyForm.PHONE, counterpart_zh="外出的社区矫正对象", phone=subject.phone if subject else None,
+                    say_zh=f"外出期间(外出地:{epidemic.away_place})被疫情防控部门通知为健康码“红黄码”人员;"
+                           "请了解其状态,做好人员心理疏导",
+                )
+            else:
+                self.decide("立即与外出人员取得联系,了解情况", c)
             # 并与当地疫情防控部门取得联系: the department of the place where the subject is, directly.
             local = epidemic.away_epidemic_department or f"{epidemic.away_place}当地疫情防控部门"
             if epidemic.away_epidemic_phone:
@@ -178,6 +195,44 @@ class Epidemic(IncidentWorkflow):
             self.clause_state.anchor = workflow.now()
         facts: DailyContactFacts = self.clause_state
         assert facts.anchor is not None
+        if people:
+            await self._daily_call(facts)
+        else:
+            await self._daily_deadlines(facts)
+        cleared = self.reports_of(Cleared)[0]
+        self.decide(f"红黄码解除,结束每日联系:{cleared.summary}", c, actor=cleared.actor)
+
+    async def _daily_call(self, facts: DailyContactFacts) -> None:
+        """司法所应当每日与外出人员保持联系,做好人员疫情信息的动态关注: each day a phone duty of the person on
+        duty at the 司法所 that day (``duty-daily-contact-<n>``, due at the day's end), discharged by that
+        day's ``daily_contact`` report (or ``phoned``), escalated to the section, then the leadership
+        group, when unconfirmed; until cleared (issue 16)."""
+        assert facts.anchor is not None
+        subject = self.incident.subject
+        place = variant(self.incident, EpidemicInput).epidemic.away_place
+        async for day in self.recurring_duty(
+            prefix=DAILY,
+            title_zh=lambda n: f"第{n}日联系外出人员",
+            clause=self.clause,
+            anchor=facts.anchor,
+            period=self.policy.daily_contact,
+            done=facts.day,
+            role=Agency.JUSTICE_OFFICE,
+            form=DutyForm.PHONE,
+            say_zh=f"了解外出人员(外出地:{place})当日健康状况和疫情防控部门采取的措施,做好人员心理疏导",
+            counterpart_zh="外出的社区矫正对象",
+            phone=subject.phone if subject else None,
+            report=DailyContact,
+            until=Cleared,
+        ):
+            facts.day = day
+            if day % CARRY_OVER_DAYS == 0 or workflow.info().is_continue_as_new_suggested():
+                await self.continue_as_new()
+
+    async def _daily_deadlines(self, facts: DailyContactFacts) -> None:
+        """Histories recorded before duties of people: one deadline a day, met by ``daily_contact``."""
+        assert facts.anchor is not None
+        c = self.clause
         # 司法所应当每日与外出人员保持联系: a recurring duty, one deadline a day, until cleared.
         async for day in self.recurring(
             prefix="daily-contact-",
@@ -193,17 +248,19 @@ class Epidemic(IncidentWorkflow):
             facts.day = day
             if day % CARRY_OVER_DAYS == 0 or workflow.info().is_continue_as_new_suggested():
                 await self.continue_as_new()
-        cleared = self.reports_of(Cleared)[0]
-        self.decide(f"红黄码解除,结束每日联系:{cleared.summary}", c, actor=cleared.actor)
 
     def on_report(self, report: Report, seq: int) -> None:
         if self.scenario is not EpidemicScenario.S3:
             return
         # A day's contact counts for that day only: a day that passed without contact stays missed.
-        pending = self.pending_deadlines("daily-contact-")
+        pending = self.pending_deadlines(DAILY)
+        today = [d for d in self.open_duties(DAILY) if d.due_at > workflow.now()]
         if isinstance(report, DailyContact):
             for d in pending:
                 self.fulfil(d.id, report.actor)
+            for duty in today:
+                health = f",{report.health}" if report.health else ""
+                self.discharge_duty(duty.id, report, ("已取得联系" if report.reached else "当日未能取得联系") + health)
             if not report.reached:
                 self.notify(
                     Agency.CORRECTION_SECTION,
@@ -214,6 +271,8 @@ class Epidemic(IncidentWorkflow):
         elif isinstance(report, Cleared):
             for d in pending:
                 self.cancel_deadline(d.id, "红黄码已解除")
+            for duty in today:
+                self.cancel_duty(duty.id, "红黄码已解除")
 
     # ------------------------------------------------------------------ 情形四
 

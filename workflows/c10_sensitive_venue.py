@@ -6,7 +6,9 @@
 
 Steps:
 
-- 立即联系社区矫正对象核实情况,要求其离开活动举办场所: a decision; then a ``persuasion`` report;
+- 立即联系社区矫正对象核实情况,要求其离开活动举办场所: a phone duty of the 司法所's on-duty officer
+  (``duty-contact-subject``, with the subject's number, due within ``immediate``), discharged by the
+  ``persuasion`` report (or ``phoned``), escalated when unconfirmed (histories recorded before: a decision);
 - 已离开: punishment;
 - 不愿离开的: staff dispatched to the scene and 110 called in one step, at the same time
   (同步; ``dispatch-and-alarm`` to the justice office and 110); then 事件处置完毕 (``handled``);
@@ -21,7 +23,7 @@ from temporalio import workflow
 from temporalio.common import RawValue
 
 from workflows.base import IncidentWorkflow
-from workflows.mechanics.duties import PATCH
+from workflows.mechanics.duties import CONTACT_PATCH, PATCH
 
 with workflow.unsafe.imports_passed_through():
     from plan.agencies import Agency
@@ -54,8 +56,21 @@ class SensitiveVenue(IncidentWorkflow):
         return await self.handle()
 
     async def respond(self) -> None:
-        self.decide("立即联系社区矫正对象核实情况,要求其离开活动举办场所", CLAUSE)
+        contact = workflow.patched(CONTACT_PATCH)
+        if contact:  # 立即联系社区矫正对象: the 司法所 on-duty officer's call, evidenced by the persuasion report
+            subject = self.incident.subject
+            self.assign_duty(
+                "contact-subject", "立即联系社区矫正对象核实情况,要求其离开活动举办场所", CLAUSE,
+                role=Agency.JUSTICE_OFFICE, form=DutyForm.PHONE, counterpart_zh="社区矫正对象",
+                phone=subject.phone if subject else None, evidence="persuasion",
+                say_zh=f"{FACT};请核实情况,要求其立即离开活动举办场所,并报告其是否离开",
+            )
+        else:  # histories recorded before
+            self.decide("立即联系社区矫正对象核实情况,要求其离开活动举办场所", CLAUSE)
         persuasion = await self.next_report(Persuasion)
+        if contact:
+            self.discharge_duty("contact-subject", persuasion,
+                                "已联系社区矫正对象," + ("已离开活动举办场所" if persuasion.complied else "不愿离开"))
         if persuasion.complied:
             self.decide("社区矫正对象已离开活动举办场所", CLAUSE, actor=persuasion.actor)
         else:

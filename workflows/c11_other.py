@@ -10,7 +10,9 @@ Steps:
 - 可以…联系协调公安等相关职能部门予以妥善处置: *may* — the officer chooses which departments (the police
   among them or not) with a ``coordinate`` report, any number of times while handling; each chosen
   department is asked to help handle the situation (``coordinate-<n>``). Nothing is sent unasked;
-- while handling, each ``police_requested`` report calls 110 (``alarm-110-<n>``, n = 1, 2, ...);
+- while handling, each ``police_requested`` report makes 110 a phone duty of the 司法所 on-duty officer
+  (``duty-alarm-110-<n>``, n = 1, 2, ..., each confirmed by its own ``phoned``), beside the automated push
+  where the bureau's platform takes one (``POLICY.pushed``: ``alarm-110-<n>``);
 - ``handled``: on-site handling over; then punishment, reported up and to the procuratorate
   (``punishment-report-up``).
 
@@ -24,6 +26,7 @@ from temporalio import workflow
 from temporalio.common import RawValue
 
 from workflows.base import IncidentWorkflow
+from workflows.mechanics.duties import PATCH
 
 with workflow.unsafe.imports_passed_through():
     from plan.agencies import Agency
@@ -75,10 +78,12 @@ class OtherEmergency(IncidentWorkflow):
                 )
                 continue
             n += 1
-            self.notify(
-                Agency.POLICE_110,
-                self.ask(f"{FACT},需警方处置:{report.reason}", "立即出警到现场予以处置"),
-                step=f"alarm-110-{n}",
-                clause=CLAUSE,
+            fact = f"{FACT},需警方处置:{report.reason}"
+            if workflow.patched(PATCH):  # each request: the 司法所 on-duty officer's phone duty, and the push
+                self.alarm_110(fact, "立即出警到现场予以处置", step=f"alarm-110-{n}", clause=CLAUSE,
+                               what_zh="联系协调公安等相关职能部门予以妥善处置:向公安“110”报警")  # (ours)
+                continue
+            self.notify(  # histories recorded before duties of people
+                Agency.POLICE_110, self.ask(fact, "立即出警到现场予以处置"), step=f"alarm-110-{n}", clause=CLAUSE,
             )
         await self.punish(FACT, clause=CLAUSE)

@@ -151,6 +151,21 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any], list[Step]]] = {
                                        r("handled", actor="东城派出所 民警"), punish("警告"), close(), ("review",)]),
     "C9-S4-duties": ("C9-S4", {}, [r("screening_result", result="均已排查,核酸阴性"), DUTIES, r("cleared", summary="转绿"),
                                    close(), ("review",)]),
+    # issue 16, the rest: C6's 必要时 110, C11's 110 per request, C4's search and bring-back, C9 情形三's daily call
+    "C6-police-duty": ("C6", {}, [ARRIVED, r("police_requested", reason="死因不明"), DUTIES,
+                                  r("death_verification", verified=True, actor=SECTION), close(), ("review",)]),
+    "C11-police-duties": ("C11", {}, [
+        ARRIVED, r("police_requested", reason="扬言报复"), r("police_requested", reason="再次冲击"), DUTIES,
+        r("handled", actor="东城派出所 民警"), punish("警告"), close(), ("review",)]),
+    "C4-search-duty-found": ("C4", {}, [ARRIVED, r("search_result", found=True, methods=["phone"]), punish(), close(),
+                                        ("review",)]),
+    "C4-search-duty-missed-bring-back": ("C4", {}, [
+        ARRIVED, skip(95), r("search_result", found=False, methods=["field_visit"], risk_of_serious_incident=True),
+        r("subject_found", urgent=True), DUTIES, punish("提请撤销缓刑"), close(), ("review",)]),
+    "C9-S3-daily-duties": ("C9-S3", {}, [DUTIES, ("duty-days", 8, {3}), r("cleared", summary="健康码转绿"), close(),
+                                         ("review",)]),
+    "C10-contact-duty-refused": ("C10", {}, [ARRIVED, DUTIES, r("persuasion", complied=False), DUTIES,
+                                             r("handled", actor="东城派出所 民警"), punish("警告"), close(), ("review",)]),
     "C10-complied": ("C10", {}, [ARRIVED, r("persuasion", complied=True), punish("警告"), close(), ("review",)]),
     "C10-refused-police": ("C10", {}, [ARRIVED, r("persuasion", complied=False), r("handled", actor="东城派出所 民警"),
                                       punish("提请撤销缓刑"), close(), ("review",)]),
@@ -196,6 +211,16 @@ async def drive(h: Harness, wf: str, steps: list[Step]) -> list[str]:
             child = f"{wf}-{step[1]}"
             await h.until(wf, lambda st: child in st.related)
             ids += await drive(h, child, step[2])
+        elif step[0] == "duty-days":  # 001 §4(9) 情形三 as duties of people: one day missed
+            for day in range(1, step[1] + 1):
+                for _ in range(300):
+                    board = await h.api.duties(wf)
+                    if any(x.id == f"daily-contact-{day}" for x in board.open + board.closed):
+                        break
+                    await asyncio.sleep(0.05)
+                if day not in step[2]:
+                    await h.api.signal_report(wf, {"kind": "daily_contact", "actor": "东城司法所", "reached": True})
+                await h.skip(timedelta(days=1))
         elif step[0] == "days":  # 001 §4(9) 情形三: daily contact, one day missed
             for day in range(1, step[1] + 1):
                 await h.until(wf, lambda st, d=day: any(x.id == f"daily-contact-{d}" for x in st.deadlines))

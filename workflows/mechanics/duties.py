@@ -25,7 +25,7 @@ State: ``IncidentState.duties`` (carried by continue-as-new); watchers are resta
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -58,6 +58,10 @@ EVIDENCE = {DutyForm.PHONE: "phoned", DutyForm.ON_SITE: "on_site", DutyForm.VERI
 PATCH = "duties-of-people"
 """``workflow.patched`` id of every step that became a person's duty (issue 16): histories recorded
 before keep their automated messages on replay."""
+CONTACT_PATCH = "duties-contact-subject"
+"""``workflow.patched`` id of a contact with the subject that became a person's duty at the start of a
+clause whose histories already carry :data:`PATCH` later on (001 §4(10)): its own id, so that those
+histories replay."""
 TASK_STEP = "duty-"
 """Step prefix of a duty task (``duty-<id>``); ``duty-<id>-missed`` and ``duty-<id>-leadership-missed``
 are its escalations (routed like every escalation, ``activities/notify.py:is_escalation``)."""
@@ -94,13 +98,15 @@ class Duties:
     def assign(
         self, duty_id: str, what_zh: str, clause: str, *, role: Agency, form: DutyForm,
         say_zh: str, counterpart: Agency | None = None, counterpart_zh: str | None = None,
-        phone: str | None = None, due_at: datetime | None = None,
+        phone: str | None = None, due_at: datetime | None = None, evidence: str | None = None,
     ) -> Duty:
         """A duty of the person on duty for ``role``, issued now as a task to their duty device.
 
         ``phone``: the counterpart's number when it comes with the incident (a family contact);
         otherwise the activity writes the directory's number. ``due_at``: the plan's deadline, default
-        the ``immediate`` policy (立即, 第一时间)."""
+        the ``immediate`` policy (立即, 第一时间). ``evidence``: the clause's own report that discharges it
+        too (``Duty.by_report``: ``search_result``, ``daily_contact``; the clause calls :meth:`discharge`),
+        named in the task beside the form's report (``phoned``, ``verified``), which always does."""
         now = workflow.now()
         due = due_at or now + self.policy.immediate
         existing = self.state.duties.get(duty_id)
@@ -110,7 +116,7 @@ class Duties:
         duty = Duty(
             id=duty_id, title_zh=what_zh, clause=clause, role=role, form=form, due_at=due, issued_at=now,
             person_zh=role.zh, counterpart=counterpart, counterpart_zh=cz,
-            counterpart_phone=phone, evidence=EVIDENCE.get(form, "delivery"),
+            counterpart_phone=phone, evidence=EVIDENCE.get(form, "delivery"), by_report=evidence or "",
         )
         self.state.duties[duty_id] = duty
         self.timeline.record(
@@ -122,7 +128,7 @@ class Duties:
         text = texts.duty_task(
             self.incident(), self.title_zh, duty_id=duty_id, what_zh=what_zh, clause=clause, form=form.value,
             counterpart_zh=cz, phone=phone or (PHONE_SLOT if counterpart else None), say_zh=say_zh,
-            due_at=due, left=due - now, evidence=duty.evidence,
+            due_at=due, left=due - now, evidence=duty.evidence, by_report=duty.by_report,
         )
         delivery = self.notifier.notify(
             role, text, step=f"{TASK_STEP}{duty_id}", clause=clause, required=False, duty_task=True,
@@ -196,6 +202,25 @@ class Duties:
             result = "已到场"
         self._done(duty, by=report.actor, stated_at=report.at, result_zh=result)
 
+    def discharge(self, duty_id: str, *, by: str, stated_at: datetime | None, result_zh: str) -> bool:
+        """The clause's own report discharged an open duty (``Duty.by_report``); False if none was open."""
+        duty = self.state.duties.get(duty_id)
+        if duty is None or duty.status is not DutyStatus.OPEN:
+            return False
+        self._done(duty, by=by, stated_at=stated_at, result_zh=result_zh)
+        return True
+
+    def cancel(self, duty_id: str, reason_zh: str) -> None:
+        """An open duty no longer applies (its situation ended before it was due): not counted."""
+        duty = self.state.duties.get(duty_id)
+        if duty is None or duty.status is not DutyStatus.OPEN:
+            return
+        duty.status = DutyStatus.CANCELLED
+        self.timeline.record(
+            EntryKind.DUTY_DONE, f"值班任务取消:{duty.title_zh}({reason_zh})",  # (ours)
+            clause=duty.clause, recipient=duty.role, step=f"{TASK_STEP}{duty.id}",
+        )
+
     def _done(self, duty: Duty, *, by: str, stated_at: datetime | None, result_zh: str) -> None:
         now = workflow.now()
         duty.status, duty.done_at, duty.stated_at, duty.done_by, duty.result_zh = (
@@ -226,6 +251,33 @@ class Duties:
                 f"向区司法局社区矫正管理科报告距事发逾{texts.fmt_duration(self.policy.immediate)},请核查是否迟报、瞒报"  # (ours)
             )
         return out
+
+    # ------------------------------------------------------------------ recurring duties
+
+    async def recurring(
+        self, *, prefix: str, title_zh: Callable[[int], str], clause: str, anchor: datetime, period: timedelta,
+        done: int, role: Agency, form: DutyForm, say_zh: str, counterpart_zh: str, phone: str | None,
+        evidence: str, until: Callable[[], bool],
+    ) -> AsyncIterator[int]:
+        """A duty due every ``period`` (001 §4(9) 情形三 每日): one duty per period (``<prefix><n>``, due
+        ``anchor + n * period``), issued when the period begins to the person on duty then, escalated
+        like every duty when unconfirmed; yields each period's number once it has ended without
+        ``until`` becoming true. ``done``: periods already past (a continued run goes on from there)."""
+        n = done
+        while not until():
+            n += 1
+            due = anchor + n * period
+            self.assign(f"{prefix}{n}", title_zh(n), clause, role=role, form=form, say_zh=say_zh,
+                        counterpart_zh=counterpart_zh, phone=phone, due_at=due, evidence=evidence)
+            remaining = due - workflow.now()
+            if remaining.total_seconds() > 0 and not until():
+                try:
+                    await workflow.wait_condition(until, timeout=remaining, timeout_summary=texts.day_ends(n))
+                except asyncio.TimeoutError:
+                    pass
+            if until():
+                return
+            yield n
 
     # ------------------------------------------------------------------ watching and escalating
 
