@@ -43,6 +43,23 @@ INCIDENT_DRILL = SearchAttributeKey.for_bool("IncidentDrill")
 INCIDENT_OCCURRED_AT = SearchAttributeKey.for_datetime("IncidentOccurredAt")
 """When the incident occurred (the input's ``occurred_at``)."""
 
+WARNING_STATE = SearchAttributeKey.for_keyword("WarningState")
+"""Issue 20, a warning (预警, 000 §4.1, 001 §7(1)): ``analysing``, ``proposed``, ``watching``, ``closed``,
+``dismissed``, ``escalated``."""
+WARNING_OPEN = SearchAttributeKey.for_bool("WarningOpen")
+"""The warning is not yet closed, dismissed or escalated to an incident."""
+WARNING_LEVEL = SearchAttributeKey.for_keyword("WarningLevel")
+"""``blue`` .. ``red`` once a warning was raised; ``none`` before."""
+WARNING_COUNTY = SearchAttributeKey.for_keyword("WarningCounty")
+WARNING_OFFICE = SearchAttributeKey.for_keyword("WarningOffice")
+"""The justice office (司法所) of the sign: a place of an agency, not of a person."""
+WARNING_ANALYSIS_OVERDUE = SearchAttributeKey.for_bool("WarningAnalysisOverdue")
+"""The analysis (or the leadership's decision on a proposal) is past its local-policy time."""
+
+WARNING_KEYS: tuple[SearchAttributeKey[Any], ...] = (
+    WARNING_STATE, WARNING_OPEN, WARNING_LEVEL, WARNING_COUNTY, WARNING_OFFICE, WARNING_ANALYSIS_OVERDUE,
+)
+
 ALL_KEYS: tuple[SearchAttributeKey[Any], ...] = (
     INCIDENT_TYPE,
     INCIDENT_FLOW,
@@ -52,6 +69,7 @@ ALL_KEYS: tuple[SearchAttributeKey[Any], ...] = (
     INCIDENT_DEADLINE_MISSED,
     INCIDENT_DRILL,
     INCIDENT_OCCURRED_AT,
+    *WARNING_KEYS,
 )
 
 #: The Temporal CLI's type names (``--search-attribute Name=Type``).
@@ -108,6 +126,38 @@ def of_incident(incident: IncidentBase) -> TypedSearchAttributes:
         drill=incident.drill,
         occurred_at=incident.occurred_at,
     )
+
+
+def for_warning(*, county: str, justice_office: str, state: str = "analysing", level: str = "none",
+                overdue: bool = False) -> TypedSearchAttributes:
+    """The attributes of a warning at start (issue 20; no personal data: no such field)."""
+    return TypedSearchAttributes([
+        SearchAttributePair(WARNING_STATE, state),
+        SearchAttributePair(WARNING_OPEN, state in ("analysing", "proposed", "watching")),
+        SearchAttributePair(WARNING_LEVEL, level),
+        SearchAttributePair(WARNING_COUNTY, county),
+        SearchAttributePair(WARNING_OFFICE, justice_office),
+        SearchAttributePair(WARNING_ANALYSIS_OVERDUE, overdue),
+    ])
+
+
+def _quoted(name: str, value: str) -> str:
+    if any(c in value for c in "'\"\\") or not value.strip():
+        raise ValueError(f"{name}: {value!r} is not a valid filter value (no quotes or backslashes)")
+    return f"'{value}'"
+
+
+def warning_query(*, open_: bool | None = None, level: str | None = None, county: str | None = None,
+                  justice_office: str | None = None, overdue: bool | None = None) -> str:
+    """A visibility query for warnings (the Web UI's filter box, ``python -m starter warnings``)."""
+    parts = [f"{WARNING_STATE.name} IS NOT NULL"]
+    for key, value in ((WARNING_LEVEL, level), (WARNING_COUNTY, county), (WARNING_OFFICE, justice_office)):
+        if value is not None:
+            parts.append(f"{key.name} = {_quoted(key.name, value)}")
+    for flag_key, flag in ((WARNING_OPEN, open_), (WARNING_ANALYSIS_OVERDUE, overdue)):
+        if flag is not None:
+            parts.append(f"{flag_key.name} = {'true' if flag else 'false'}")
+    return " AND ".join(parts)
 
 
 def changed_updates(
@@ -175,10 +225,7 @@ def incident_query(
 
     ``IncidentType IS NOT NULL`` keeps drills' programmes and other workflows out of the list."""
 
-    def quoted(name: str, value: str) -> str:
-        if any(c in value for c in "'\"\\") or not value.strip():
-            raise ValueError(f"{name}: {value!r} is not a valid filter value (no quotes or backslashes)")
-        return f"'{value}'"
+    quoted = _quoted
 
     parts = [f"{INCIDENT_TYPE.name} IS NOT NULL"]
     for key, value in ((INCIDENT_TYPE, incident_type), (INCIDENT_FLOW, flow), (INCIDENT_COUNTY, county),

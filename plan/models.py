@@ -107,6 +107,8 @@ class Source(ZhEnum):
 
     COMMAND_CENTRE = "command_centre", "区社会应急联动指挥中心警情"
     CITIZEN_REQUEST = "citizen_request", "群众直接求助"
+    WARNING = "warning", "预警转为事件"
+    """Issue 20: started from a warning (000 §4.1) by the leadership's decision (``origin`` names it)."""
 
 
 class Person(_Model):

@@ -70,6 +70,7 @@ from workflows.mechanics.acknowledgements import ACK, Acknowledgements
 from workflows.mechanics.continuation import archive_and_bound, continue_due
 from workflows.mechanics.deadlines import ESCALATE_TO, Deadlines, deadline_kind
 from workflows.mechanics.duties import Duties  # issue 16
+from workflows.mechanics.kit import wire
 from workflows.mechanics.inputs import INVALID_INPUT, INVALID_REPORT, decode_raw, invalid_input, parse_input
 from workflows.mechanics.leadership import Leadership
 from workflows.mechanics.notifier import Delivery, Notifier
@@ -142,19 +143,10 @@ class IncidentWorkflow:
         self.state = state or IncidentState()
         self.clause_state: Any = self.ClauseState.model_validate(self.state.clause)
         s, p, t = self.state, self.policy, self.TYPE.value
-        self.timeline = Timeline(s, self.TITLE_ZH, self.CLAUSE, live=self.inp is not None)
-        self.register = Register(s)
-        self.deadlines = Deadlines(s, self.timeline, t, self.TITLE_ZH, lambda: self.incident)
-        self.acks = Acknowledgements(s, self.timeline, self.deadlines, p)
-        self.notifier = Notifier(
-            timeline=self.timeline, register=self.register, deadlines=self.deadlines, acks=self.acks,
-            policy=p, incident_type=t, title_zh=self.TITLE_ZH, incident=lambda: self.incident, bureau=self.bureau,
-        )
-        self.deadlines.notifier = self.acks.notifier = self.notifier
-        self.duties = Duties(  # issue 16: duties of people
-            state=s, timeline=self.timeline, notifier=self.notifier, deadlines=self.deadlines, policy=p,
-            incident=lambda: self.incident, title_zh=self.TITLE_ZH, incident_type=self.TYPE,
-        )
+        kit = wire(s, title_zh=self.TITLE_ZH, clause=self.CLAUSE, incident_type=self.TYPE, type_code=t, policy=p,
+                   incident=lambda: self.incident, bureau=self.bureau, live=self.inp is not None)
+        self.timeline, self.register, self.deadlines = kit.timeline, kit.register, kit.deadlines
+        self.acks, self.notifier, self.duties = kit.acks, kit.notifier, kit.duties  # duties: issue 16
         self.reports = Reports(s, self.timeline, self.CLAUSE, self.CLAUSE_REPORTS, bureau=self.bureau)
         self._inbox: deque[RawValue | dict[str, Any]] = deque()
         """Signalled reports not yet judged (see ``report_signal``)."""
