@@ -260,6 +260,8 @@ class WarningStatus(_Model):
     waiting_for: list[str]
     incident_id: str | None = None
     summary_zh: str
+    related: list[str] = Field(default_factory=list)
+    """The screening period that found the sign; the incident it was escalated to."""
     timeline: list[TimelineEntry] = Field(default_factory=list)
     deadlines: list[Deadline] = Field(default_factory=list)
     duties: list[Duty] = Field(default_factory=list)

@@ -185,3 +185,66 @@ async def test_report_refusals_name_the_reason(harness) -> None:
         await report(h, wf, "sign_closed", result="x")
     with pytest.raises(ReportRefused, match="not under this warning's plan"):
         await report(h, wf, "analysis", decision="propose", assessment="x", incident_type="C4")
+
+
+# ---------------------------------------------------------------- 001 §7(1) 定期排查
+
+
+def screening_input() -> dict[str, Any]:
+    return {"bureau": "gongshu", "jurisdiction": {"county": "拱墅区", "justice_office": "米市巷司法所"},
+            "responsible": {"name": "王建国", "phone": "13900000001", "unit": "米市巷司法所"}}
+
+
+async def start_screening(h) -> str:
+    wf = f"screening-test-{uuid.uuid4().hex[:8]}"
+    await h.env.client.start_workflow("ScreeningPeriod", screening_input(), id=wf, task_queue=h.queue)
+    STARTED_ON_OWN_QUEUES.append((h.queue, wf))
+    return wf
+
+
+async def test_screening_period_without_a_record_is_escalated_and_missing_in_the_register(harness) -> None:
+    """001 §7(1) 定期排查分析社区矫正对象动态: the office owes each period's record; none by the due time is
+    escalated to the section, and the period ends with it missing (漏报, 001 §7(4))."""
+    from plan.warning import ScreeningOutcome
+
+    h = harness
+    wf = await start_screening(h)
+    await h.skip(P.screening_due + timedelta(minutes=5))
+    await h.skip(P.screening_interval)
+    out = await h.env.client.get_workflow_handle(wf, result_type=ScreeningOutcome).result()
+    assert not out.filed and out.warnings == []
+    row = next(o for o in out.accountability.obligations if o.id == "deadline/screening-record")
+    assert row.status is ObligationStatus.MISSING and row.clause == "001 §7(1)"
+    assert out.accountability.missing >= 1
+
+
+async def test_screening_record_with_two_signs_opens_two_warnings(harness) -> None:
+    from plan.warning import ScreeningOutcome
+
+    h = harness
+    wf = await start_screening(h)
+    concerned = json.loads((EXAMPLES / "warnings" / "gongshu-C4.json").read_text(encoding="utf-8"))["sign"]["concerned"]
+    record = {
+        "kind": "screening_record", "actor": "米市巷司法所 所长", "subjects_screened": 42,
+        "recorder": {"name": "陈思远", "phone": "0571-85110001", "unit": "米市巷司法所"},
+        "responsible": {"name": "王建国", "phone": "13900000001", "unit": "拱墅区司法局社区矫正管理科"},
+        "signs": [
+            {"expected_type": "C4", "what": "对象近期频繁夜不归宿", "place": "米市巷街道", "concerned": concerned},
+            {"expected_type": "C3", "what": "对象扬言到省里上访", "place": "米市巷街道", "concerned": concerned},
+        ],
+    }
+    await h.api.warning_report(wf, record)
+    with pytest.raises(ReportRefused, match="already filed"):
+        await h.api.warning_report(wf, record)
+    await h.skip(P.screening_interval)
+    out = await h.env.client.get_workflow_handle(wf, result_type=ScreeningOutcome).result()
+    assert out.filed and out.subjects_screened == 42
+    assert out.warnings == [f"{wf}-sign-1", f"{wf}-sign-2"]
+    row = next(o for o in out.accountability.obligations if o.id == "deadline/screening-record")
+    assert row.status is ObligationStatus.ON_TIME
+    for w, t in zip(out.warnings, ("C4", "C3")):
+        STARTED_ON_OWN_QUEUES.append((h.queue, w))
+        st = await until(h, w, lambda s: bool(s.timeline))
+        assert st.summary_zh.startswith(f"{t}苗头") and st.related == [wf]  # linked both ways
+        assert st.timeline[0].text_zh.startswith("苗头登记:") and "来源:定期排查" in st.timeline[0].text_zh
+        assert st.state in ("analysing", "watching")

@@ -406,6 +406,7 @@ class SignWarning(ReportDoor):
             level=self.level, waiting_for=self.waiting_for(), incident_id=self.incident_id,
             summary_zh=f"{self._facts.incident_type.value}苗头 · {self._facts.jurisdiction.justice_office}",
             timeline=list(self.state.timeline), deadlines=self.kit.deadlines.all(), duties=self.kit.duties.open(),
+            related=list(self.state.related),
         )
 
     @workflow.query(name="accountability")
