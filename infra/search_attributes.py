@@ -44,21 +44,16 @@ INCIDENT_OCCURRED_AT = SearchAttributeKey.for_datetime("IncidentOccurredAt")
 """When the incident occurred (the input's ``occurred_at``)."""
 
 WARNING_STATE = SearchAttributeKey.for_keyword("WarningState")
-"""Issue 20, a warning (预警, 000 §4.1, 001 §7(1)): ``analysing``, ``proposed``, ``watching``, ``closed``,
-``dismissed``, ``escalated``."""
-WARNING_OPEN = SearchAttributeKey.for_bool("WarningOpen")
-"""The warning is not yet closed, dismissed or escalated to an incident."""
+"""Issue 20, a warning (预警, 000 §4.1, 001 §7(1)): ``analysing``, ``proposed``, ``watching`` (open), ``closed``,
+``dismissed``, ``escalated``. A warning also carries ``IncidentCounty`` and ``IncidentJusticeOffice`` (the
+sign's office) and ``IncidentDeadlineMissed`` (its analysis, or the leadership's decision, is overdue),
+not ``IncidentType``: it is not listed among incidents. (A SQL-visibility namespace takes at most 3
+custom Bool and 10 Keyword attributes: the warning adds two keywords and no bool.)"""
 WARNING_LEVEL = SearchAttributeKey.for_keyword("WarningLevel")
 """``blue`` .. ``red`` once a warning was raised; ``none`` before."""
-WARNING_COUNTY = SearchAttributeKey.for_keyword("WarningCounty")
-WARNING_OFFICE = SearchAttributeKey.for_keyword("WarningOffice")
-"""The justice office (司法所) of the sign: a place of an agency, not of a person."""
-WARNING_ANALYSIS_OVERDUE = SearchAttributeKey.for_bool("WarningAnalysisOverdue")
-"""The analysis (or the leadership's decision on a proposal) is past its local-policy time."""
+WARNING_OPEN_STATES = ("analysing", "proposed", "watching")
 
-WARNING_KEYS: tuple[SearchAttributeKey[Any], ...] = (
-    WARNING_STATE, WARNING_OPEN, WARNING_LEVEL, WARNING_COUNTY, WARNING_OFFICE, WARNING_ANALYSIS_OVERDUE,
-)
+WARNING_KEYS: tuple[SearchAttributeKey[Any], ...] = (WARNING_STATE, WARNING_LEVEL)
 
 ALL_KEYS: tuple[SearchAttributeKey[Any], ...] = (
     INCIDENT_TYPE,
@@ -133,11 +128,10 @@ def for_warning(*, county: str, justice_office: str, state: str = "analysing", l
     """The attributes of a warning at start (issue 20; no personal data: no such field)."""
     return TypedSearchAttributes([
         SearchAttributePair(WARNING_STATE, state),
-        SearchAttributePair(WARNING_OPEN, state in ("analysing", "proposed", "watching")),
         SearchAttributePair(WARNING_LEVEL, level),
-        SearchAttributePair(WARNING_COUNTY, county),
-        SearchAttributePair(WARNING_OFFICE, justice_office),
-        SearchAttributePair(WARNING_ANALYSIS_OVERDUE, overdue),
+        SearchAttributePair(INCIDENT_COUNTY, county),
+        SearchAttributePair(INCIDENT_JUSTICE_OFFICE, justice_office),
+        SearchAttributePair(INCIDENT_DEADLINE_MISSED, overdue),
     ])
 
 
@@ -151,12 +145,14 @@ def warning_query(*, open_: bool | None = None, level: str | None = None, county
                   justice_office: str | None = None, overdue: bool | None = None) -> str:
     """A visibility query for warnings (the Web UI's filter box, ``python -m starter warnings``)."""
     parts = [f"{WARNING_STATE.name} IS NOT NULL"]
-    for key, value in ((WARNING_LEVEL, level), (WARNING_COUNTY, county), (WARNING_OFFICE, justice_office)):
+    states = ", ".join(f"'{s}'" for s in WARNING_OPEN_STATES)
+    if open_ is not None:
+        parts.append(f"{WARNING_STATE.name} {'IN' if open_ else 'NOT IN'} ({states})")
+    for key, value in ((WARNING_LEVEL, level), (INCIDENT_COUNTY, county), (INCIDENT_JUSTICE_OFFICE, justice_office)):
         if value is not None:
             parts.append(f"{key.name} = {_quoted(key.name, value)}")
-    for flag_key, flag in ((WARNING_OPEN, open_), (WARNING_ANALYSIS_OVERDUE, overdue)):
-        if flag is not None:
-            parts.append(f"{flag_key.name} = {'true' if flag else 'false'}")
+    if overdue is not None:
+        parts.append(f"{INCIDENT_DEADLINE_MISSED.name} = {'true' if overdue else 'false'}")
     return " AND ".join(parts)
 
 
@@ -238,6 +234,13 @@ def incident_query(
     if running is not None:
         parts.append("ExecutionStatus = 'Running'" if running else "ExecutionStatus != 'Running'")
     return " AND ".join(parts)
+
+
+def register_query(*, justice_office: str | None = None) -> str:
+    """The 001 §7(4) register across workflows: incidents, warnings and screening periods (issue 20)."""
+    return incident_query(justice_office=justice_office).replace(
+        f"{INCIDENT_TYPE.name} IS NOT NULL",
+        f"({INCIDENT_TYPE.name} IS NOT NULL OR WorkflowType IN ('Warning', 'ScreeningPeriod'))", 1)
 
 
 async def registered(client: Client) -> bool:

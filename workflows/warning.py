@@ -220,9 +220,8 @@ class SignWarning(ReportDoor):
         lines += [f"关联:{r}" for r in self.state.related]
         workflow.set_current_details("\n\n".join(lines))
         updates = sa.changed_updates(workflow.info().typed_search_attributes, {
-            sa.WARNING_STATE: self.status_code, sa.WARNING_OPEN: self.status_code in OPEN_STATES,
-            sa.WARNING_LEVEL: self.level.value if self.level else "none",
-            sa.WARNING_ANALYSIS_OVERDUE: self.overdue(),
+            sa.WARNING_STATE: self.status_code, sa.WARNING_LEVEL: self.level.value if self.level else "none",
+            sa.INCIDENT_DEADLINE_MISSED: self.overdue(),
         })
         if updates:
             workflow.upsert_search_attributes(updates)
