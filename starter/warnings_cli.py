@@ -22,6 +22,8 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+from temporalio.client import Schedule, ScheduleActionStartWorkflow, ScheduleAlreadyRunningError
+from temporalio.client import ScheduleIntervalSpec, ScheduleSpec, ScheduleUpdate
 from temporalio.service import RPCError
 
 from infra import search_attributes as sa
@@ -160,15 +162,6 @@ async def cmd_warnings(args: argparse.Namespace, connect: Connect) -> int:
 
 async def cmd_screening_schedule(args: argparse.Namespace, connect: Connect) -> int:
     """001 §7(1) 定期排查: one Temporal Schedule per justice office (created or updated)."""
-    from temporalio.client import (
-        Schedule,
-        ScheduleActionStartWorkflow,
-        ScheduleAlreadyRunningError,
-        ScheduleIntervalSpec,
-        ScheduleSpec,
-        ScheduleUpdate,
-    )
-
     from plan.bureaus import profile
     from plan.policy import DEFAULT_POLICY
     from plan.warning import ScreeningInput
