@@ -248,3 +248,52 @@ async def test_screening_record_with_two_signs_opens_two_warnings(harness) -> No
         assert st.summary_zh.startswith(f"{t}苗头") and st.related == [wf]  # linked both ways
         assert st.timeline[0].text_zh.startswith("苗头登记:") and "来源:定期排查" in st.timeline[0].text_zh
         assert st.state in ("analysing", "watching")
+
+
+async def test_drill_warning_never_reaches_a_real_agency(harness) -> None:
+    """Drills (000 §6.2, 001 §7(2)) work for warnings too: the messages are marked and go to the drill outbox."""
+    h = harness
+    wf = await start(h, "huangyan-L1", drill=True)
+    st = await until(h, wf, delivered("sign-recorded"))
+    assert "(渠道 drill-outbox):【演练】【预警·L1苗头】" in text_to(st.timeline, "sign-recorded", "emergency_office")
+    assert [d for d in h.outbox() if d["workflow_id"] == wf] == []  # nothing in the real outbox
+
+
+async def test_sign_input_is_validated_at_the_door(harness) -> None:
+    from starter.api import InvalidInput
+
+    h = harness
+    bad = sign("gongshu-C4")
+    bad["sign"].pop("concerned")
+    with pytest.raises(InvalidInput, match="concerned: the correction subject concerned is required"):
+        await h.api.start_warning(bad)
+    with pytest.raises(InvalidInput, match="sign_id: contains an ID-number-shaped"):
+        await h.api.start_warning(sign("gongshu-C4", sign_id="S-331003199001011236"))
+    data = sign("huangyan-L1")
+    first = await h.api.start_warning(data)
+    again = await h.api.start_warning(data)
+    STARTED_ON_OWN_QUEUES.append((h.queue, first.workflow_id))
+    assert again.workflow_id == first.workflow_id and again.already_started
+
+
+async def test_proposal_started_by_the_leadership_group_runs_the_l_incident(harness) -> None:
+    """000 §2.2(1) 及时向区司法局应急指挥领导小组报告,提出预警及预案启动的建议: 黄岩's leadership group decides to start;
+    the L1 incident runs under 000 (its information report, 000 §4.2) with the sign's facts and names the warning."""
+    h = harness
+    wf = await start(h, "huangyan-L1")
+    await until(h, wf, delivered("sign-recorded"))
+    await report(h, wf, "analysis", decision="propose", assessment="聚集风险大")
+    st = await until(h, wf, delivered("plan-proposal"))
+    assert text_to(st.timeline, "plan-proposal", "leadership_group").count(HY_OFFICE) == 1
+    await report(h, wf, "leadership_decision", start=True, reason="启动预案,组织调处", actor="领导小组 组长",
+                 commander={"name": "赵局长", "phone": "13900000009", "unit": "黄岩区司法局"})
+    out = await h.api.warning_outcome(wf)
+    inc_id = out.incident_id
+    assert inc_id == f"incident-L1-{wf}"
+    h.started.append(inc_id)
+    STARTED_ON_OWN_QUEUES.append((h.queue, inc_id))
+    inc = await h.until_step(inc_id, "information-report")
+    assert inc.origin is not None and inc.origin.workflow_id == wf and inc.origin.clause == "000 §4.1"
+    assert decisions(inc.timeline)[0].startswith(f"本事件由预警 {wf} 转来")
+    assert "停车收费纠纷" in text_to(inc.timeline, "information-report", "emergency_office")
+    assert "赵局长" in text_to(inc.timeline, "information-report", "emergency_office")

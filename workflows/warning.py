@@ -99,6 +99,11 @@ STATE_ZH = {
 OPEN_STATES = frozenset({"analysing", "proposed", "watching"})
 WAITING = {"analysing": ["analysis", "dismissed"], "proposed": ["leadership_decision"],
            "watching": ["follow_up", "sign_closed", "verified"]}
+WAITING_ZH = {"analysis": "分析研判(analysis)", "dismissed": "排除(dismissed)",
+              "leadership_decision": "领导决定是否启动预案(leadership_decision)",
+              "follow_up": "跟踪了解(follow_up)", "sign_closed": "苗头化解(sign_closed)",
+              "verified": "措施落实(verified)"}
+"""What the warning waits for, as the Web UI's details say it (ours)."""
 
 
 def sign_incident(inp: WarningInput, *, incident_type: str | None = None, commander: object | None = None) -> IncidentInput:
@@ -213,7 +218,7 @@ class SignWarning(ReportDoor):
             lines.append(f"预警等级:{self.level.zh}")
         waits = self.waiting_for()
         if waits:
-            lines.append("等待:" + "、".join(waits))
+            lines.append("等待:" + "、".join(WAITING_ZH[w] for w in waits))
         lines += [f"待办时限:{d.title_zh},{texts.fmt_time(d.due_at)} 到期" for d in pending]
         lines += [f"待办任务:{d.title_zh},{texts.fmt_time(d.due_at)} 前"
                   for d in self.state.duties.values() if d.status is DutyStatus.OPEN]
