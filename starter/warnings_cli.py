@@ -40,16 +40,17 @@ def _cli() -> Any:
 
 
 def build_warning_report(args: argparse.Namespace) -> dict[str, Any]:
-    """``--json`` and/or ``KIND --actor --note --set FIELD=VALUE`` (values JSON where they parse)."""
+    """``--json`` / ``--file`` and/or ``KIND --actor --note --set FIELD=VALUE`` (values JSON where they parse)."""
     cli = _cli()
     report: dict[str, Any] = {}
-    if args.json:
+    text = cli.read_utf8(args.file) if args.file else args.json
+    if text:
         try:
-            report = json.loads(args.json)
+            report = json.loads(text)
         except json.JSONDecodeError as err:
-            raise cli.CliError(f"--json:不是有效的 JSON({err.msg},第 {err.colno} 列)") from None
+            raise cli.CliError(f"{args.file or '--json'}:不是有效的 JSON({err.msg},第 {err.lineno} 行)") from None
         if not isinstance(report, dict):
-            raise cli.CliError("--json:应为 JSON 对象({...})")
+            raise cli.CliError(f"{args.file or '--json'}:应为 JSON 对象({{...}})")
     for key in ("kind", "actor", "note"):
         if getattr(args, key, None):
             report[key] = getattr(args, key)
@@ -230,6 +231,7 @@ def add_warning_parsers(sub: Any) -> None:
     r.add_argument("--note")
     r.add_argument("--set", action="append", metavar="FIELD=VALUE", help="a field (JSON values allowed)")
     r.add_argument("--json", help="the whole report as JSON")
+    r.add_argument("--file", help="the whole report as a JSON file (e.g. examples/warnings/screening-record.json)")
     s = sub.add_parser("warning-status", help="one warning: state, level, what it waits for, record")
     s.add_argument("workflow_id")
     s.add_argument("--json", action="store_true")

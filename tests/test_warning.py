@@ -138,6 +138,9 @@ async def test_proposal_started_by_the_command_runs_the_c_incident_linked_both_w
     await report(h, wf, "leadership_decision", start=True, reason="对象失联风险大,立即启动", actor="总指挥部 总指挥")
     out = await h.api.warning_outcome(wf)
     assert out.state == "escalated" and out.incident_id == f"incident-C4-{wf}"
+    assert notifications(out.timeline) == [("sign-recorded", "correction_command_office"),
+                                           ("plan-proposal", "correction_command")]
+    assert f"拱墅区司法局社区矫正突发事件应急处置总指挥部办公室" in text_to(out.timeline, "plan-proposal", "correction_command")
     assert decisions(out.timeline)[-1].endswith(f"已转为事件 {out.incident_id}")
     inc = await h.api.status(out.incident_id)
     h.started.append(out.incident_id)
@@ -171,11 +174,17 @@ async def test_warning_level_reaches_whom_the_profile_names(harness) -> None:
     wf = await start(h, "huangyan-L1")
     await until(h, wf, delivered("sign-recorded"))
     await report(h, wf, "analysis", decision="warn", level="orange", assessment="聚集可能性大", measures=MEASURES[:1])
-    st = await until(h, wf, delivered("warning-issued", 3))
+    st = await until(h, wf, lambda s: delivered("warning-issued", 3)(s) and delivered("duty-measure-1")(s))
     assert st.level is not None and st.level.value == "orange"
-    issued = [r for s, r in notifications(st.timeline) if s == "warning-issued"]
-    assert sorted(issued) == ["command_centre", "justice_office", "leadership_group"]
-    assert "【二级(橙色)预警】" in text_to(st.timeline, "warning-issued", "leadership_group")
+    # the linkage plan's default for orange: the leadership group, the justice office, the command centre,
+    # at the same time; then the measure's task; nothing else
+    assert notifications(st.timeline) == [
+        ("sign-recorded", "emergency_office"), ("warning-issued", "leadership_group"),
+        ("warning-issued", "justice_office"), ("warning-issued", "command_centre"), ("duty-measure-1", "justice_office"),
+    ]
+    text = text_to(st.timeline, "warning-issued", "leadership_group")
+    assert "【二级(橙色)预警】" in text and "停车收费纠纷" in text and "研判意见:聚集可能性大" in text
+    assert f"发布{'二级(橙色)预警'}" in decisions(st.timeline)
 
 
 async def test_report_refusals_name_the_reason(harness) -> None:
