@@ -8,6 +8,10 @@
     receipt = await client.report(started.workflow_id, {"kind": "arrived", "actor": "东城司法所"})
     status = await client.status(started.workflow_id)
 
+    # warnings (预警, issue 20): a sign recorded, its reports, its status
+    w = await client.start_warning(open("examples/warnings/huangyan-L1.json").read())
+    await client.warning_report(w.workflow_id, {"kind": "dismissed", "actor": "应急办公室", "reason": "误传"})
+
 Input is validated here before anything reaches Temporal, and again inside the workflow.
 Workflow ids carry the incident type and the centre's alert id (or, for a direct request, a hash of
 its content, so a retried start finds the same incident), never personal data. Starting twice with the

@@ -306,3 +306,24 @@ async def test_proposal_started_by_the_leadership_group_runs_the_l_incident(harn
     assert decisions(inc.timeline)[0].startswith(f"本事件由预警 {wf} 转来")
     assert "停车收费纠纷" in text_to(inc.timeline, "information-report", "emergency_office")
     assert "赵局长" in text_to(inc.timeline, "information-report", "emergency_office")
+
+
+def test_local_policies_are_typed_and_validated_on_load() -> None:
+    """The plans give no number for any warning or screening time: each is a local policy, checked on load."""
+    from pydantic import ValidationError
+
+    from plan.agencies import Agency
+    from plan.policy import DeadlinePolicy
+    from plan.warning import DEFAULT_RECIPIENTS, WarningLevel
+
+    p = DeadlinePolicy.model_validate({"warning_analysis": "PT12H", "screening_interval": "P7D", "screening_due": "P2D",
+                                       "warning_recipients": {"red": ["leadership_group", "command_centre"]}})
+    assert p.warning_analysis == timedelta(hours=12)
+    assert p.warning_recipients[WarningLevel.RED] == (Agency.LEADERSHIP_GROUP, Agency.COMMAND_CENTRE)
+    assert set(DEFAULT_RECIPIENTS["linkage"]) == set(DEFAULT_RECIPIENTS["correction"]) == set(WarningLevel)
+    with pytest.raises(ValidationError, match="warning_follow_up: must be positive"):
+        DeadlinePolicy.model_validate({"warning_follow_up": "PT0S"})
+    with pytest.raises(ValidationError, match="screening_due: the record must be due within its period"):
+        DeadlinePolicy.model_validate({"screening_interval": "P7D", "screening_due": "P8D"})
+    with pytest.raises(ValidationError, match="warning_recipients"):
+        DeadlinePolicy.model_validate({"warning_recipients": {"purple": ["leadership_group"]}})
