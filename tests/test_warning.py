@@ -327,3 +327,26 @@ def test_local_policies_are_typed_and_validated_on_load() -> None:
         DeadlinePolicy.model_validate({"screening_interval": "P7D", "screening_due": "P8D"})
     with pytest.raises(ValidationError, match="warning_recipients"):
         DeadlinePolicy.model_validate({"warning_recipients": {"purple": ["leadership_group"]}})
+
+
+async def test_unconfirmed_measure_and_missed_follow_up_are_escalated(harness) -> None:
+    """001 §7(1) 采取针对性疏导、管理、教育措施 at 拱墅: a measure not confirmed within `warning_measure` goes to the
+    社区矫正管理科; a follow-up not reported within `warning_follow_up` goes to the analysing office; both stand
+    in the register until done."""
+    h = harness
+    wf = await start(h, "gongshu-C4")
+    await until(h, wf, delivered("sign-recorded"))
+    await report(h, wf, "analysis", decision="watch", assessment="需加强管控", actor="社区矫正管理科 值班员",
+                 measures=[{"kind": "manage", "what": "每日电话核查去向"}])
+    await until(h, wf, delivered("duty-measure-1"))
+    await h.skip(P.warning_measure + timedelta(minutes=5))
+    st = await until(h, wf, delivered("duty-measure-1-missed"))
+    assert ("duty-measure-1-missed", "correction_section") in notifications(st.timeline)
+    await h.skip(P.warning_follow_up - P.warning_measure)
+    st = await until(h, wf, delivered("follow-up-1-missed"))
+    assert ("follow-up-1-missed", "correction_command_office") in notifications(st.timeline)
+    assert "【超时督办】“第1次跟踪了解苗头动态”" in text_to(st.timeline, "follow-up-1-missed", "correction_command_office")
+    acc = await h.api.accountability(wf)
+    status = {o.id: o.status for o in acc.obligations}
+    assert status["duty/measure-1"] is ObligationStatus.OVERDUE
+    assert status["deadline/follow-up-1"] is ObligationStatus.OVERDUE
