@@ -78,6 +78,14 @@ async def test_sign_analysed_on_time_watched_followed_up_and_closed(harness) -> 
     text = text_to(st.timeline, "sign-recorded", "emergency_office")
     assert "停车收费纠纷" in text and "分析研判" in text and f"向{HY_GROUP}提出预案启动的建议" in text
     assert st.state == "analysing" and st.waiting_for == ["analysis", "dismissed"]
+    # the Web UI's current details: what the warning is and what it waits for, in Chinese, no personal data
+    from temporalio.api.sdk.v1 import WorkflowMetadata
+
+    meta = await h.env.client.get_workflow_handle(wf).query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    details = meta.current_details
+    assert details.startswith("**预警:L1苗头**(000 §4.1)") and "黄岩区东城司法所 · 状态:待分析研判" in details
+    assert "等待:分析研判(analysis)、排除(dismissed)" in details and "待办时限:分析研判苗头" in details
+    assert "陈思远" not in details and "0576-84110001" not in details
     await h.skip(P.warning_analysis - timedelta(hours=1))
     await report(h, wf, "analysis", decision="watch", assessment="纠纷尚在萌芽,可控", measures=MEASURES)
     st = await until(h, wf, lambda s: s.state == "watching" and len(s.duties) == 2)
