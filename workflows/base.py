@@ -65,18 +65,16 @@ with workflow.unsafe.imports_passed_through():
     from plan.state import Continued, IncidentState, NoClauseState
 
 from workflows import bureau  # issue 17: the bureau's plans and names (workflows/bureau.py)
-from workflows.mechanics.accountability import BY_HAND, Register
-from workflows.mechanics.acknowledgements import ACK, Acknowledgements
+from workflows.mechanics.accountability import BY_HAND
+from workflows.mechanics.acknowledgements import ACK
 from workflows.mechanics.continuation import archive_and_bound, continue_due
-from workflows.mechanics.deadlines import ESCALATE_TO, Deadlines, deadline_kind
-from workflows.mechanics.duties import Duties  # issue 16
+from workflows.mechanics.deadlines import ESCALATE_TO, deadline_kind
 from workflows.mechanics.kit import wire
 from workflows.mechanics.inputs import INVALID_INPUT, INVALID_REPORT, decode_raw, invalid_input, parse_input
 from workflows.mechanics.leadership import Leadership
-from workflows.mechanics.notifier import Delivery, Notifier
+from workflows.mechanics.notifier import Delivery
 from workflows.mechanics.release import Publication
 from workflows.mechanics.reports import Reports, model_kind
-from workflows.mechanics.timeline import Timeline
 from workflows.procedures.correction import Correction
 from workflows.procedures.linkage import Linkage
 
