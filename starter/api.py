@@ -275,9 +275,7 @@ def parse_warning(data: Any) -> Any:
             raise InvalidInput(f"invalid warning input: {describe_validation_error(err)}") from None
     problems = []
     if inp.sign_id:
-        problem = alert_id_problem(inp.sign_id, {"subject": inp.sign.concerned and inp.sign.concerned.model_dump(),
-                                                 "reporter": inp.sign.recorder.model_dump(),
-                                                 "commander": inp.responsible.model_dump()})
+        problem = alert_id_problem(inp.sign_id, inp.model_dump(mode="json"))
         if problem:
             problems.append(f"sign_id: {problem}; use the recorder's own sign number")
     if inp.sign.noticed_at > datetime.now(UTC) + FUTURE_SLACK:
@@ -331,7 +329,7 @@ class WarningDoor:
                 raise InvalidInput(f"sign.expected_type: {prof.name_zh} does not run {inp.sign.expected_type.value}")
             inp = inp.model_copy(update={"bureau": self.bureau})
         wf_id = workflow_id or warning_workflow_id(inp)
-        problem = workflow_id_problem(wf_id, {"subject": inp.sign.concerned and inp.sign.concerned.model_dump()})
+        problem = workflow_id_problem(wf_id, inp.model_dump(mode="json"))
         if problem:
             raise InvalidInput(f"invalid workflow id: {problem}")
         options: dict[str, Any] = {

@@ -427,3 +427,7 @@ async def test_a_warning_is_encrypted_and_refused_in_plain_text_or_with_personal
         await api.start_warning({**data, "sign_id": "YJ-13700000002"})
     with pytest.raises(InvalidInput, match="invalid workflow id"):
         await api.start_warning(data, workflow_id="warning-李明轩")
+    # around the door (an encrypted `temporal workflow start`): the worker fails the run at once
+    await cluster.client.start_workflow("Warning", data, id="warning-李明轩", task_queue=cluster.queue)
+    cause = await failure_of(cluster.client, "warning-李明轩")
+    assert cause.type == "PersonalDataInId" and "李" not in cause.message
