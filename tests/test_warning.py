@@ -309,7 +309,7 @@ async def test_proposal_started_by_the_leadership_group_runs_the_l_incident(harn
     assert inc_id == f"incident-L1-{wf}"
     h.started.append(inc_id)
     STARTED_ON_OWN_QUEUES.append((h.queue, inc_id))
-    inc = await h.until_step(inc_id, "information-report")
+    inc = await h.until_step(inc_id, "information-report", count=2)  # the office and the centre
     assert inc.origin is not None and inc.origin.workflow_id == wf and inc.origin.clause == "000 §4.1"
     assert decisions(inc.timeline)[0].startswith(f"本事件由预警 {wf} 转来")
     assert "停车收费纠纷" in text_to(inc.timeline, "information-report", "emergency_office")
