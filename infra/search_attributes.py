@@ -24,6 +24,8 @@ from temporalio.common import (
 if TYPE_CHECKING:
     from temporalio.client import Client
 
+    from plan.models import IncidentBase
+
 INCIDENT_TYPE = SearchAttributeKey.for_keyword("IncidentType")
 """Catalogue id: L1..L4, C1..C11 (000 §1.4, 001 §4)."""
 INCIDENT_FLOW = SearchAttributeKey.for_keyword("IncidentFlow")
@@ -41,6 +43,18 @@ INCIDENT_DRILL = SearchAttributeKey.for_bool("IncidentDrill")
 INCIDENT_OCCURRED_AT = SearchAttributeKey.for_datetime("IncidentOccurredAt")
 """When the incident occurred (the input's ``occurred_at``)."""
 
+WARNING_STATE = SearchAttributeKey.for_keyword("WarningState")
+"""Issue 20, a warning (预警, 000 §4.1, 001 §7(1)): ``analysing``, ``proposed``, ``watching`` (open), ``closed``,
+``dismissed``, ``escalated``. A warning also carries ``IncidentCounty`` and ``IncidentJusticeOffice`` (the
+sign's office) and ``IncidentDeadlineMissed`` (its analysis, or the leadership's decision, is overdue),
+not ``IncidentType``: it is not listed among incidents. (A SQL-visibility namespace takes at most 3
+custom Bool and 10 Keyword attributes: the warning adds two keywords and no bool.)"""
+WARNING_LEVEL = SearchAttributeKey.for_keyword("WarningLevel")
+"""``blue`` .. ``red`` once a warning was raised; ``none`` before."""
+WARNING_OPEN_STATES = ("analysing", "proposed", "watching")
+
+WARNING_KEYS: tuple[SearchAttributeKey[Any], ...] = (WARNING_STATE, WARNING_LEVEL)
+
 ALL_KEYS: tuple[SearchAttributeKey[Any], ...] = (
     INCIDENT_TYPE,
     INCIDENT_FLOW,
@@ -50,6 +64,7 @@ ALL_KEYS: tuple[SearchAttributeKey[Any], ...] = (
     INCIDENT_DEADLINE_MISSED,
     INCIDENT_DRILL,
     INCIDENT_OCCURRED_AT,
+    *WARNING_KEYS,
 )
 
 #: The Temporal CLI's type names (``--search-attribute Name=Type``).
@@ -93,6 +108,52 @@ def for_incident(
             SearchAttributePair(INCIDENT_OCCURRED_AT, occurred_at),
         ]
     )
+
+
+def of_incident(incident: IncidentBase) -> TypedSearchAttributes:
+    """The attributes of an incident input at start: the SDK door (``starter.api``) and an incident
+    started by a warning or an alarm (``workflows/mechanics/handover.py``)."""
+    return for_incident(
+        incident_type=incident.incident_type.value,
+        flow=incident.flow.value,
+        county=incident.jurisdiction.county,
+        justice_office=incident.jurisdiction.justice_office,
+        drill=incident.drill,
+        occurred_at=incident.occurred_at,
+    )
+
+
+def for_warning(*, county: str, justice_office: str, state: str = "analysing", level: str = "none",
+                overdue: bool = False) -> TypedSearchAttributes:
+    """The attributes of a warning at start (issue 20; no personal data: no such field)."""
+    return TypedSearchAttributes([
+        SearchAttributePair(WARNING_STATE, state),
+        SearchAttributePair(WARNING_LEVEL, level),
+        SearchAttributePair(INCIDENT_COUNTY, county),
+        SearchAttributePair(INCIDENT_JUSTICE_OFFICE, justice_office),
+        SearchAttributePair(INCIDENT_DEADLINE_MISSED, overdue),
+    ])
+
+
+def _quoted(name: str, value: str) -> str:
+    if any(c in value for c in "'\"\\") or not value.strip():
+        raise ValueError(f"{name}: {value!r} is not a valid filter value (no quotes or backslashes)")
+    return f"'{value}'"
+
+
+def warning_query(*, open_: bool | None = None, level: str | None = None, county: str | None = None,
+                  justice_office: str | None = None, overdue: bool | None = None) -> str:
+    """A visibility query for warnings (the Web UI's filter box, ``python -m starter warnings``)."""
+    parts = [f"{WARNING_STATE.name} IS NOT NULL"]
+    states = ", ".join(f"'{s}'" for s in WARNING_OPEN_STATES)
+    if open_ is not None:
+        parts.append(f"{WARNING_STATE.name} {'IN' if open_ else 'NOT IN'} ({states})")
+    for key, value in ((WARNING_LEVEL, level), (INCIDENT_COUNTY, county), (INCIDENT_JUSTICE_OFFICE, justice_office)):
+        if value is not None:
+            parts.append(f"{key.name} = {_quoted(key.name, value)}")
+    if overdue is not None:
+        parts.append(f"{INCIDENT_DEADLINE_MISSED.name} = {'true' if overdue else 'false'}")
+    return " AND ".join(parts)
 
 
 def changed_updates(
@@ -160,10 +221,7 @@ def incident_query(
 
     ``IncidentType IS NOT NULL`` keeps drills' programmes and other workflows out of the list."""
 
-    def quoted(name: str, value: str) -> str:
-        if any(c in value for c in "'\"\\") or not value.strip():
-            raise ValueError(f"{name}: {value!r} is not a valid filter value (no quotes or backslashes)")
-        return f"'{value}'"
+    quoted = _quoted
 
     parts = [f"{INCIDENT_TYPE.name} IS NOT NULL"]
     for key, value in ((INCIDENT_TYPE, incident_type), (INCIDENT_FLOW, flow), (INCIDENT_COUNTY, county),
@@ -176,6 +234,13 @@ def incident_query(
     if running is not None:
         parts.append("ExecutionStatus = 'Running'" if running else "ExecutionStatus != 'Running'")
     return " AND ".join(parts)
+
+
+def register_query(*, justice_office: str | None = None) -> str:
+    """The 001 §7(4) register across workflows: incidents, warnings and screening periods (issue 20)."""
+    return incident_query(justice_office=justice_office).replace(
+        f"{INCIDENT_TYPE.name} IS NOT NULL",
+        f"({INCIDENT_TYPE.name} IS NOT NULL OR WorkflowType IN ('Warning', 'ScreeningPeriod'))", 1)
 
 
 async def registered(client: Client) -> bool:

@@ -47,13 +47,16 @@ def personal_values(incident: Mapping[str, Any]) -> list[str]:
         if isinstance(p, Mapping):
             out.extend(str(p[f]) for f in fields if isinstance(p.get(f), str | int) and str(p[f]).strip())
 
-    subject = incident.get("subject")
-    person(subject, ("name", "id_number", "phone", "address"))
-    if isinstance(subject, Mapping):
-        for f in subject.get("family") or []:
-            person(f, ("name", "phone"))
-    for role in ("reporter", "commander", "complainant", "help_seeker"):
-        person(incident.get(role), ("name", "phone"))
+    sign = incident.get("sign")  # a warning's sign (issue 20, plan/warning.py): its concerned subject, recorder
+    sign = sign if isinstance(sign, Mapping) else {}
+    for subject in (incident.get("subject"), sign.get("concerned")):
+        person(subject, ("name", "id_number", "phone", "address"))
+        if isinstance(subject, Mapping):
+            for f in subject.get("family") or []:
+                person(f, ("name", "phone"))
+    for p in (*(incident.get(r) for r in ("reporter", "commander", "complainant", "help_seeker", "responsible")),
+              sign.get("recorder")):
+        person(p, ("name", "phone"))
     return out
 
 

@@ -14,6 +14,7 @@ from datetime import timedelta
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from plan.agencies import Agency
+from plan.warning import WarningLevel
 
 ARRIVAL_LIMIT = timedelta(minutes=30)
 """000 §4.3: 各司法所或相关科室接区应急联动指挥中心指令要求后,须在30分钟内赶至指定地点,向指定人员报到."""
@@ -57,6 +58,23 @@ class DeadlinePolicy(BaseModel):
     120 in 001 §4(1)(7) are a person's phone duty first). A bureau without such a platform lists none."""
     notification_budget: timedelta = Field(default=timedelta(minutes=10))
     """How long one notification is retried before it is recorded as failed and escalated."""
+    # Issue 20: warnings (000 §4.1, §2.2(1)) and periodic screening (001 §7(1)). The plans give no
+    # number for any of these: each is a local policy, documented with its default (docs/operations.md).
+    warning_analysis: timedelta = timedelta(hours=24)
+    """A recorded sign is analysed (分析研判) within this long, or the delay is escalated."""
+    warning_decision: timedelta = timedelta(hours=24)
+    """A proposal to start the plan (提出预案启动的建议) is decided within this long, or it is escalated."""
+    warning_measure: timedelta = timedelta(days=3)
+    """Each control measure (疏导、管理、教育) is carried out within this long of the decision."""
+    warning_follow_up: timedelta = timedelta(days=7)
+    """A sign under watch is followed up once per this period until it is closed."""
+    screening_interval: timedelta = timedelta(days=30)
+    """001 §7(1) 定期排查: how often each justice office screens (the schedule's interval)."""
+    screening_due: timedelta = timedelta(days=5)
+    """Each period's screening record is due this long after the period starts."""
+    warning_recipients: dict[WarningLevel, tuple[Agency, ...]] = Field(default_factory=dict)
+    """Whom a warning of each level is sent to, besides the analysing office; a level not listed: the
+    plan's default (``plan/warning.py`` ``DEFAULT_RECIPIENTS``)."""
 
     @model_validator(mode="after")
     def _never_looser_than_the_plan(self) -> DeadlinePolicy:
@@ -68,6 +86,12 @@ class DeadlinePolicy(BaseModel):
             raise ValueError("feedback_reminders: each must be positive and shorter than feedback")
         if self.daily_contact > timedelta(days=1) or self.daily_contact <= timedelta(0):
             raise ValueError("daily_contact: must be positive and at most one day (001 §4(9) 每日)")
+        for name in ("warning_analysis", "warning_decision", "warning_measure", "warning_follow_up",
+                     "screening_interval", "screening_due"):
+            if getattr(self, name) <= timedelta(0):
+                raise ValueError(f"{name}: must be positive (a local policy, issue 20)")
+        if self.screening_due > self.screening_interval:
+            raise ValueError("screening_due: the record must be due within its period (screening_interval)")
         return self
 
 

@@ -8,6 +8,10 @@
     receipt = await client.report(started.workflow_id, {"kind": "arrived", "actor": "东城司法所"})
     status = await client.status(started.workflow_id)
 
+    # warnings (预警, issue 20): a sign recorded, its reports, its status
+    w = await client.start_warning(open("examples/warnings/huangyan-L1.json").read())
+    await client.warning_report(w.workflow_id, {"kind": "dismissed", "actor": "应急办公室", "reason": "误传"})
+
 Input is validated here before anything reaches Temporal, and again inside the workflow.
 Workflow ids carry the incident type and the centre's alert id (or, for a direct request, a hash of
 its content, so a retried start finds the same incident), never personal data. Starting twice with the
@@ -20,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -218,14 +222,7 @@ def details_zh(incident: IncidentInput) -> str:
 
 def search_attributes_of(incident: IncidentInput) -> sa.TypedSearchAttributes:
     """What the incident is found by in the UI and ``python -m starter list`` (no personal data)."""
-    return sa.for_incident(
-        incident_type=incident.incident_type.value,
-        flow=incident.flow.value,
-        county=incident.jurisdiction.county,
-        justice_office=incident.jurisdiction.justice_office,
-        drill=incident.drill,
-        occurred_at=incident.occurred_at,
-    )
+    return sa.of_incident(incident)
 
 
 CONTINUING_RETRY_SECONDS = 30.0
@@ -266,7 +263,131 @@ async def _while_continuing(send: Callable[[], Awaitable[T]]) -> T:
         delay = min(delay * 2, 1.0)
 
 
-class IncidentClient:
+# ---------------------------------------------------------------------- warnings (issue 20)
+
+
+def parse_warning(data: Any) -> Any:
+    """Validate a sign (``plan/warning.py`` ``WarningInput``) from a model, a dict or JSON text, with
+    the incidents' size limit and checks: ``sign_id`` without personal data, ``noticed_at`` not in the
+    future; :class:`InvalidInput` names the fields."""
+    from plan.ids import alert_id_problem
+    from plan.warning import MAX_WARNING_BYTES, WarningInput
+
+    size = json_size(data)
+    if size > MAX_WARNING_BYTES:
+        raise InvalidInput(f"invalid warning input: {size} bytes, over the limit of {MAX_WARNING_BYTES} bytes")
+    if isinstance(data, WarningInput):
+        inp = data
+    else:
+        try:
+            inp = (WarningInput.model_validate_json(data) if isinstance(data, (str, bytes))
+                   else WarningInput.model_validate(data))
+        except ValidationError as err:
+            raise InvalidInput(f"invalid warning input: {describe_validation_error(err)}") from None
+    problems = []
+    if inp.sign_id:
+        problem = alert_id_problem(inp.sign_id, inp.model_dump(mode="json"))
+        if problem:
+            problems.append(f"sign_id: {problem}; use the recorder's own sign number")
+    if inp.sign.noticed_at > datetime.now(UTC) + FUTURE_SLACK:
+        problems.append("sign.noticed_at: in the future")
+    if problems:
+        raise InvalidInput("invalid warning input: " + "; ".join(problems))
+    return inp
+
+
+FUTURE_SLACK = timedelta(minutes=5)
+
+
+def warning_workflow_id(inp: Any) -> str:
+    """``warning-<sign id>``, or ``warning-h<hash of the input>`` (a retry finds the same warning; the
+    hash reveals nothing of the personal data in it)."""
+    suffix = inp.sign_id or "h" + hashlib.sha256(inp.model_dump_json().encode()).hexdigest()[:20]
+    return f"warning-{suffix}"
+
+
+def warning_summary_zh(inp: Any) -> str:
+    """The one line the Temporal UI shows for a warning (no personal data)."""
+    s = inp.sign
+    drill = "【演练】" if inp.drill else ""
+    return (f"{drill}预警 · {s.expected_type.value}苗头 · {s.jurisdiction.county}{s.jurisdiction.justice_office}"
+            f" · 来源:{s.source.zh}")
+
+
+class WarningDoor:
+    """Start warnings, send their reports, read their status (mixed into :class:`IncidentClient`)."""
+
+    client: Client
+    task_queue: str
+    bureau: str | None
+
+    async def attributes_registered(self) -> bool:
+        raise NotImplementedError
+
+    async def _submit(self, workflow_id: str, report: Any) -> ReportReceipt:
+        raise NotImplementedError
+
+    async def start_warning(self, data: Any, *, workflow_id: str | None = None) -> Started:
+        """Record a sign: its warning workflow starts (idempotent: the same sign again finds it)."""
+        from plan.bureaus import profile
+
+        inp = parse_warning(data)
+        if self.bureau is not None:
+            if inp.bureau not in (None, self.bureau):
+                raise InvalidInput(f"bureau: {inp.bureau} given to {self.bureau}'s door; use --bureau {inp.bureau}")
+            prof = profile(self.bureau)
+            if not prof.runs(inp.sign.expected_type.value):
+                raise InvalidInput(f"sign.expected_type: {prof.name_zh} does not run {inp.sign.expected_type.value}")
+            inp = inp.model_copy(update={"bureau": self.bureau})
+        wf_id = workflow_id or warning_workflow_id(inp)
+        problem = workflow_id_problem(wf_id, inp.model_dump(mode="json"))
+        if problem:
+            raise InvalidInput(f"invalid workflow id: {problem}")
+        options: dict[str, Any] = {
+            "id": wf_id, "task_queue": self.task_queue,
+            "id_reuse_policy": WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
+            "static_summary": warning_summary_zh(inp),
+        }
+        if await self.attributes_registered():
+            j = inp.sign.jurisdiction
+            options["search_attributes"] = sa.for_warning(county=j.county, justice_office=j.justice_office)
+        try:
+            handle = await self.client.start_workflow("Warning", inp, **options)
+        except WorkflowAlreadyStartedError:
+            return Started(wf_id, "Warning", already_started=True)
+        resp = getattr(handle, "_start_workflow_response", None)
+        return Started(handle.id, "Warning", already_started=resp is not None and not getattr(resp, "started", True))
+
+    async def warning_report(self, workflow_id: str, data: Any) -> ReportReceipt:
+        """A report to a warning (``analysis``, ``leadership_decision``, ``follow_up``, ``sign_closed``,
+        ``dismissed``, ``verified`` …) or to a screening period (``screening_record``)."""
+        from plan.warning import SCREENING_REPORT_ADAPTER, WARNING_REPORT_ADAPTER
+
+        size = json_size(data)
+        if size > MAX_REPORT_BYTES:
+            raise InvalidInput(f"invalid report: {size} bytes, over the limit of {MAX_REPORT_BYTES} bytes")
+        value = from_json(data) if isinstance(data, (str, bytes)) else data
+        adapter = SCREENING_REPORT_ADAPTER if isinstance(value, dict) and value.get("kind") == "screening_record" \
+            else WARNING_REPORT_ADAPTER
+        try:
+            report = value if not isinstance(value, dict) else adapter.validate_python(value)
+        except ValidationError as err:
+            raise InvalidInput(f"invalid report: {describe_validation_error(err)}") from None
+        return await self._submit(workflow_id, report)
+
+    async def warning_status(self, workflow_id: str) -> Any:
+        from plan.warning import WarningStatus
+
+        return await _decoded(self.client.get_workflow_handle(workflow_id).query("status", result_type=WarningStatus))
+
+    async def warning_outcome(self, workflow_id: str) -> Any:
+        from plan.warning import WarningOutcome
+
+        return await _decoded(self.client.get_workflow_handle(workflow_id, result_type=WarningOutcome).result())
+
+
+class IncidentClient(WarningDoor):
     """Start incidents, send progress reports, read status: the typed SDK door."""
 
     def __init__(self, client: Client, queue: str | None = None, *, bureau: str | None = None,
@@ -416,7 +537,10 @@ class IncidentClient:
 
     async def report(self, workflow_id: str, data: Report | dict[str, Any] | str) -> ReportReceipt:
         """Send a progress report as an update: a refusal raises ReportRefused with the reason."""
-        report = parse_report(data)
+        return await self._submit(workflow_id, parse_report(data))
+
+    async def _submit(self, workflow_id: str, report: Any) -> ReportReceipt:
+        """One report (already validated here) as the ``submit_report`` update of ``workflow_id``."""
         # The update id follows the report id and content: a retried call (a timeout, a lost answer) is
         # the same update to Temporal, deduplicated there as well as by the incident; another report
         # reusing the id is another update, which the incident refuses naming the first report.
@@ -469,3 +593,4 @@ class IncidentClient:
         """Wait for the incident to close and return its written report and record."""
         handle = self.client.get_workflow_handle(workflow_id, result_type=IncidentOutcome)
         return await _decoded(handle.result())
+

@@ -13,6 +13,7 @@
     python -m starter export ID --format csv --out timeline.csv
     python -m starter setup-search-attributes                  # once per namespace (real cluster)
     python -m starter drill-schedule --every 365d --type C4    # 000 §6.2, 001 §7(2)
+    python -m starter warn examples/warnings/huangyan-L1.json  # 预警 (000 §4.1, 001 §7(1)): starter/warnings_cli.py
 
 Connection settings are the worker's (``TEMPORAL_ADDRESS``, ``TEMPORAL_NAMESPACE``, profiles,
 ``TEMPORAL_TASK_QUEUE``). Exit codes: 0 done, 2 refused input or report (the message says which
@@ -74,6 +75,7 @@ from starter.api import (
 )
 from workflows import INCIDENT_WORKFLOWS, workflow_type_name
 from workflows.drill import DRILL_WORKFLOW_TYPE
+from starter.warnings_cli import WARNING_COMMANDS, add_warning_parsers
 
 ROOT = Path(__file__).resolve().parent.parent
 ABNORMAL_NAMES = frozenset(s.name for s in ABNORMAL)
@@ -303,6 +305,8 @@ async def _run(args: argparse.Namespace) -> int:
                     print(f"     {sc['id']} {sc['title_zh']}({sc['example']})")
         return 0
 
+    if args.command in WARNING_COMMANDS:  # issue 20: warnings and screening (starter/warnings_cli.py)
+        return await WARNING_COMMANDS[args.command](args, lambda: _connect(args))
     if args.command == "start":
         text = read_utf8(args.file)
         try:
@@ -450,6 +454,7 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--limit", type=_positive("--limit"), default=None)
     a.add_argument("--json", action="store_true")
     add_operator_parsers(sub)
+    add_warning_parsers(sub)  # issue 20
     for command in sub.choices.values():
         _connection_flags(command, top=False)
     return p
@@ -523,7 +528,8 @@ def ended_zh(err: IncidentEnded) -> str:
 def _invalid_zh(message: str) -> str:
     """``invalid incident input: place: Field required`` → 事件输入有误:place: Field required (the
     field's name stays as the JSON has it: that is what the officer fixes)."""
-    for code, zh in (("invalid incident input: ", "事件输入有误:"), ("invalid report: ", "报告内容有误:")):
+    for code, zh in (("invalid incident input: ", "事件输入有误:"), ("invalid report: ", "报告内容有误:"),
+                     ("invalid warning input: ", "预警输入有误:")):
         if message.startswith(code):
             return zh + message.removeprefix(code)
     return message
@@ -632,7 +638,7 @@ async def cmd_accountability_all(client: IncidentClient, args: argparse.Namespac
     each incident's ``accountability`` query), filtered by office, person and due time; CSV export."""
     from starter.export import accountability_csv, accountability_rows
 
-    query = sa.incident_query(justice_office=args.office)
+    query = sa.register_query(justice_office=args.office)  # incidents, warnings, screening periods (issue 20)
     progress(f"查询条件:{query}")
     records = []
     try:

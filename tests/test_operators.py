@@ -256,3 +256,65 @@ async def test_sdk_example_runs_against_the_dev_server(stack: Stack):
     res = await stack.sh("python examples/sdk_example.py")
     out = res.stdout
     assert "started incident-L1-SDK-" in out and "arrival: met" in out and "refused:" in out
+
+
+# ---------------------------------------------------------------- warnings (issue 20), as an officer types them
+
+
+@pytestmark_dev
+async def test_warning_recorded_listed_analysed_and_shown_through_the_cli(stack: Stack, tmp_path):
+    """000 §4.1 及时发现事件苗头 … 及时预警: record a sign, find it in `warnings`, analyse it, see its level."""
+    office = f"测试{uuid.uuid4().hex[:4]}司法所"
+    data = json.loads((ROOT / "examples" / "warnings" / "huangyan-L1.json").read_text(encoding="utf-8"))
+    data.update(bureau=None, sign_id=f"OPS-{uuid.uuid4().hex[:6]}")
+    data["sign"]["jurisdiction"]["justice_office"] = office
+    path = tmp_path / "sign.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    wf = (await stack.sh(f"python -m starter warn {path}")).stdout.strip()
+    assert wf == f"warning-{data['sign_id']}"
+    again = await stack.sh(f"python -m starter warn {path}")
+    assert again.stdout.strip() == wf and "未重复登记" in again.stderr
+    await stack.until_listed(sa.warning_query(justice_office=office, open_=True), 1)
+    res = await stack.sh(f"python -m starter warnings --office {office} --open")
+    assert wf in res.stdout and "待分析研判" in res.stdout and "预警编号" in res.stdout
+    res = await stack.sh(f"python -m starter warning-report {wf} analysis --actor '黄岩区司法局应急办公室 值班员' "
+                         "--set decision=warn --set level=yellow --set assessment=纠纷可能激化 "
+                         "--set 'measures=[{\"kind\": \"educate\", \"what\": \"谈话教育\"}]'")
+    assert "报告已受理" in res.stdout
+    await stack.until_listed(sa.warning_query(justice_office=office, level="yellow"), 1)
+    res = await stack.sh(f"python -m starter warnings --office {office} --level yellow")
+    assert wf in res.stdout and "三级(黄色)预警" in res.stdout and "持续关注" in res.stdout
+    res = await stack.sh(f"python -m starter warning-status {wf}")
+    assert "状态:持续关注,落实管控措施" in res.stdout and "落实教育措施:谈话教育" in res.stdout
+    refused = await stack.sh(f"python -m starter warning-report {wf} sign_closed --actor x --set result=y", check=False)
+    assert refused.returncode == 2 and "verified" in refused.stderr
+    desc = await stack.client.get_workflow_handle(wf).describe()
+    summary = await desc.static_summary() or ""
+    assert "预警" in summary and office in summary
+    for personal in ("陈思远", "0576-84110001", "王建国", "13900000001"):
+        assert personal not in json.dumps([str(p.value) for p in desc.typed_search_attributes], ensure_ascii=False)
+
+
+@pytestmark_dev
+async def test_screening_schedule_per_office_and_a_sign_found_opens_a_warning(stack: Stack):
+    """001 §7(1) 定期排查分析社区矫正对象动态: a schedule per justice office; its period's record opens warnings."""
+    from plan.policy import DEFAULT_POLICY
+
+    office = f"排查{uuid.uuid4().hex[:4]}司法所"
+    sid = f"screening-{uuid.uuid4().hex[:6]}"
+    res = await stack.sh(f"python -m starter screening-schedule --county 拱墅区 --office {office} --responsible 王建国 "
+                         f"--phone 13900000001 --id {sid} --trigger")
+    assert f"已创建定期排查计划 {sid}" in res.stdout and "已立即开始一期排查" in res.stdout
+    desc = await stack.client.get_schedule_handle(sid).describe()
+    assert desc.schedule.spec.intervals[0].every == DEFAULT_POLICY.screening_interval
+    assert desc.schedule.action.workflow == "ScreeningPeriod"
+    [period] = await stack.until_listed(f"WorkflowType = 'ScreeningPeriod' AND IncidentJusticeOffice = '{office}'", 1)
+    res = await stack.sh(f"python -m starter warning-report {period} --file examples/warnings/screening-record.json")
+    assert "报告已受理" in res.stdout
+    ids = await stack.until_listed(sa.warning_query(justice_office=office, open_=True), 1)
+    assert ids == [f"{period}-sign-1"]
+    # the period's record is in the office's 001 §7(4) register beside the incidents'
+    res = await stack.sh(f"python -m starter accountability --office {office} --json")
+    rows = [r for r in json.loads(res.stdout) if r["workflow_id"] == period]
+    assert any(r["title_zh"] == "报送本期排查记录" and r["status"] == "on_time" for r in rows), rows
+    await stack.client.get_schedule_handle(sid).delete()

@@ -402,3 +402,32 @@ def test_compose_takes_the_database_password_and_keys_from_secrets_without_defau
     if res.returncode == 0:  # docker-compose is installed (CI)
         assert "temporal\n" not in res.stdout.split("POSTGRES_PASSWORD")[-1][:40]
         assert "password: temporal" not in res.stdout.lower()
+
+
+# ------------------------------------------------------------------ warnings (issue 20): the same rules
+
+
+async def test_a_warning_is_encrypted_and_refused_in_plain_text_or_with_personal_data_in_its_id(cluster: Cluster):
+    api = IncidentClient(cluster.client, cluster.queue)
+    data = json.loads((ROOT / "examples" / "warnings" / "gongshu-C4.json").read_text(encoding="utf-8"))
+    data.update(bureau=None, sign_id=f"SEC-{uuid.uuid4().hex[:6]}")
+    wf = (await api.start_warning(data)).workflow_id
+    raw = await cluster.plain.get_workflow_handle(wf).fetch_history()
+    payload = raw.events[0].workflow_execution_started_event_attributes.input.payloads[0]
+    assert payload.metadata["encoding"] == b"binary/encrypted"
+    assert not any(p.encode() in payload.data for p in PII)
+    st = await api.warning_status(wf)  # the door with the keys reads it
+    assert st.state == "analysing"
+    await cluster.client.get_workflow_handle(wf).terminate("test done")
+    plain_id = f"warning-PLAIN-{uuid.uuid4().hex[:6]}"
+    await cluster.plain.start_workflow("Warning", data, id=plain_id, task_queue=cluster.queue,
+                                       execution_timeout=timedelta(minutes=5))
+    assert (await failure_of(cluster.client, plain_id)).type == "UnencryptedPayload"
+    with pytest.raises(InvalidInput, match="sign_id"):
+        await api.start_warning({**data, "sign_id": "YJ-13700000002"})
+    with pytest.raises(InvalidInput, match="invalid workflow id"):
+        await api.start_warning(data, workflow_id="warning-李明轩")
+    # around the door (an encrypted `temporal workflow start`): the worker fails the run at once
+    await cluster.client.start_workflow("Warning", data, id="warning-李明轩", task_queue=cluster.queue)
+    cause = await failure_of(cluster.client, "warning-李明轩")
+    assert cause.type == "PersonalDataInId" and "李" not in cause.message

@@ -66,17 +66,16 @@ with workflow.unsafe.imports_passed_through():
     from plan.state import Continued, IncidentState, NoClauseState
 
 from workflows import bureau  # issue 17: the bureau's plans and names (workflows/bureau.py)
-from workflows.mechanics.accountability import BY_HAND, Register
-from workflows.mechanics.acknowledgements import ACK, Acknowledgements
+from workflows.mechanics.accountability import BY_HAND
+from workflows.mechanics.acknowledgements import ACK
 from workflows.mechanics.continuation import archive_and_bound, continue_due
-from workflows.mechanics.deadlines import ESCALATE_TO, Deadlines, deadline_kind
-from workflows.mechanics.duties import Duties  # issue 16
+from workflows.mechanics.deadlines import ESCALATE_TO, deadline_kind
+from workflows.mechanics.kit import wire
 from workflows.mechanics.inputs import INVALID_INPUT, INVALID_REPORT, decode_raw, invalid_input, parse_input
 from workflows.mechanics.leadership import Leadership
-from workflows.mechanics.notifier import Delivery, Notifier
+from workflows.mechanics.notifier import Delivery
 from workflows.mechanics.release import Publication
 from workflows.mechanics.reports import Reports, model_kind
-from workflows.mechanics.timeline import Timeline
 from workflows.procedures.correction import Correction
 from workflows.procedures.linkage import Linkage
 
@@ -146,19 +145,10 @@ class IncidentWorkflow:
         self.state = state or IncidentState()
         self.clause_state: Any = self.ClauseState.model_validate(self.state.clause)
         s, p, t = self.state, self.policy, self.TYPE.value
-        self.timeline = Timeline(s, self.TITLE_ZH, self.CLAUSE, live=self.inp is not None)
-        self.register = Register(s)
-        self.deadlines = Deadlines(s, self.timeline, t, self.TITLE_ZH, lambda: self.incident)
-        self.acks = Acknowledgements(s, self.timeline, self.deadlines, p)
-        self.notifier = Notifier(
-            timeline=self.timeline, register=self.register, deadlines=self.deadlines, acks=self.acks,
-            policy=p, incident_type=t, title_zh=self.TITLE_ZH, incident=lambda: self.incident, bureau=self.bureau,
-        )
-        self.deadlines.notifier = self.acks.notifier = self.notifier
-        self.duties = Duties(  # issue 16: duties of people
-            state=s, timeline=self.timeline, notifier=self.notifier, deadlines=self.deadlines, policy=p,
-            incident=lambda: self.incident, title_zh=self.TITLE_ZH, incident_type=self.TYPE,
-        )
+        kit = wire(s, title_zh=self.TITLE_ZH, clause=self.CLAUSE, incident_type=self.TYPE, type_code=t, policy=p,
+                   incident=lambda: self.incident, bureau=self.bureau, live=self.inp is not None)
+        self.timeline, self.register, self.deadlines = kit.timeline, kit.register, kit.deadlines
+        self.acks, self.notifier, self.duties = kit.acks, kit.notifier, kit.duties  # duties: issue 16
         self.reports = Reports(s, self.timeline, self.CLAUSE, self.CLAUSE_REPORTS, bureau=self.bureau)
         self._inbox: deque[RawValue | dict[str, Any]] = deque()
         """Signalled reports not yet judged (see ``report_signal``)."""
@@ -182,6 +172,8 @@ class IncidentWorkflow:
         if self.inp is not None and not self.resumed:
             if self.inp.handed_over_from:
                 s.related.append(self.inp.handed_over_from)
+            if self.inp.origin is not None:  # issue 20: the warning or alarm it came from
+                s.related.append(self.inp.origin.workflow_id)
             if self.inp.dispatch is not None and not self.delegated() and bureau.linkage(self.bureau):
                 s.dispatch = self.inp.dispatch.model_copy(update={"at": self.inp.dispatch.at or workflow.now()})
             # Set up the record and the deadlines before any handler runs: a report can arrive in the
@@ -288,6 +280,9 @@ class IncidentWorkflow:
             clause="000 §3(1)(2)",
             actor=inp.reporter.unit or texts.REPORTER,
         )
+        if inp.origin is not None:  # issue 20: 本事件由预警 X 转来 (workflows/mechanics/handover.py)
+            self.decide(texts.origin_received(inp.origin),
+                        inp.origin.clause or texts.ORIGIN_CLAUSE.get(inp.origin.kind.value, self.CLAUSE))
         if self.delegated():
             return
         if bureau.correction_command(self.bureau, self.TYPE.is_correction):  # issue 17: 001 §3(1)
@@ -918,6 +913,7 @@ class IncidentWorkflow:
             waiting_for=self._all_waiting(), deadlines=self.deadlines.all(), timeline=s.timeline[-STATUS_TIMELINE:],
             plan_active=s.plan_active, command=dict(s.command), release=s.release, related=list(s.related),
             run=s.run, archived=s.archived + max(0, len(s.timeline) - STATUS_TIMELINE), duties=self.duties.open(),
+            origin=self.inp.origin,
         )
 
     @workflow.query(name="duties")

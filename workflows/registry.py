@@ -27,7 +27,9 @@ from workflows.l01_major_dispute import MajorDisputeMediation
 from workflows.l02_lawyer_complaint import LawyerComplaint
 from workflows.l03_legal_aid import LegalAid
 from workflows.l04_correction_resettlement import CorrectionOrResettlement
+from workflows.screening import ScreeningPeriod
 from workflows.unknown import UnknownIncidentType
+from workflows.warning import SignWarning
 
 # One import per line, one registry entry per line (sorted by clause).
 
@@ -56,7 +58,8 @@ INCIDENT_WORKFLOWS: dict[IncidentType, type[IncidentWorkflow]] = {
     wf.TYPE: wf for wf in sorted(_REGISTERED, key=lambda wf: (wf.TYPE.value[0] != "L", int(wf.TYPE.value[1:])))
 }
 
-ALL_WORKFLOWS: list[type] = [*INCIDENT_WORKFLOWS.values(), DrillProgramme, UnknownIncidentType, AssistCrossCounty]
+ALL_WORKFLOWS: list[type] = [*INCIDENT_WORKFLOWS.values(), DrillProgramme, UnknownIncidentType, AssistCrossCounty,
+                             SignWarning, ScreeningPeriod]  # issue 20: warnings and screening
 
 
 def workflow_type_name(incident_type: IncidentType) -> str:
