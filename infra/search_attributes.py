@@ -41,6 +41,15 @@ INCIDENT_DRILL = SearchAttributeKey.for_bool("IncidentDrill")
 INCIDENT_OCCURRED_AT = SearchAttributeKey.for_datetime("IncidentOccurredAt")
 """When the incident occurred (the input's ``occurred_at``)."""
 
+ALARM_KIND = SearchAttributeKey.for_keyword("AlarmKind")
+"""A platform alarm's kind (信息化核查, 001 §4(4)): out_of_bounds, not_signed_in, device_separation, signal_lost."""
+ALARM_JUSTICE_OFFICE = SearchAttributeKey.for_keyword("AlarmJusticeOffice")
+"""The 司法所 whose duty the alarm's verification is (its 日报 and 月通报)."""
+ALARM_OUTCOME = SearchAttributeKey.for_keyword("AlarmOutcome")
+"""``pending`` (待核实), ``harmless`` (closed with its finding), ``incident`` (turned into a C4 incident)."""
+ALARM_OVERDUE = SearchAttributeKey.for_bool("AlarmOverdue")
+"""True once the alarm was not verified by its due time (escalated); stays True if verified late."""
+
 ALL_KEYS: tuple[SearchAttributeKey[Any], ...] = (
     INCIDENT_TYPE,
     INCIDENT_FLOW,
@@ -50,6 +59,10 @@ ALL_KEYS: tuple[SearchAttributeKey[Any], ...] = (
     INCIDENT_DEADLINE_MISSED,
     INCIDENT_DRILL,
     INCIDENT_OCCURRED_AT,
+    ALARM_KIND,
+    ALARM_JUSTICE_OFFICE,
+    ALARM_OUTCOME,
+    ALARM_OVERDUE,
 )
 
 #: The Temporal CLI's type names (``--search-attribute Name=Type``).
@@ -91,6 +104,20 @@ def for_incident(
             SearchAttributePair(INCIDENT_DEADLINE_MISSED, deadline_missed),
             SearchAttributePair(INCIDENT_DRILL, drill),
             SearchAttributePair(INCIDENT_OCCURRED_AT, occurred_at),
+        ]
+    )
+
+
+def for_alarm(*, kind: str, justice_office: str, drill: bool) -> TypedSearchAttributes:
+    """The attributes of a platform alarm at start (kind and 司法所: no personal data by construction);
+    the day it was received is the system attribute ``StartTime``."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(ALARM_KIND, kind),
+            SearchAttributePair(ALARM_JUSTICE_OFFICE, justice_office),
+            SearchAttributePair(ALARM_OUTCOME, "pending"),
+            SearchAttributePair(ALARM_OVERDUE, False),
+            SearchAttributePair(INCIDENT_DRILL, drill),
         ]
     )
 
@@ -145,6 +172,21 @@ async def register(client: Client, namespace: str | None = None) -> tuple[list[s
     return sorted(missing), present
 
 
+def _conditions(present: SearchAttributeKey[Any], equal: tuple[tuple[SearchAttributeKey[Any], str | None], ...],
+                flags: tuple[tuple[SearchAttributeKey[Any], bool | None], ...]) -> list[str]:
+    """``present IS NOT NULL`` and each given keyword (quoted, checked) and flag."""
+
+    def quoted(name: str, value: str) -> str:
+        if any(c in value for c in "'\"\\") or not value.strip():
+            raise ValueError(f"{name}: {value!r} is not a valid filter value (no quotes or backslashes)")
+        return f"'{value}'"
+
+    parts = [f"{present.name} IS NOT NULL"]
+    parts += [f"{key.name} = {quoted(key.name, value)}" for key, value in equal if value is not None]
+    parts += [f"{key.name} = {'true' if flag else 'false'}" for key, flag in flags if flag is not None]
+    return parts
+
+
 def incident_query(
     *,
     incident_type: str | None = None,
@@ -160,21 +202,32 @@ def incident_query(
 
     ``IncidentType IS NOT NULL`` keeps drills' programmes and other workflows out of the list."""
 
-    def quoted(name: str, value: str) -> str:
-        if any(c in value for c in "'\"\\") or not value.strip():
-            raise ValueError(f"{name}: {value!r} is not a valid filter value (no quotes or backslashes)")
-        return f"'{value}'"
-
-    parts = [f"{INCIDENT_TYPE.name} IS NOT NULL"]
-    for key, value in ((INCIDENT_TYPE, incident_type), (INCIDENT_FLOW, flow), (INCIDENT_COUNTY, county),
-                       (INCIDENT_JUSTICE_OFFICE, justice_office), (INCIDENT_PHASE, phase)):
-        if value is not None:
-            parts.append(f"{key.name} = {quoted(key.name, value)}")
-    for flag_key, flag in ((INCIDENT_DEADLINE_MISSED, deadline_missed), (INCIDENT_DRILL, drill)):
-        if flag is not None:
-            parts.append(f"{flag_key.name} = {'true' if flag else 'false'}")
+    parts = _conditions(INCIDENT_TYPE, ((INCIDENT_TYPE, incident_type), (INCIDENT_FLOW, flow), (INCIDENT_COUNTY, county),
+                                        (INCIDENT_JUSTICE_OFFICE, justice_office), (INCIDENT_PHASE, phase)),
+                        ((INCIDENT_DEADLINE_MISSED, deadline_missed), (INCIDENT_DRILL, drill)))
     if running is not None:
         parts.append("ExecutionStatus = 'Running'" if running else "ExecutionStatus != 'Running'")
+    return " AND ".join(parts)
+
+
+def alarm_query(
+    *,
+    justice_office: str | None = None,
+    kind: str | None = None,
+    outcome: str | None = None,
+    overdue: bool | None = None,
+    drill: bool | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> str:
+    """A visibility query for platform alarms (``AlarmKind IS NOT NULL``); ``since``/``until`` bound
+    ``StartTime`` (when the alarm was received), ``until`` exclusive."""
+    parts = _conditions(ALARM_KIND, ((ALARM_JUSTICE_OFFICE, justice_office), (ALARM_KIND, kind), (ALARM_OUTCOME, outcome)),
+                        ((ALARM_OVERDUE, overdue), (INCIDENT_DRILL, drill)))
+    if since is not None:
+        parts.append(f"StartTime >= '{since.isoformat()}'")
+    if until is not None:
+        parts.append(f"StartTime < '{until.isoformat()}'")
     return " AND ".join(parts)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from temporalio import workflow
 
+from workflows.alarm import PlatformAlarm
 from workflows.assist import AssistCrossCounty
 from workflows.base import IncidentWorkflow
 from workflows.c01_violence import ViolentCrimeOrSelfHarm
@@ -56,7 +57,8 @@ INCIDENT_WORKFLOWS: dict[IncidentType, type[IncidentWorkflow]] = {
     wf.TYPE: wf for wf in sorted(_REGISTERED, key=lambda wf: (wf.TYPE.value[0] != "L", int(wf.TYPE.value[1:])))
 }
 
-ALL_WORKFLOWS: list[type] = [*INCIDENT_WORKFLOWS.values(), DrillProgramme, UnknownIncidentType, AssistCrossCounty]
+ALL_WORKFLOWS: list[type] = [*INCIDENT_WORKFLOWS.values(), DrillProgramme, UnknownIncidentType, AssistCrossCounty,
+                             PlatformAlarm]
 
 
 def workflow_type_name(incident_type: IncidentType) -> str:
