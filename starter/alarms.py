@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 from pydantic import ValidationError
@@ -164,6 +164,7 @@ class AlarmClient:
         """The office's 日报 (``day``) or 月通报 (``month`` = (year, month)), counted from visibility."""
         if (day is None) == (month is None):
             raise ValueError("report: give a day or a month")
+        kind: Literal["day", "month"]
         if day is not None:
             since, until = day_bounds(day)
             period, kind = day.isoformat(), "day"
