@@ -24,6 +24,8 @@ from temporalio.common import (
 if TYPE_CHECKING:
     from temporalio.client import Client
 
+    from plan.models import IncidentBase
+
 INCIDENT_TYPE = SearchAttributeKey.for_keyword("IncidentType")
 """Catalogue id: L1..L4, C1..C11 (000 §1.4, 001 §4)."""
 INCIDENT_FLOW = SearchAttributeKey.for_keyword("IncidentFlow")
@@ -105,6 +107,19 @@ def for_incident(
             SearchAttributePair(INCIDENT_DRILL, drill),
             SearchAttributePair(INCIDENT_OCCURRED_AT, occurred_at),
         ]
+    )
+
+
+def of_incident(incident: IncidentBase) -> TypedSearchAttributes:
+    """The attributes of an incident input at start: the SDK door (``starter.api``) and an incident
+    started by a warning or an alarm (``workflows/mechanics/handover.py``)."""
+    return for_incident(
+        incident_type=incident.incident_type.value,
+        flow=incident.flow.value,
+        county=incident.jurisdiction.county,
+        justice_office=incident.jurisdiction.justice_office,
+        drill=incident.drill,
+        occurred_at=incident.occurred_at,
     )
 
 

@@ -31,7 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-from plan.ids import alert_id_problem
+from plan.ids import alert_id_problem, shape_problem
 from plan.labels import ZhEnum
 
 from plan.agencies import Agency
@@ -254,6 +254,35 @@ def _required(field: str, why: str) -> Any:
     return field_validator(field, mode="before")(check)
 
 
+class OriginKind(ZhEnum):
+    """What an incident was started from, when not from the centre or a citizen directly (issue 20)."""
+
+    WARNING = "warning", "预警"
+    ALARM = "alarm", "电子监管平台报警"
+
+
+class Origin(_Model):
+    """The warning (000 §4.1, 001 §7(1)) or the electronic-monitoring alarm an incident was started
+    from (issue 20): set by ``workflows/mechanics/handover.py`` on the incident it starts, shown on the
+    incident's timeline at start and returned by ``status``; the warning or alarm records the incident
+    in turn, so the two are linked both ways. No personal data: ids and a summary of type and place only."""
+
+    kind: OriginKind
+    workflow_id: str = Field(pattern=r"^[\w.:\-]{1,200}$")
+    """The warning's or alarm's workflow id (no personal data: plan/ids.py)."""
+    summary_zh: str = Field(default="", max_length=200)
+    """What it was, in Chinese, without names, ID numbers, phones or addresses (e.g. 预警等级、来源)."""
+    clause: str = Field(default="", max_length=40)
+    """The clause the origin workflow followed (``000 §4.1``); empty: the kind's default."""
+
+    @model_validator(mode="after")
+    def _no_personal_data(self) -> Self:
+        for name in ("workflow_id", "summary_zh"):
+            if shape_problem(getattr(self, name)):
+                raise ValueError(f"origin.{name}: {shape_problem(getattr(self, name))}; no personal data here")
+        return self
+
+
 class IncidentBase(_Model):
     """What starts an incident (the 000 §4.2 information report, plus routing data): the fields every
     incident type takes. An input is one of the variants below, chosen by ``incident_type``
@@ -289,6 +318,9 @@ class IncidentBase(_Model):
     """演练 (000 §6.2, 001 §7(2)): runs the real workflow, never reaches a real agency."""
     handed_over_from: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:/\-]{1,200}$")
     """Set by an L4 incident on the C-type it hands over to (its workflow id); not for operators."""
+    origin: Origin | None = None
+    """The warning or alarm this incident was started from (issue 20, ``workflows/mechanics/handover.py``);
+    not for operators."""
 
     @model_validator(mode="before")
     @classmethod
@@ -1173,6 +1205,8 @@ class IncidentStatus(_Model):
     archive ID``) or older than the most recent 1,000 this answer holds."""
     duties: list[Duty] = Field(default_factory=list)
     """Open duties of people, soonest due first (shown before the timeline)."""
+    origin: Origin | None = None
+    """The warning or alarm the incident was started from (issue 20), if any."""
 
 
 class ReportReceipt(_Model):

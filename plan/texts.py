@@ -229,6 +229,16 @@ def handed_over_from(workflow_id: str) -> str:
     return f"由{workflow_id}移交处置,信息报告已由移交方报送区司法局应急办公室和指挥中心"
 
 
+def origin_received(origin: Any) -> str:
+    """Issue 20: the incident was started from a warning (000 §4.1, 001 §7(1)) or an alarm (our words)."""
+    what = f"({origin.summary_zh})" if origin.summary_zh else ""
+    return f"本事件由{origin.kind.zh} {origin.workflow_id} 转来{what}"  # (ours)
+
+
+ORIGIN_CLAUSE = {"warning": "000 §4.1"}
+"""The clause an origin of a kind follows when it names none (else the incident's own clause)."""
+
+
 HANDLING_CLOSED = "处置完毕"
 """000 §4.3: the ``closed`` report ends handling."""
 

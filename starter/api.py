@@ -218,14 +218,7 @@ def details_zh(incident: IncidentInput) -> str:
 
 def search_attributes_of(incident: IncidentInput) -> sa.TypedSearchAttributes:
     """What the incident is found by in the UI and ``python -m starter list`` (no personal data)."""
-    return sa.for_incident(
-        incident_type=incident.incident_type.value,
-        flow=incident.flow.value,
-        county=incident.jurisdiction.county,
-        justice_office=incident.jurisdiction.justice_office,
-        drill=incident.drill,
-        occurred_at=incident.occurred_at,
-    )
+    return sa.of_incident(incident)
 
 
 CONTINUING_RETRY_SECONDS = 30.0

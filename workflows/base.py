@@ -178,6 +178,8 @@ class IncidentWorkflow:
         if self.inp is not None and not self.resumed:
             if self.inp.handed_over_from:
                 s.related.append(self.inp.handed_over_from)
+            if self.inp.origin is not None:  # issue 20: the warning or alarm it came from
+                s.related.append(self.inp.origin.workflow_id)
             if self.inp.dispatch is not None and not self.delegated() and bureau.linkage(self.bureau):
                 s.dispatch = self.inp.dispatch.model_copy(update={"at": self.inp.dispatch.at or workflow.now()})
             # Set up the record and the deadlines before any handler runs: a report can arrive in the
@@ -271,6 +273,9 @@ class IncidentWorkflow:
             clause="000 §3(1)(2)",
             actor=inp.reporter.unit or texts.REPORTER,
         )
+        if inp.origin is not None:  # issue 20: 本事件由预警 X 转来 (workflows/mechanics/handover.py)
+            self.decide(texts.origin_received(inp.origin),
+                        inp.origin.clause or texts.ORIGIN_CLAUSE.get(inp.origin.kind.value, self.CLAUSE))
         if self.delegated():
             return
         if bureau.correction_command(self.bureau, self.TYPE.is_correction):  # issue 17: 001 §3(1)
@@ -845,6 +850,7 @@ class IncidentWorkflow:
             waiting_for=self._all_waiting(), deadlines=self.deadlines.all(), timeline=s.timeline[-STATUS_TIMELINE:],
             plan_active=s.plan_active, command=dict(s.command), release=s.release, related=list(s.related),
             run=s.run, archived=s.archived + max(0, len(s.timeline) - STATUS_TIMELINE), duties=self.duties.open(),
+            origin=self.inp.origin,
         )
 
     @workflow.query(name="duties")

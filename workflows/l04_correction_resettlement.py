@@ -38,6 +38,7 @@ from temporalio.exceptions import (
 from temporalio.workflow import ParentClosePolicy
 
 from workflows.base import IncidentWorkflow
+from workflows.mechanics.handover import WORKFLOW_TYPE
 
 with workflow.unsafe.imports_passed_through():
     from plan.agencies import Agency
@@ -59,21 +60,8 @@ GROUPS = "000 §2.3"
 HAND_OVER_FAILED = "HandOverFailed"
 """Failure type of an L4 incident whose handed-over C-type incident did not complete."""
 
-#: The workflow type each 001 §4 incident type runs as (names, so that the C modules are not
-#: imported here); a test checks them against the registry.
-CHILD_TYPE: dict[IncidentType, str] = {
-    IncidentType.C1: "C1ViolentCrimeOrSelfHarm",
-    IncidentType.C2: "C2MassIncident",
-    IncidentType.C3: "C3AbnormalPetition",
-    IncidentType.C4: "C4AbscondFromSupervision",
-    IncidentType.C5: "C5DisruptsActivity",
-    IncidentType.C6: "C6AbnormalDeath",
-    IncidentType.C7: "C7ActivityCasualty",
-    IncidentType.C8: "C8WorkplaceViolence",
-    IncidentType.C9: "C9Epidemic",
-    IncidentType.C10: "C10SensitiveVenue",
-    IncidentType.C11: "C11OtherEmergency",
-}
+#: The workflow type each 001 §4 incident type runs as (``workflows/mechanics/handover.py``).
+CHILD_TYPE: dict[IncidentType, str] = {t: name for t, name in WORKFLOW_TYPE.items() if t.is_correction}
 
 
 def correction_clause(t: IncidentType) -> str:
