@@ -244,6 +244,10 @@ def incident_description_zh(a: AlarmInput, v: AlarmVerified) -> str:
             f"{detail}经司法所初步核实,确认脱离监督管理:{v.result}(核实人:{v.actor})")  # (ours)
 
 
+SITUATION_ZH = "经初步核实确认脱离监督管理,下落不明"  # (ours)
+MEASURES_ZH = ("信息化核查", "初步核实")
+
+
 def facts_zh(a: AlarmInput) -> str:
     """The alarm as the incident's 经过 (the duty's 000 §4.2 facts)."""
     detail = f",{a.detail}" if a.detail else ""

@@ -107,6 +107,7 @@ class Source(ZhEnum):
 
     COMMAND_CENTRE = "command_centre", "区社会应急联动指挥中心警情"
     CITIZEN_REQUEST = "citizen_request", "群众直接求助"
+    PLATFORM_ALARM = "platform_alarm", "信息化核查平台报警"  # issue 20: a platform alarm confirmed (001 §4(4))
 
 
 class Person(_Model):

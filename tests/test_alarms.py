@@ -148,3 +148,46 @@ def test_alarm_input_refuses_personal_data_in_the_id_and_stale_alarms() -> None:
         parse_alarm(alarm(raised_at=(datetime.now(UTC) - timedelta(days=8)).isoformat()))
     with pytest.raises(InvalidInput, match="kind"):
         parse_alarm(alarm(kind="bored"))
+
+
+async def test_an_alarm_verified_as_out_of_bounds_without_leave_starts_c4_with_its_facts(harness: Harness) -> None:
+    """001 §4(4): absconding confirmed (越界, no leave): C4 starts with the alarm's facts, linked both ways,
+    and the alarm closes as turned into that incident."""
+    client, wf = await receive(harness, kind="out_of_bounds")
+    await until(client, wf, lambda s: bool(s.duties))
+    await client.verify(wf, finding="absconded", result="未请假,电话无法接通,家属称其已离开执行地",
+                        actor="东城司法所 孙立新")
+    out = await client.result(wf)
+    c4 = f"incident-C4-{wf}"
+    STARTED_ON_OWN_QUEUES.append((harness.queue, c4))
+    harness.started.append(c4)
+    assert out.outcome is al.AlarmOutcome.INCIDENT and out.incident == c4 and not out.overdue
+    assert [e.text_zh for e in out.timeline if e.kind is EntryKind.DECISION] == [
+        f"核实确认脱离监督管理,转为事件 {c4}:核实结果:脱离监督管理;未请假,电话无法接通,家属称其已离开执行地(核实人:东城司法所 孙立新)"]
+    st = await harness.until(c4, lambda s: s.waiting_for == ["search_result"])
+    assert st.origin is not None and st.origin.workflow_id == wf and st.origin.clause == "001 §4(4)"
+    assert wf in st.related
+    inp = await harness.env.client.get_workflow_handle(c4).fetch_history()
+    started = inp.events[0].workflow_execution_started_event_attributes
+    from temporalio.contrib.pydantic import pydantic_data_converter
+
+    facts = pydantic_data_converter.payload_converter.from_payload(started.input.payloads[0])
+    assert facts["incident_type"] == "C4" and facts["source"] == "platform_alarm" and facts["flow"] == "urgent"
+    assert facts["subject"]["id_number"] == "331003199001011236"
+    assert facts["place"] == "温岭市城东街道(平台最后定位)" and facts["occurred_at"].startswith(out.raised_at.isoformat()[:16])
+    assert "越界,最后定位温岭市城东街道" in facts["description"] and "未请假,电话无法接通" in facts["description"]
+    assert facts["reporter"]["name"] == "陈思远" and facts["reporter"]["unit"] == "东城司法所"
+    # C4 runs its clause: the search result is due (立即组织查找)
+    assert "search" in [d.id for d in st.deadlines if d.status.value == "pending"]
+
+
+async def test_a_drill_alarm_goes_to_the_drill_outbox(harness: Harness) -> None:
+    client, wf = await receive(harness, drill=True)
+    await until(client, wf, lambda s: bool(s.duties))
+    assert duty_tasks(harness, wf) == []  # the real outbox has nothing of it
+    from activities.channels import read_outbox
+
+    drill = [d for d in read_outbox(harness.outbox_path.parent / "drill-outbox.jsonl") if d["workflow_id"] == wf]
+    assert [d["step"] for d in drill] == ["duty-alarm-verify"] and drill[0]["message_zh"].startswith("【演练】")
+    await client.verify(wf, finding="false_alarm", result="演练", actor="东城司法所 孙立新")
+    assert (await client.result(wf)).drill

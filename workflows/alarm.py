@@ -46,6 +46,8 @@ with workflow.unsafe.imports_passed_through():
         Flow,
         IncidentPhase,
         IncidentType,
+        Origin,
+        OriginKind,
         Source,
         TimelineEntry,
         describe_validation_error,
@@ -58,6 +60,7 @@ from workflows.mechanics.accountability import Register
 from workflows.mechanics.acknowledgements import Acknowledgements
 from workflows.mechanics.deadlines import Deadlines
 from workflows.mechanics.duties import Duties
+from workflows.mechanics.handover import start_incident
 from workflows.mechanics.inputs import decode_raw, invalid_input, invalid_report
 from workflows.mechanics.notifier import Notifier
 from workflows.mechanics.timeline import Timeline
@@ -162,8 +165,19 @@ class PlatformAlarm:
         return al.AlarmResult.model_validate(self.status().model_dump())
 
     async def _hand_over(self, a: al.AlarmInput, v: al.AlarmVerified) -> None:
-        """脱离监督管理 confirmed: the C4 incident (001 §4(4)) starts with the alarm's facts, linked both ways."""
-        raise NotImplementedError  # wired to the shared handover (workflows/mechanics/handover.py)
+        """脱离监督管理 confirmed: the C4 incident (001 §4(4)) starts with the alarm's facts, linked both ways
+        (its ``origin`` is this alarm; this alarm records it and closes)."""
+        inp = _as_c4(a, description=al.incident_description_zh(a, v)).model_copy(update={
+            "flow": Flow.URGENT, "current_situation": al.SITUATION_ZH, "measures_taken": list(al.MEASURES_ZH),
+        })
+        origin = Origin(kind=OriginKind.ALARM, workflow_id=workflow.info().workflow_id, clause=al.CLAUSE,
+                        summary_zh=f"{a.kind.zh}报警 · {a.jurisdiction.county}{a.jurisdiction.justice_office}")
+        wf_id = await start_incident(inp, origin)
+        self.handed_to = wf_id
+        self.outcome = al.AlarmOutcome.INCIDENT
+        self.state.related.append(wf_id)
+        self.timeline.decide(f"核实确认脱离监督管理,转为事件 {wf_id}:{al.finding_zh(v)}", al.CLAUSE, actor=v.actor)  # (ours)
+        workflow.logger.info("alarm turned into an incident", extra={"incident_type": TYPE, "step": "handover"})
 
     def _upsert(self) -> None:
         updates = sa.changed_updates(workflow.info().typed_search_attributes,
@@ -243,7 +257,7 @@ def _as_c4(a: al.AlarmInput, *, description: str | None = None, occurred_at: dat
     """The alarm's facts as a C4 incident input (001 §4(4)); the officer in charge reports and leads."""
     officer = a.officer.model_copy(update={"unit": a.officer.unit or a.jurisdiction.justice_office})
     return CorrectionInput(
-        incident_type=IncidentType.C4, bureau=a.bureau, flow=Flow.GENERAL, source=Source.COMMAND_CENTRE,
+        incident_type=IncidentType.C4, bureau=a.bureau, flow=Flow.GENERAL, source=Source.PLATFORM_ALARM,
         occurred_at=occurred_at or a.raised_at, place=a.place, jurisdiction=a.jurisdiction,
         description=description or al.facts_zh(a), reporter=officer, commander=officer, subject=a.subject,
         drill=a.drill,
