@@ -465,7 +465,7 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--limit", type=_positive("--limit"), default=None)
     a.add_argument("--json", action="store_true")
     add_operator_parsers(sub)
-    add_alarm_parsers(sub, _place)
+    add_alarm_parsers(sub, _place("--office"))
     for command in sub.choices.values():
         _connection_flags(command, top=False)
     return p
