@@ -6,8 +6,8 @@ once. Measured in the same run, side by side:
 
 - **sustained alarms/s**: a closed loop of ``concurrency`` lanes, each posting a signed alarm (drill
   mode) to ``starter.alarm_server.AlarmServer`` in this process, waiting for its verification duty
-  task to be delivered, then verifying it harmless and waiting for the alarm to close: a whole alarm
-  per lap; beside bare ``BenchHello`` workflows per second in a loop of the same size and length;
+  task to be delivered, then verifying it harmless (the update answered; the alarm then closes on its
+  own): an alarm taken in and discharged per lap; beside bare ``BenchHello`` workflows per second in a loop of the same size and length;
 - **alarm → duty latency**: POST sent → the 司法所's verification task delivered (the notify
   activity's clock, the drill outbox), one at a time, beside bare start → activity, alternating.
 """
@@ -82,9 +82,7 @@ class Platform:
         await self.duty(s)
         await self.alarms.verify(s.workflow_id, finding="false_alarm", result="基准测试:平台误报",
                                  actor="东城司法所 值班员")
-        await self.alarms.result(s.workflow_id)
-        s.started_at = time.time()  # reused: when the alarm closed
-        return s
+        return s  # the alarm closes on its own (its last task runs beside the next laps)
 
 
 async def alarm_intake(bench: Bench, seconds: float, concurrency: int, probes: int) -> dict[str, Any]:
@@ -113,7 +111,7 @@ async def alarm_intake(bench: Bench, seconds: float, concurrency: int, probes: i
                 return s
 
             ticker = asyncio.create_task(_tick(bar))
-            _, t0, t1, _, _ = await closed_loop(timed, seconds=seconds, concurrency=concurrency, ramp=1.0,
+            _, t0, t1, _, _ = await closed_loop(timed, seconds=seconds, concurrency=concurrency, ramp=1.5,
                                                 snapshot=lambda: None)
             ticker.cancel()
             n = sum(1 for t in done if t0 <= t <= t1)
