@@ -118,7 +118,6 @@ class AlarmClient:
         if resp is not None and not getattr(resp, "started", True):
             return al.AlarmReceipt(workflow_id=wf_id, already_received=True,
                                    message_zh=f"该报警已接收(重复推送),未重复派发核实任务:{wf_id}")  # (ours)
-        log.info("alarm received", workflow_id=wf_id, kind=alarm.kind.value)
         return al.AlarmReceipt(
             workflow_id=wf_id, already_received=False,
             message_zh=f"已接收报警,已向{alarm.jurisdiction.justice_office}值班人员派发初步核实任务:{wf_id}",  # (ours)

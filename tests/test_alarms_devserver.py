@@ -205,3 +205,26 @@ async def test_the_daily_report_counts_each_outcome(stack, tmp_path) -> None:
     assert sorted(r["workflow_id"] for r in json.loads(listing.stdout)) == sorted([ids["C"], ids["D"]])
     bad = cli(stack, "alarm-report", "--office", REPORT_OFFICE, "--day", "2026-13-01")
     assert bad.returncode == 2 and "不是日期" in bad.stderr and "Traceback" not in bad.stderr
+
+
+async def test_the_readme_alarm_recipes_from_a_new_shell(stack, tmp_path) -> None:
+    """README's recipes: receive from the example file, status, verify; a second receive is a no-op."""
+    data = alarm(alarm_id=f"PT-{uuid.uuid4().hex[:8]}")
+    path = tmp_path / "alarm.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    first = await asyncio.to_thread(cli, stack, "alarm-receive", str(path))
+    assert first.returncode == 0, first.stderr
+    wf = first.stdout.strip()
+    assert wf == f"alarm-{data['alarm_id']}"
+    again, status = await asyncio.gather(asyncio.to_thread(cli, stack, "alarm-receive", str(path)),
+                                         asyncio.to_thread(cli, stack, "alarm-status", data["alarm_id"]))
+    assert again.returncode == 0 and again.stdout.strip() == wf and "重复推送" in again.stderr
+    assert status.returncode == 0, status.stderr
+    assert status.stdout.splitlines()[:2] == [f"{wf}  平台报警 越界  拱墅区{OFFICE}", "状态:待核实"]
+    verify = await asyncio.to_thread(cli, stack, "alarm-verify", data["alarm_id"], "--finding", "leave_approved",
+                                     "--result", "已电话联系,经批准请假外出", "--actor", f"{OFFICE} 孙立新")
+    assert verify.returncode == 0 and verify.stdout.strip() == "已受理核实结果:经批准请假外出", verify.stderr
+    late = await asyncio.to_thread(cli, stack, "alarm-verify", data["alarm_id"], "--finding", "false_alarm",
+                                   "--result", "再次", "--actor", f"{OFFICE} 孙立新")
+    assert late.returncode == 2 and "Traceback" not in late.stderr
+    assert late.stderr.splitlines()[-1] == f"错误:报告未受理:alarm {wf}: already completed; its verification was already taken"

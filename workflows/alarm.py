@@ -1,7 +1,7 @@
 """A platform alarm (信息化核查, 001 §4(4)): verified by the 司法所, closed, escalated or turned into C4.
 
 001 §4(4): 司法所应当立即组织查找,经通讯联络、信息化核查、实地查访等方式进行查找后仍未发现社区矫正对象下落的,
-上报区司法局社区矫正管理科 … An alarm of the electronic monitoring platform (越界, 未签到, 人机分离,
+上报区司法局社区矫正管理科 … An alarm of the electronic monitoring platform (越界, 未签到, 人机分离 or
 定位信号中断) is where a search may begin. The workflow ``alarm-<alarm id>``:
 
 1. records the alarm and gives the on-duty person of the subject's 司法所 a verification duty
