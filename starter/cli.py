@@ -648,7 +648,8 @@ async def cmd_accountability_all(client: IncidentClient, args: argparse.Namespac
     each incident's ``accountability`` query), filtered by office, person and due time; CSV export."""
     from starter.export import accountability_csv, accountability_rows
 
-    query = sa.incident_query(justice_office=args.office)
+    # incidents and platform alarms (issue 20: an alarm's verification duty is in the register too)
+    query = f"({sa.incident_query(justice_office=args.office)}) OR ({sa.alarm_query(justice_office=args.office)})"
     progress(f"查询条件:{query}")
     records = []
     try:

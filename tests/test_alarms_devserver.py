@@ -179,11 +179,12 @@ async def test_the_daily_report_counts_each_outcome(stack, tmp_path) -> None:
             break
         await asyncio.sleep(0.1)
     # as officers run them, in new shells (at the same time: E must still be within its due time)
-    run, zh, month, listing = await asyncio.gather(*(asyncio.to_thread(cli, stack, *a) for a in (
+    run, zh, month, listing, register = await asyncio.gather(*(asyncio.to_thread(cli, stack, *a) for a in (
         ("alarm-report", "--office", REPORT_OFFICE, "--day", day, "--json"),
         ("alarm-report", "--office", REPORT_OFFICE, "--day", day),
         ("alarm-report", "--office", REPORT_OFFICE, "--month", day[:7], "--csv", str(tmp_path / "m.csv")),
         ("alarms", "--office", REPORT_OFFICE, "--overdue", "--json"),
+        ("accountability", "--office", REPORT_OFFICE, "--json"),
     )))
     assert run.returncode == 0, run.stdout + run.stderr
     got = json.loads(run.stdout)
@@ -203,6 +204,10 @@ async def test_the_daily_report_counts_each_outcome(stack, tmp_path) -> None:
     rows = (tmp_path / "m.csv").read_text(encoding="utf-8-sig").splitlines()
     assert rows[1] == f"{REPORT_OFFICE},{day[:7]},5,2,1,2,1,2,2"
     assert sorted(r["workflow_id"] for r in json.loads(listing.stdout)) == sorted([ids["C"], ids["D"]])
+    # 001 §7(4) across the office: each alarm's verification duty, D overdue (超时未报), C late (迟报)
+    assert register.returncode == 0, register.stderr
+    duty = {r["workflow_id"]: r["status"] for r in json.loads(register.stdout) if r["title_zh"].startswith("初步核实")}
+    assert duty[ids["D"]] == "overdue" and duty[ids["C"]] == "late" and duty[ids["A"]] == "on_time"
     bad = cli(stack, "alarm-report", "--office", REPORT_OFFICE, "--day", "2026-13-01")
     assert bad.returncode == 2 and "不是日期" in bad.stderr and "Traceback" not in bad.stderr
 
