@@ -76,7 +76,7 @@ class Sizes:
 
 
 QUICK = Sizes(rounds=1, seconds=5, ramp=1.5, concurrency=24, idle_probes=6, burst=25, levels=(75, 95),
-              level_probes=2, limit_s=150, first_tasks=30)
+              level_probes=2, limit_s=170, first_tasks=30)
 FULL = Sizes(rounds=3, seconds=30, ramp=5, concurrency=24, idle_probes=50, burst=1000, levels=(1000, 10_000),
              level_probes=20, limit_s=4 * 3600, first_tasks=200, alarm_seconds=30, alarm_concurrency=24,
              alarm_probes=50)
@@ -775,7 +775,7 @@ def main() -> int:
     p.add_argument("--rounds", type=int, help="override: alternating throughput rounds")
     p.add_argument("--burst", type=int, help="override: incidents (and bare workflows) started at once")
     p.add_argument("--levels", help="override: open-incident levels to hold, e.g. 1000,10000")
-    p.add_argument("--time-limit", type=float, help="override: seconds before the run is failed (quick 150)")
+    p.add_argument("--time-limit", type=float, help="override: seconds before the run is failed (quick 170)")
     p.add_argument("--throughput-only", action="store_true", help="tuning experiments: the throughput rounds only")
     p.add_argument("--burst-only", action="store_true", help="tuning experiments: the bare and C1 bursts only")
     p.add_argument("--alarms-only", action="store_true", help="tuning experiments: the alarm intake only (issue 20)")

@@ -111,7 +111,7 @@ async def alarm_intake(bench: Bench, seconds: float, concurrency: int, probes: i
                 return s
 
             ticker = asyncio.create_task(_tick(bar))
-            _, t0, t1, _, _ = await closed_loop(timed, seconds=seconds, concurrency=concurrency, ramp=1.5,
+            _, t0, t1, _, _ = await closed_loop(timed, seconds=seconds, concurrency=concurrency, ramp=1.0,
                                                 snapshot=lambda: None)
             ticker.cancel()
             n = sum(1 for t in done if t0 <= t <= t1)

@@ -306,16 +306,21 @@ async def serve(stop: asyncio.Event | None = None) -> None:
     client = await connect()
     host = os.environ.get("ACK_SERVER_HOST", "127.0.0.1")
     port = int(os.environ.get("ACK_SERVER_PORT", "8090"))
-    stop = stop or asyncio.Event()
+    await until_stopped(AckServer(client, secrets, routes, host, port), stop)
+
+
+async def until_stopped(server: SignedServer, stop: asyncio.Event | None = None) -> None:
+    """Serve until ``stop`` is set or the process gets SIGINT / SIGTERM."""
     import signal as _signal
 
+    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (_signal.SIGINT, _signal.SIGTERM):
         try:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):
             pass
-    async with AckServer(client, secrets, routes, host, port):
+    async with server:
         await stop.wait()
 
 

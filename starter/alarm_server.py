@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal as _signal
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,7 @@ from temporalio.service import RPCError
 
 from activities.http import SIGNATURE_HEADER, verify
 from plan.alarms import MAX_ALARM_BYTES
-from starter.ack_server import BadRequest, SignedServer, fresh, json_object
+from starter.ack_server import BadRequest, SignedServer, fresh, json_object, until_stopped
 from starter.alarms import AlarmClient
 from starter.api import InvalidInput
 
@@ -126,12 +125,4 @@ async def serve(stop: asyncio.Event | None = None) -> None:
     client = await connect()
     host = os.environ.get("ALARM_SERVER_HOST", "127.0.0.1")
     port = int(os.environ.get("ALARM_SERVER_PORT", "8091"))
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (_signal.SIGINT, _signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):
-            pass
-    async with AlarmServer(client, secret, host, port):
-        await stop.wait()
+    await until_stopped(AlarmServer(client, secret, host, port), stop)
