@@ -191,3 +191,12 @@ async def test_a_drill_alarm_goes_to_the_drill_outbox(harness: Harness) -> None:
     assert [d["step"] for d in drill] == ["duty-alarm-verify"] and drill[0]["message_zh"].startswith("【演练】")
     await client.verify(wf, finding="false_alarm", result="演练", actor="东城司法所 孙立新")
     assert (await client.result(wf)).drill
+
+
+async def test_a_verification_sent_with_the_alarm_is_judged_once_the_duty_exists(harness: Harness) -> None:
+    """A service may verify in the same instant it delivers (the update lands in the first workflow task)."""
+    client, wf = await receive(harness)
+    msg = await client.verify(wf, finding="reported", result="对象已到司法所报告", actor="东城司法所 孙立新")
+    assert msg == "已受理核实结果:已补签到或已到司法所报告"
+    out = await client.result(wf)
+    assert out.outcome is al.AlarmOutcome.HARMLESS and [d.status for d in out.duties] == [DutyStatus.DONE]

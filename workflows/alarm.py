@@ -187,7 +187,7 @@ class PlatformAlarm:
 
     # ------------------------------------------------------------------ the verification
 
-    def _check(self, raw: RawValue) -> al.AlarmVerified:
+    def _check(self, raw: RawValue, *, parse_only: bool = False) -> al.AlarmVerified:
         if self.alarm is None:
             raise invalid_report("report refused: this alarm's input was invalid; it accepts no reports")
         try:
@@ -196,6 +196,8 @@ class PlatformAlarm:
             raise invalid_report(f"report refused: {describe_validation_error(err)}") from None
         except Exception:
             raise invalid_report("report refused: not a JSON object") from None
+        if parse_only:
+            return report
         reason = self.duties.check(report)
         if reason is None and report.at is not None and report.at > workflow.now() + al.MAX_FUTURE:
             reason = "at: in the future (check the clock)"
@@ -205,9 +207,14 @@ class PlatformAlarm:
             raise invalid_report(f"report refused: {reason}")
         return report
 
+    def _assigned(self) -> bool:
+        return al.VERIFY_DUTY in self.state.duties
+
     @workflow.update(name="submit_report")
-    def submit_report(self, raw: RawValue) -> str:
-        """``verified`` for ``alarm-verify`` with its ``finding``; a refusal returns the reason."""
+    async def submit_report(self, raw: RawValue) -> str:
+        """``verified`` for ``alarm-verify`` with its ``finding``; a refusal returns the reason. One sent
+        in the alarm's first workflow task (before the duty is assigned) is judged once it is."""
+        await workflow.wait_condition(lambda: self._assigned() or self._error is not None)
         report = self._check(raw)
         self.duties.confirm(report)
         self.verdict = report
@@ -218,7 +225,7 @@ class PlatformAlarm:
 
     @submit_report.validator
     def _validate(self, raw: RawValue) -> None:
-        self._check(raw)
+        self._check(raw, parse_only=not self._assigned())
 
     # ------------------------------------------------------------------ queries
 
