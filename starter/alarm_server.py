@@ -118,11 +118,12 @@ class AlarmServer(SignedServer):
         return HTTPStatus.OK, {"ok": True, **receipt.model_dump(mode="json")}
 
 
-async def serve(stop: asyncio.Event | None = None) -> None:
+async def serve(stop: asyncio.Event | None = None, *, bureau: str | None = None, **overrides) -> None:
+    """``bureau``: serve that bureau's namespace with its keys (issue 17); ``overrides``: connection."""
     from infra.settings import connect
 
     secret = platform_secret()
-    client = await connect()
+    client = await connect(bureau=bureau, **overrides)
     host = os.environ.get("ALARM_SERVER_HOST", "127.0.0.1")
     port = int(os.environ.get("ALARM_SERVER_PORT", "8091"))
     await until_stopped(AlarmServer(client, secret, host, port), stop)

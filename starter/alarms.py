@@ -8,7 +8,8 @@
     counts = await alarms.report("东城司法所", day=date(2026, 11, 23))
 
 ``receive`` starts ``alarm-<alarm id>`` with a conflict policy that makes a second delivery of the same
-alarm a no-op (answered "already received"), whether the first is still open or already closed.
+alarm a no-op (answered "already received"), whether the first is still open or already closed verified;
+only an alarm whose run was terminated, failed or timed out is started again (nobody would handle it else).
 
 The reports are counted from the visibility store (the alarm search attributes of
 ``infra/search_attributes.py``), for the alarms the office **received** in the period (``StartTime``,
@@ -99,13 +100,18 @@ class AlarmClient:
         options: dict[str, Any] = {
             "id": wf_id,
             "task_queue": self.task_queue,
-            # a redelivery while it runs finds it (USE_EXISTING), one after it closed is refused (REJECT_DUPLICATE)
-            "id_reuse_policy": WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            # a redelivery while it runs finds it (USE_EXISTING); one after it closed verified is refused, one
+            # after its run was terminated, failed or timed out starts it again (nobody would handle it else)
+            "id_reuse_policy": WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
             "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
             "static_summary": summary_zh(alarm),
         }
         if self._attributes is None:
             self._attributes = await sa.registered(self.client)
+            if not self._attributes:
+                log.warning("search attributes not registered; alarms start without them and the reports "
+                            "do not count them (run: python -m starter setup-search-attributes)",
+                            namespace=self.client.namespace)
         if self._attributes:
             options["search_attributes"] = sa.for_alarm(
                 kind=alarm.kind.value, justice_office=alarm.jurisdiction.justice_office, drill=alarm.drill)

@@ -319,7 +319,7 @@ async def _run(args: argparse.Namespace) -> int:
         return 0
 
     if args.command == "alarm-server":
-        return await _alarm_server()
+        return await _alarm_server(args)
     if args.command == "report":
         report = parse_report(build_report(args))
     client = await _connect(args)
@@ -348,11 +348,11 @@ async def _run(args: argparse.Namespace) -> int:
     raise CliError(f"未知命令 {args.command}")
 
 
-async def _alarm_server() -> int:
+async def _alarm_server(args: argparse.Namespace) -> int:
     from starter.alarm_server import SecretError, serve
 
     try:
-        await serve()
+        await serve(bureau=bureau_of(args), **connection_overrides(args))
     except SecretError as err:
         raise CliError(str(err)) from None
     return 0

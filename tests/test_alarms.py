@@ -200,3 +200,18 @@ async def test_a_verification_sent_with_the_alarm_is_judged_once_the_duty_exists
     assert msg == "已受理核实结果:已补签到或已到司法所报告"
     out = await client.result(wf)
     assert out.outcome is al.AlarmOutcome.HARMLESS and [d.status for d in out.duties] == [DutyStatus.DONE]
+
+
+async def test_an_alarm_whose_run_was_terminated_is_taken_again_on_redelivery(harness: Harness) -> None:
+    """Closed verified: "already received"; terminated (an operator's mistake, a bad deploy): nobody would
+    handle it, so the platform's redelivery starts it again."""
+    data = alarm()
+    client = AlarmClient(harness.env.client, harness.queue)
+    first = await client.receive(data)
+    STARTED_ON_OWN_QUEUES.append((harness.queue, first.workflow_id))
+    await until(client, first.workflow_id, lambda s: bool(s.duties))
+    await harness.env.client.get_workflow_handle(first.workflow_id).terminate("test: terminated by mistake")
+    again = await client.receive(data)
+    assert not again.already_received and again.workflow_id == first.workflow_id
+    st = await until(client, again.workflow_id, lambda s: bool(s.duties))
+    assert st.outcome is al.AlarmOutcome.PENDING
