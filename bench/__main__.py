@@ -70,12 +70,16 @@ class Sizes:
     level_probes: int
     limit_s: float
     first_tasks: int
+    alarm_seconds: float = 4
+    alarm_concurrency: int = 8
+    alarm_probes: int = 6
 
 
 QUICK = Sizes(rounds=1, seconds=5, ramp=1.5, concurrency=24, idle_probes=6, burst=25, levels=(75, 95),
-              level_probes=2, limit_s=150, first_tasks=30)
+              level_probes=2, limit_s=170, first_tasks=30)
 FULL = Sizes(rounds=3, seconds=30, ramp=5, concurrency=24, idle_probes=50, burst=1000, levels=(1000, 10_000),
-             level_probes=20, limit_s=4 * 3600, first_tasks=200)
+             level_probes=20, limit_s=4 * 3600, first_tasks=200, alarm_seconds=30, alarm_concurrency=24,
+             alarm_probes=50)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -202,10 +206,14 @@ class Bench:
         if self.args.burst_only:
             await self.burst()
             return
+        if self.args.alarms_only:
+            await self.alarms()
+            return
         await self.throughput()
         if self.args.throughput_only:
             return
         await self.latency()
+        await self.alarms()
         self.result["peak_rss_mib_before_hold"] = {
             "server": round(procstat.peak_rss_mib(self.server_pid)),
             "worker": round(procstat.peak_rss_mib(self.worker.pid)),
@@ -513,6 +521,13 @@ class Bench:
             "eager_vs_bare_idle": {"p50": round(e50 / b50, 2), "p99": round(e99 / b99, 2)},
         }
 
+    async def alarms(self) -> None:
+        """Platform alarms through the signed HTTP intake (issue 20, ``bench/alarms.py``)."""
+        from bench.alarms import alarm_intake
+
+        z = self.sizes
+        self.result["alarms"] = await alarm_intake(self, z.alarm_seconds, z.alarm_concurrency, z.alarm_probes)
+
     async def latency(self) -> None:
         await self.first_task()
         bare, inc, _ = await self._idle_probe(self.sizes.idle_probes, "latency idle")
@@ -646,6 +661,13 @@ def verdicts(r: dict[str, Any], quick: bool) -> list[dict[str, Any]]:
     deg = r["latency_degraded"]["ratio"]
     out.append({"target": "alert->110 p99 with every other channel failing <= 1.1x healthy",
                 "value": f"{deg['p99']:.2f}x (p50 {deg['p50']:.2f}x)", "met": None if quick else deg["p99"] <= 1.1})
+    al = r["alarms"]
+    rate = al["sustained"]["alarms_per_s"]
+    out.append({"target": "alarm intake sustains >= 1 alarm/s (a district: 14,000 a year)",
+                "value": f"{rate:.2f}/s ({al['sustained']['ratio']:.2f}x bare workflows/s)", "met": rate >= 1})
+    lat = al["latency_idle"]["ratio"]
+    out.append({"target": "alarm -> duty task p50 <= 1.5x bare start->activity (idle)",
+                "value": f"{lat['p50']:.2f}x (p99 {lat['p99']:.2f}x)", "met": lat["p50"] <= 1.5})
     top = r["hold"][-1]
     held = top["open_incidents"]
     ok = None if quick else (top["server_rss_mib"] < 1024 and held >= TARGETS["open_incidents"])
@@ -707,6 +729,14 @@ def table(r: dict[str, Any]) -> str:
         lines.append(f"burst: CPU per incident opened (first task, opening notifications): worker {cpo['worker']} s, "
                      f"server {cpo['server']} s; notifications drained {r['latency_burst']['notifications_drain_s']} s "
                      f"after the last 110")
+    al = r["alarms"]
+    su, li = al["sustained"], al["latency_idle"]
+    lines += ["", (f"alarm intake (signed POST, {al['concurrency']} lanes, {al['window_s']:.0f} s): "
+                   f"{su['alarms_per_s']:.2f} alarms/s (POST -> duty task -> verified), bare "
+                   f"{su['bare_workflows_per_s']:.2f} workflows/s ({su['ratio']:.2f}x); alarm -> duty task idle p50 "
+                   f"{li['alarm_to_duty_ms']['p50']:.1f} ms, p99 {li['alarm_to_duty_ms']['p99']:.1f} ms vs bare "
+                   f"{li['bare_start_to_activity_ms']['p50']:.1f} / {li['bare_start_to_activity_ms']['p99']:.1f} ms "
+                   f"({li['ratio']['p50']:.2f}x / {li['ratio']['p99']:.2f}x)")]
     ft = r["first_task"]
     lines += ["", f"first workflow task, worker CPU: bare {ft['worker_cpu_ms']['bare']} ms, C1 {ft['worker_cpu_ms']['C1']} ms "
                   f"({ft['ratio']}x, {ft['n']} each)"]
@@ -745,9 +775,10 @@ def main() -> int:
     p.add_argument("--rounds", type=int, help="override: alternating throughput rounds")
     p.add_argument("--burst", type=int, help="override: incidents (and bare workflows) started at once")
     p.add_argument("--levels", help="override: open-incident levels to hold, e.g. 1000,10000")
-    p.add_argument("--time-limit", type=float, help="override: seconds before the run is failed (quick 150)")
+    p.add_argument("--time-limit", type=float, help="override: seconds before the run is failed (quick 170)")
     p.add_argument("--throughput-only", action="store_true", help="tuning experiments: the throughput rounds only")
     p.add_argument("--burst-only", action="store_true", help="tuning experiments: the bare and C1 bursts only")
+    p.add_argument("--alarms-only", action="store_true", help="tuning experiments: the alarm intake only (issue 20)")
     args = p.parse_args()
     sizes = QUICK if args.quick else FULL
     if args.seconds:
@@ -796,7 +827,9 @@ def main() -> int:
         "elapsed_s": round(time.monotonic() - t0, 1),
     }
     out.parent.mkdir(parents=True, exist_ok=True)
-    if args.burst_only:
+    if args.alarms_only:
+        print(json.dumps(result["alarms"], indent=1))
+    elif args.burst_only:
         lb = result["latency_burst"]
         print(json.dumps({k: lb[k] for k in lb if k != "n"}, indent=1))
     elif not args.throughput_only:

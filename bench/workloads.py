@@ -223,6 +223,8 @@ class OutboxTail:
         self.path = path
         self.offset = 0
         self.first_110: dict[str, float] = {}
+        self.first_duty: dict[str, float] = {}
+        """A platform alarm's verification duty task (``duty-alarm-verify``) delivered (bench/alarms.py)."""
         self.delivered: Counter[str] = Counter()
 
     def poll(self) -> None:
@@ -239,3 +241,5 @@ class OutboxTail:
             self.delivered[wf] += 1
             if d["recipient"] == "police_110" and wf not in self.first_110:
                 self.first_110[wf] = datetime.fromisoformat(d["delivered_at"]).timestamp()
+            elif d.get("step") == "duty-alarm-verify" and wf not in self.first_duty:
+                self.first_duty[wf] = datetime.fromisoformat(d["delivered_at"]).timestamp()

@@ -54,6 +54,14 @@ WARNING_LEVEL = SearchAttributeKey.for_keyword("WarningLevel")
 WARNING_OPEN_STATES = ("analysing", "proposed", "watching")
 
 WARNING_KEYS: tuple[SearchAttributeKey[Any], ...] = (WARNING_STATE, WARNING_LEVEL)
+ALARM_KIND = SearchAttributeKey.for_keyword("AlarmKind")
+"""A platform alarm's kind (信息化核查, 001 §4(4)): out_of_bounds, not_signed_in, device_separation, signal_lost."""
+ALARM_JUSTICE_OFFICE = SearchAttributeKey.for_keyword("AlarmJusticeOffice")
+"""The 司法所 whose duty the alarm's verification is (its 日报 and 月通报)."""
+ALARM_OUTCOME = SearchAttributeKey.for_keyword("AlarmOutcome")
+"""``pending`` (待核实), ``harmless`` (closed with its finding), ``incident`` (turned into a C4 incident)."""
+ALARM_OVERDUE = SearchAttributeKey.for_bool("AlarmOverdue")
+"""True once the alarm was not verified by its due time (escalated); stays True if verified late."""
 
 ALL_KEYS: tuple[SearchAttributeKey[Any], ...] = (
     INCIDENT_TYPE,
@@ -65,6 +73,10 @@ ALL_KEYS: tuple[SearchAttributeKey[Any], ...] = (
     INCIDENT_DRILL,
     INCIDENT_OCCURRED_AT,
     *WARNING_KEYS,
+    ALARM_KIND,
+    ALARM_JUSTICE_OFFICE,
+    ALARM_OUTCOME,
+    ALARM_OVERDUE,
 )
 
 #: The Temporal CLI's type names (``--search-attribute Name=Type``).
@@ -144,16 +156,25 @@ def _quoted(name: str, value: str) -> str:
 def warning_query(*, open_: bool | None = None, level: str | None = None, county: str | None = None,
                   justice_office: str | None = None, overdue: bool | None = None) -> str:
     """A visibility query for warnings (the Web UI's filter box, ``python -m starter warnings``)."""
-    parts = [f"{WARNING_STATE.name} IS NOT NULL"]
+    parts = _conditions(WARNING_STATE, ((WARNING_LEVEL, level), (INCIDENT_COUNTY, county),
+                                        (INCIDENT_JUSTICE_OFFICE, justice_office)),
+                        ((INCIDENT_DEADLINE_MISSED, overdue),))
     states = ", ".join(f"'{s}'" for s in WARNING_OPEN_STATES)
     if open_ is not None:
-        parts.append(f"{WARNING_STATE.name} {'IN' if open_ else 'NOT IN'} ({states})")
-    for key, value in ((WARNING_LEVEL, level), (INCIDENT_COUNTY, county), (INCIDENT_JUSTICE_OFFICE, justice_office)):
-        if value is not None:
-            parts.append(f"{key.name} = {_quoted(key.name, value)}")
-    if overdue is not None:
-        parts.append(f"{INCIDENT_DEADLINE_MISSED.name} = {'true' if overdue else 'false'}")
+        parts.insert(1, f"{WARNING_STATE.name} {'IN' if open_ else 'NOT IN'} ({states})")
     return " AND ".join(parts)
+def for_alarm(*, kind: str, justice_office: str, drill: bool) -> TypedSearchAttributes:
+    """The attributes of a platform alarm at start (kind and 司法所: no personal data by construction);
+    the day it was received is the system attribute ``StartTime``."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(ALARM_KIND, kind),
+            SearchAttributePair(ALARM_JUSTICE_OFFICE, justice_office),
+            SearchAttributePair(ALARM_OUTCOME, "pending"),
+            SearchAttributePair(ALARM_OVERDUE, False),
+            SearchAttributePair(INCIDENT_DRILL, drill),
+        ]
+    )
 
 
 def changed_updates(
@@ -206,6 +227,15 @@ async def register(client: Client, namespace: str | None = None) -> tuple[list[s
     return sorted(missing), present
 
 
+def _conditions(present: SearchAttributeKey[Any], equal: tuple[tuple[SearchAttributeKey[Any], str | None], ...],
+                flags: tuple[tuple[SearchAttributeKey[Any], bool | None], ...]) -> list[str]:
+    """``present IS NOT NULL`` and each given keyword (quoted, checked) and flag."""
+    parts = [f"{present.name} IS NOT NULL"]
+    parts += [f"{key.name} = {_quoted(key.name, value)}" for key, value in equal if value is not None]
+    parts += [f"{key.name} = {'true' if flag else 'false'}" for key, flag in flags if flag is not None]
+    return parts
+
+
 def incident_query(
     *,
     incident_type: str | None = None,
@@ -221,16 +251,9 @@ def incident_query(
 
     ``IncidentType IS NOT NULL`` keeps drills' programmes and other workflows out of the list."""
 
-    quoted = _quoted
-
-    parts = [f"{INCIDENT_TYPE.name} IS NOT NULL"]
-    for key, value in ((INCIDENT_TYPE, incident_type), (INCIDENT_FLOW, flow), (INCIDENT_COUNTY, county),
-                       (INCIDENT_JUSTICE_OFFICE, justice_office), (INCIDENT_PHASE, phase)):
-        if value is not None:
-            parts.append(f"{key.name} = {quoted(key.name, value)}")
-    for flag_key, flag in ((INCIDENT_DEADLINE_MISSED, deadline_missed), (INCIDENT_DRILL, drill)):
-        if flag is not None:
-            parts.append(f"{flag_key.name} = {'true' if flag else 'false'}")
+    parts = _conditions(INCIDENT_TYPE, ((INCIDENT_TYPE, incident_type), (INCIDENT_FLOW, flow), (INCIDENT_COUNTY, county),
+                                        (INCIDENT_JUSTICE_OFFICE, justice_office), (INCIDENT_PHASE, phase)),
+                        ((INCIDENT_DEADLINE_MISSED, deadline_missed), (INCIDENT_DRILL, drill)))
     if running is not None:
         parts.append("ExecutionStatus = 'Running'" if running else "ExecutionStatus != 'Running'")
     return " AND ".join(parts)
@@ -241,6 +264,25 @@ def register_query(*, justice_office: str | None = None) -> str:
     return incident_query(justice_office=justice_office).replace(
         f"{INCIDENT_TYPE.name} IS NOT NULL",
         f"({INCIDENT_TYPE.name} IS NOT NULL OR WorkflowType IN ('Warning', 'ScreeningPeriod'))", 1)
+def alarm_query(
+    *,
+    justice_office: str | None = None,
+    kind: str | None = None,
+    outcome: str | None = None,
+    overdue: bool | None = None,
+    drill: bool | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> str:
+    """A visibility query for platform alarms (``AlarmKind IS NOT NULL``); ``since``/``until`` bound
+    ``StartTime`` (when the alarm was received), ``until`` exclusive."""
+    parts = _conditions(ALARM_KIND, ((ALARM_JUSTICE_OFFICE, justice_office), (ALARM_KIND, kind), (ALARM_OUTCOME, outcome)),
+                        ((ALARM_OVERDUE, overdue), (INCIDENT_DRILL, drill)))
+    if since is not None:
+        parts.append(f"StartTime >= '{since.isoformat()}'")
+    if until is not None:
+        parts.append(f"StartTime < '{until.isoformat()}'")
+    return " AND ".join(parts)
 
 
 async def registered(client: Client) -> bool:

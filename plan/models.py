@@ -109,6 +109,7 @@ class Source(ZhEnum):
     CITIZEN_REQUEST = "citizen_request", "群众直接求助"
     WARNING = "warning", "预警转为事件"
     """Issue 20: started from a warning (000 §4.1) by the leadership's decision (``origin`` names it)."""
+    PLATFORM_ALARM = "platform_alarm", "信息化核查平台报警"  # issue 20: a platform alarm confirmed (001 §4(4))
 
 
 class Person(_Model):

@@ -56,6 +56,9 @@ class DeadlinePolicy(BaseModel):
     pushed: frozenset[Agency] = frozenset({Agency.POLICE_110, Agency.MEDICAL_120})
     """Agencies whose platform takes an automated push beside the on-duty officer's phone call (110 and
     120 in 001 §4(1)(7) are a person's phone duty first). A bureau without such a platform lists none."""
+    alarm_verification: timedelta = timedelta(hours=1)
+    """Local policy (ours, not a plan number): a platform alarm (信息化核查, 001 §4(4)) is verified by the
+    司法所's on-duty person within this long of its receipt, else escalated (``workflows/alarm.py``)."""
     notification_budget: timedelta = Field(default=timedelta(minutes=10))
     """How long one notification is retried before it is recorded as failed and escalated."""
     # Issue 20: warnings (000 §4.1, §2.2(1)) and periodic screening (001 §7(1)). The plans give no
@@ -92,6 +95,8 @@ class DeadlinePolicy(BaseModel):
                 raise ValueError(f"{name}: must be positive (a local policy, issue 20)")
         if self.screening_due > self.screening_interval:
             raise ValueError("screening_due: the record must be due within its period (screening_interval)")
+        if self.alarm_verification <= timedelta(0) or self.alarm_verification > timedelta(hours=24):
+            raise ValueError("alarm_verification: must be positive and at most 24 hours (a platform alarm waits no longer)")
         return self
 
 

@@ -36,6 +36,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Mapping
+from typing import Any, Self
 from datetime import datetime
 from http import HTTPStatus
 
@@ -71,27 +72,41 @@ def split_key(key: str) -> tuple[str, str, str]:
     return parts[0], notification_key, route
 
 
-def parse_ack(body: bytes, now: float, window: float) -> tuple[str, str, str, str, str, str | None]:
-    """(workflow id, notification key, route id, nonce, by, at) from a callback body, or BadRequest."""
+def json_object(body: bytes) -> dict[str, Any]:
+    """The request body as a JSON object, or BadRequest."""
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise BadRequest(HTTPStatus.BAD_REQUEST, "body: not JSON") from None
     if not isinstance(data, dict):
         raise BadRequest(HTTPStatus.BAD_REQUEST, "body: not a JSON object")
-    by, at, ts, nonce = data.get("by"), data.get("at"), data.get("timestamp"), data.get("nonce")
-    try:
-        wf_id, key, route = split_key(decode_key(str(data.get("ack_key") or "")))
-    except ValueError:
-        raise BadRequest(HTTPStatus.BAD_REQUEST, "ack_key: required, the ack_key the notification carried") from None
-    if not isinstance(by, str) or not by.strip() or len(by) > 200:
-        raise BadRequest(HTTPStatus.BAD_REQUEST, "by: required, who confirmed (at most 200 characters)")
+    return data
+
+
+def fresh(data: dict[str, Any], now: float, window: float) -> str:
+    """The signed body's ``timestamp`` (Unix seconds, within ``window`` of now) and ``nonce`` (16-100
+    URL-safe characters): checked, the nonce returned (the caller checks it is used once)."""
+    ts, nonce = data.get("timestamp"), data.get("nonce")
     if not isinstance(ts, int) or isinstance(ts, bool):
         raise BadRequest(HTTPStatus.BAD_REQUEST, "timestamp: required, Unix seconds")
     if abs(now - ts) > window:
         raise BadRequest(HTTPStatus.UNAUTHORIZED, f"timestamp: outside the {window:.0f} s window (clock or replay)")
     if not isinstance(nonce, str) or not _NONCE.match(nonce):
         raise BadRequest(HTTPStatus.BAD_REQUEST, "nonce: required, 16-100 URL-safe characters")
+    return nonce
+
+
+def parse_ack(body: bytes, now: float, window: float) -> tuple[str, str, str, str, str, str | None]:
+    """(workflow id, notification key, route id, nonce, by, at) from a callback body, or BadRequest."""
+    data = json_object(body)
+    by, at = data.get("by"), data.get("at")
+    try:
+        wf_id, key, route = split_key(decode_key(str(data.get("ack_key") or "")))
+    except ValueError:
+        raise BadRequest(HTTPStatus.BAD_REQUEST, "ack_key: required, the ack_key the notification carried") from None
+    if not isinstance(by, str) or not by.strip() or len(by) > 200:
+        raise BadRequest(HTTPStatus.BAD_REQUEST, "by: required, who confirmed (at most 200 characters)")
+    nonce = fresh(data, now, window)
     if at is not None:
         try:
             if not isinstance(at, str) or datetime.fromisoformat(at).tzinfo is None:
@@ -141,8 +156,84 @@ class NonceCache:
         return True
 
 
-class AckServer:
-    """The HTTP endpoint; ``start()`` binds (port 0 = any free port), ``close()`` stops."""
+class SignedServer:
+    """An aiohttp endpoint taking signed, fresh, single-use JSON requests (the acknowledgement server,
+    the alarm intake ``starter/alarm_server.py``): ``start()`` binds (port 0 = any free port),
+    ``close()`` stops; a subclass answers in ``serve``, raising :class:`BadRequest` to refuse.
+    Every answer is JSON, never a stack trace."""
+
+    NAME = "signed server"
+    MAX_BODY = MAX_BODY
+    WINDOW_ENV = "ACK_REPLAY_WINDOW_SECONDS"
+
+    def __init__(self, client: Client, host: str, port: int, *, window: float | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.client = client
+        self.host = host
+        self.port = port
+        self.window = float(window if window is not None else os.environ.get(self.WINDOW_ENV, DEFAULT_WINDOW))
+        self.clock = clock
+        self.nonces = NonceCache(self.window)
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> Self:
+        from infra.codec_server import quiet_malformed_requests
+
+        quiet_malformed_requests()
+        app = web.Application(client_max_size=self.MAX_BODY)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.host, self.port).start()
+        self.port = self._runner.addresses[0][1]
+        log.info(f"{self.NAME} listening", host=self.host, port=self.port)
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def close(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        try:
+            status, body = await self.serve(request)
+        except BadRequest as err:
+            status, body = err.status, self.refused(err.status, err.reason)
+        except web.HTTPRequestEntityTooLarge:
+            status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+            body = self.refused(status, f"body over {self.MAX_BODY} bytes")
+        except Exception as err:  # never a stack trace to the caller
+            log.error(f"{self.NAME} failed", error=type(err).__name__)
+            status, body = HTTPStatus.INTERNAL_SERVER_ERROR, self.refused(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error")
+        return web.json_response(body, status=status.value, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+    async def serve(self, request: web.Request) -> tuple[HTTPStatus, dict]:
+        raise NotImplementedError
+
+    def refused(self, status: HTTPStatus, reason: str) -> dict[str, Any]:
+        """The JSON body of a refusal."""
+        return {"error": reason}
+
+    def once(self, nonce: str, now: float, what: str) -> None:
+        """A nonce is used once within the window (409 on a replay)."""
+        if not self.nonces.first_use(nonce, now):
+            log.warning(f"{what} refused: replay")
+            raise BadRequest(HTTPStatus.CONFLICT, "nonce: already used (replay)")
+
+
+class AckServer(SignedServer):
+    """The acknowledgement endpoint (see the module docstring)."""
+
+    NAME = "ack server"
 
     def __init__(
         self,
@@ -155,56 +246,11 @@ class AckServer:
         window: float | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.client = client
+        super().__init__(client, host, port, window=window, clock=clock)
         self.secrets = dict(secrets)
         self.routes = routes
-        self.host = host
-        self.port = port
-        self.window = float(window if window is not None else os.environ.get("ACK_REPLAY_WINDOW_SECONDS", DEFAULT_WINDOW))
-        self.clock = clock
-        self.nonces = NonceCache(self.window)
-        self._runner: web.AppRunner | None = None
 
-    async def start(self) -> AckServer:
-        from infra.codec_server import quiet_malformed_requests
-
-        quiet_malformed_requests()
-        app = web.Application(client_max_size=MAX_BODY)
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port).start()
-        self.port = self._runner.addresses[0][1]
-        log.info("ack server listening", host=self.host, port=self.port, channels=sorted(self.secrets))
-        return self
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    async def close(self) -> None:
-        if self._runner:
-            await self._runner.cleanup()
-
-    async def __aenter__(self) -> AckServer:
-        return await self.start()
-
-    async def __aexit__(self, *exc) -> None:
-        await self.close()
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        try:
-            status, body = await self._ack(request)
-        except BadRequest as err:
-            status, body = err.status, {"error": err.reason}
-        except web.HTTPRequestEntityTooLarge:
-            status, body = HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": f"body over {MAX_BODY} bytes"}
-        except Exception as err:  # never a stack trace to the caller
-            log.error("ack failed", error=type(err).__name__)
-            status, body = HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "internal error"}
-        return web.json_response(body, status=status.value, dumps=lambda o: json.dumps(o, ensure_ascii=False))
-
-    async def _ack(self, request: web.Request) -> tuple[HTTPStatus, dict]:
+    async def serve(self, request: web.Request) -> tuple[HTTPStatus, dict]:
         parts = [p for p in request.path.split("/") if p]
         if request.method == "GET" and parts == ["healthz"]:
             return HTTPStatus.OK, {"ok": True}
@@ -225,9 +271,7 @@ class AckServer:
         if not verify(route_secret(secret, route), body, request.headers.get(SIGNATURE_HEADER)):
             log.warning("ack refused: bad signature", channel=channel)
             raise BadRequest(HTTPStatus.UNAUTHORIZED, f"{SIGNATURE_HEADER}: missing or wrong signature")
-        if not self.nonces.first_use(nonce, now):
-            log.warning("ack refused: replay", channel=channel)
-            raise BadRequest(HTTPStatus.CONFLICT, "nonce: already used (replay)")
+        self.once(nonce, now, "ack")
         signal = {"key": key, "by": by} | ({"at": at} if at else {})
         try:
             await self.client.get_workflow_handle(wf_id).signal("acknowledge", signal)
@@ -262,16 +306,21 @@ async def serve(stop: asyncio.Event | None = None) -> None:
     client = await connect()
     host = os.environ.get("ACK_SERVER_HOST", "127.0.0.1")
     port = int(os.environ.get("ACK_SERVER_PORT", "8090"))
-    stop = stop or asyncio.Event()
+    await until_stopped(AckServer(client, secrets, routes, host, port), stop)
+
+
+async def until_stopped(server: SignedServer, stop: asyncio.Event | None = None) -> None:
+    """Serve until ``stop`` is set or the process gets SIGINT / SIGTERM."""
     import signal as _signal
 
+    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (_signal.SIGINT, _signal.SIGTERM):
         try:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):
             pass
-    async with AckServer(client, secrets, routes, host, port):
+    async with server:
         await stop.wait()
 
 

@@ -63,6 +63,7 @@ from plan.labels import (
 )
 from plan.roster import CST
 from plan.texts import DUTY_FORM_ZH, accountability_summary, fmt_time
+from starter.alarm_cli import ALARM_COMMANDS, add_alarm_parsers, run_alarm_command
 from starter.render import FontMissing
 from starter.api import (
     ABNORMAL,
@@ -321,9 +322,13 @@ async def _run(args: argparse.Namespace) -> int:
         print(started.workflow_id)
         return 0
 
+    if args.command == "alarm-server":
+        return await _alarm_server(args)
     if args.command == "report":
         report = parse_report(build_report(args))
     client = await _connect(args)
+    if args.command in ALARM_COMMANDS:  # issue 20: platform alarms (starter/alarm_cli.py)
+        return await run_alarm_command(client, args)
     if args.command == "report":
         if args.signal:
             await client.signal_report(args.workflow_id, report)
@@ -345,6 +350,16 @@ async def _run(args: argparse.Namespace) -> int:
         print(acc.model_dump_json(indent=2) if args.json else render_accountability(acc))
         return 0
     raise CliError(f"未知命令 {args.command}")
+
+
+async def _alarm_server(args: argparse.Namespace) -> int:
+    from starter.alarm_server import SecretError, serve
+
+    try:
+        await serve(bureau=bureau_of(args), **connection_overrides(args))
+    except SecretError as err:
+        raise CliError(str(err)) from None
+    return 0
 
 
 def connection_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -455,6 +470,7 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true")
     add_operator_parsers(sub)
     add_warning_parsers(sub)  # issue 20
+    add_alarm_parsers(sub, _place("--office"))
     for command in sub.choices.values():
         _connection_flags(command, top=False)
     return p
@@ -638,7 +654,8 @@ async def cmd_accountability_all(client: IncidentClient, args: argparse.Namespac
     each incident's ``accountability`` query), filtered by office, person and due time; CSV export."""
     from starter.export import accountability_csv, accountability_rows
 
-    query = sa.register_query(justice_office=args.office)  # incidents, warnings, screening periods (issue 20)
+    # incidents, warnings, screening periods and platform alarms (issue 20: each owes duties in the register)
+    query = f"({sa.register_query(justice_office=args.office)}) OR ({sa.alarm_query(justice_office=args.office)})"
     progress(f"查询条件:{query}")
     records = []
     try:

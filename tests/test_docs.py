@@ -34,6 +34,7 @@ REQUIRED_CLAUSES = [
     "001 §3(3)(4)",
     "001 §4 (all)",
     *(f"001 §4({i})" for i in range(1, 12) if i != 9),
+    "001 §4(4) 信息化核查",  # issue 20: platform alarms
     *(f"001 §4(9) 情形{n}" for n in "一二三四"),
     "001 §5(1)",
     "001 §5(2)",

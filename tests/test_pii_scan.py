@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,8 @@ SUBJECTS = {  # fictitious people, one per door
             "address": "黄岩区东城街道永宁路 88 号", "family": [{"name": "李秀英", "relation": "母亲", "phone": "13700000003"}]},
     "temporal": {"name": "王慧敏", "id_number": "330104198805056620", "phone": "13722220001",
                  "address": "黄岩区西城街道劳动路 5 号", "family": [{"name": "王建军", "relation": "哥哥", "phone": "13722220002"}]},
+    "alarm": {"name": "孙报警", "id_number": "330106199303030014", "phone": "13744440001",
+              "address": "黄岩区东城街道报警路 9 号", "family": [{"name": "孙大伟", "relation": "父亲", "phone": "13744440002"}]},
     "no keys": {"name": "赵无钥", "id_number": "330105199107078831", "phone": "13733330001",
                 "address": "黄岩区南城街道测试路 3 号", "family": []},
 }
@@ -132,6 +135,19 @@ async def test_no_personal_data_anywhere_after_each_door_and_a_start_without_key
             codec_on=True)
         cli("workflow", "signal", "--workflow-id", wfs["temporal"], "--name", "report",
             "--input", json.dumps({"kind": "arrived", "actor": "西城司法所 值班员"}, ensure_ascii=False), codec_on=True)
+        # door 4: a platform alarm (issue 20), received and verified as absconding from the CLI: its C4 starts
+        alarm = json.loads((ROOT / "examples" / "alarms" / "out_of_bounds.json").read_text(encoding="utf-8"))
+        alarm.update(alarm_id=f"PT-{uuid.uuid4().hex[:8]}", raised_at=datetime.now(UTC).isoformat(),
+                     subject={**alarm["subject"], **SUBJECTS["alarm"]})
+        f = tmp_path / "alarm.json"
+        f.write_text(json.dumps(alarm, ensure_ascii=False), encoding="utf-8")
+        res = run([sys.executable, "-m", "starter", "alarm-receive", str(f)])
+        assert res.returncode == 0, res.stderr
+        alarm_wf = res.stdout.decode().split()[0]
+        res = run([sys.executable, "-m", "starter", "alarm-verify", alarm["alarm_id"], "--finding", "absconded",
+                   "--result", "未请假,孙大伟(13744440002)称其已外出", "--actor", "东城司法所 值班员"])
+        assert res.returncode == 0, res.stderr
+        wfs["alarm"] = f"incident-C4-{alarm_wf}"
         for door, wf in wfs.items():  # each reached its recipients (decrypted, for the officers)
             for _ in range(300):
                 st = await api.status(wf)
@@ -152,13 +168,16 @@ async def test_no_personal_data_anywhere_after_each_door_and_a_start_without_key
         outputs["workflow list -o json"] = listing = cli("workflow", "list", "--query", f"TaskQueue = '{queue}'", "-o", "json")
         listed = [json.loads(line) for line in listing.splitlines() if line.strip()] if not listing.strip().startswith(b"[") \
             else json.loads(listing)
-        assert len(listed) == 3, listing  # the three doors, nothing from the refused start
+        assert len(listed) == 5, listing  # three doors, the alarm and its C4; nothing from the refused start
         outputs["workflow ids"] = "\n".join(w["execution"]["workflowId"] for w in listed).encode()
         outputs["search attributes"] = json.dumps([w.get("searchAttributes", {}) for w in listed], ensure_ascii=False).encode()
         assert b"IncidentJusticeOffice" in outputs["search attributes"]  # the scan reads them (CLI and SDK starts)
         for door, wf in wfs.items():
             outputs[f"workflow show -o json ({door})"] = cli("workflow", "show", "-w", wf, "-o", "json")
             outputs[f"workflow describe -o json ({door})"] = cli("workflow", "describe", "-w", wf, "-o", "json")
+        outputs["workflow show -o json (alarm itself)"] = cli("workflow", "show", "-w", alarm_wf, "-o", "json")
+        outputs["workflow describe -o json (alarm itself)"] = cli("workflow", "describe", "-w", alarm_wf, "-o", "json")
+        assert b"AlarmJusticeOffice" in outputs["search attributes"]
         decoded = cli("workflow", "show", "-w", wfs["sdk"], "-o", "json", codec_on=True)
     finally:
         for p in (worker, codec):

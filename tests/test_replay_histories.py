@@ -48,6 +48,7 @@ def test_every_workflow_type_and_branch_has_a_recorded_history():
     assert {workflow_type_name(t) for t in INCIDENT_WORKFLOWS} <= types
     assert "C4Typo" in types  # the unknown-type guard
     assert {"Warning", "ScreeningPeriod"} <= types  # issue 20: warnings and screening periods
+    assert "PlatformAlarm" in types  # issue 20: platform alarms
     names = set(hs)
     # C9's four scenarios, and 情形三 continued as new (two runs)
     assert {f"C9-{s.value}" for s in EpidemicScenario if s is not EpidemicScenario.S3} <= names

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from temporalio import workflow
 
+from workflows.alarm import PlatformAlarm
 from workflows.assist import AssistCrossCounty
 from workflows.base import IncidentWorkflow
 from workflows.c01_violence import ViolentCrimeOrSelfHarm
@@ -59,7 +60,7 @@ INCIDENT_WORKFLOWS: dict[IncidentType, type[IncidentWorkflow]] = {
 }
 
 ALL_WORKFLOWS: list[type] = [*INCIDENT_WORKFLOWS.values(), DrillProgramme, UnknownIncidentType, AssistCrossCounty,
-                             SignWarning, ScreeningPeriod]  # issue 20: warnings and screening
+                             SignWarning, ScreeningPeriod, PlatformAlarm]  # issue 20: warnings, screening, platform alarms
 
 
 def workflow_type_name(incident_type: IncidentType) -> str:

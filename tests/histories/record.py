@@ -185,6 +185,32 @@ FAILURES = {
 }
 
 
+#: Platform alarms (issue 20, ``workflows/alarm.py``): name -> (kind, minutes to skip first, finding).
+ALARMS: dict[str, tuple[str, float, str]] = {
+    "alarm-harmless": ("out_of_bounds", 0, "leave_approved"),
+    "alarm-escalated-then-verified": ("signal_lost", 95, "signal_blind_spot"),
+    "alarm-absconded-c4": ("out_of_bounds", 0, "absconded"),
+}
+
+
+async def drive_alarm(h: Harness, name: str, kind: str, minutes: float, finding: str) -> str:
+    """One alarm from its receipt to its close; returns its workflow id (a C4 it starts is left running)."""
+    from datetime import UTC, datetime
+
+    from starter.alarms import AlarmClient
+
+    alarms = AlarmClient(h.env.client, h.queue)
+    data = json.loads((HERE.parent.parent / "examples" / "alarms" / "out_of_bounds.json").read_text(encoding="utf-8"))
+    data.update(alarm_id=f"REC-{name}", kind=kind, raised_at=datetime.now(UTC).isoformat())
+    wf = (await alarms.receive(data)).workflow_id
+    while not (await alarms.status(wf)).duties:
+        await asyncio.sleep(0.05)
+    await h.skip(timedelta(minutes=minutes))
+    await alarms.verify(wf, finding=finding, result="核实情况(记录用)", actor="东城司法所 值班员")
+    await alarms.result(wf)
+    return wf
+
+
 async def drive(h: Harness, wf: str, steps: list[Step]) -> list[str]:
     """Run the steps; returns the ids of every incident involved (the child of an L4 too)."""
     ids = [wf]
@@ -274,6 +300,11 @@ async def record(only: set[str] | None = None) -> None:
                 for i, wf_id in enumerate(ids):
                     files += write(name if i == 0 else f"{name}-child", await runs(h, wf_id))
                 print(f"{name}: {', '.join(files)}", flush=True)
+            for name, (kind, minutes, finding) in ALARMS.items():
+                if only and name not in only:
+                    continue
+                wf = await drive_alarm(h, name, kind, minutes, finding)
+                print(f"{name}: {', '.join(write(name, await runs(h, wf)))}", flush=True)
             for name, (wf_type, arg) in FAILURES.items():
                 if only and name not in only:
                     continue
