@@ -153,6 +153,8 @@ class IncidentWorkflow:
         self._inbox: deque[RawValue | dict[str, Any]] = deque()
         """Signalled reports not yet judged (see ``report_signal``)."""
         self._updates = 0
+        self._continuing = False
+        """True once this run has begun to continue as new (:meth:`continue_as_new` is single-flight)."""
         """Updates this run has taken (Temporal limits them per run: ``mechanics/continuation.py``)."""
         self.reports.continue_due = self._continue_due
         self.reports.continue_as_new = self.continue_as_new
@@ -427,12 +429,22 @@ class IncidentWorkflow:
         """The next run of this incident with the whole state, keeping each history bounded
         (``mechanics/continuation.py``): watchers stopped, what need not be carried archived, running
         handlers finished; the next run catches up, restarts the watchers and issues again what was
-        still in flight."""
+        still in flight.
+
+        Single-flight: the clause's wait and another waiter (a standing report, a closing step) may both
+        find the run at its limit in the same task; the first continues it, a second only waits (two
+        archivings of one run would drop what the first moved out)."""
+        if self._continuing:
+            await workflow.wait_condition(lambda: False)  # the first caller ends this run
+        self._continuing = True
         await self.deadlines.stop()
-        await archive_and_bound(self.state, self.TYPE.value)
         # A flood still arriving: at most CARRY_INBOX reports go along unjudged (the pump judges the rest
-        # first, SIGNALS_PER_TASK a task), so the next run's argument stays far below the 2 MB a payload takes.
-        await workflow.wait_condition(lambda: len(self._inbox) <= CARRY_INBOX and workflow.all_handlers_finished())
+        # first, SIGNALS_PER_TASK a task), so the next run's argument stays far below the 2 MB a payload takes;
+        # what they add to the timeline is archived with the rest.
+        drained = lambda: len(self._inbox) <= CARRY_INBOX and workflow.all_handlers_finished()  # noqa: E731
+        await workflow.wait_condition(drained)
+        await archive_and_bound(self.state, self.TYPE.value)
+        await workflow.wait_condition(drained)
         s = self.state
         self._carry_inbox()
         workflow.logger.info(
