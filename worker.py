@@ -75,7 +75,8 @@ def cache_workflow_bytecode(directory: Path = WORKFLOWS_DIR) -> bool:
         return True
     import compileall
 
-    ok = bool(compileall.compile_dir(str(directory), maxlevels=0, quiet=2))
+    # every level: the mechanics and procedures packages are imported afresh by every run too
+    ok = bool(compileall.compile_dir(str(directory), quiet=2))
     if ok:
         _bytecode_checked.add(directory)
     else:

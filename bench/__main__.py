@@ -202,6 +202,9 @@ class Bench:
         if self.args.burst_only:
             await self.burst()
             return
+        if self.args.first_task_only:
+            await self.first_task()
+            return
         await self.throughput()
         if self.args.throughput_only:
             return
@@ -748,6 +751,9 @@ def main() -> int:
     p.add_argument("--time-limit", type=float, help="override: seconds before the run is failed (quick 150)")
     p.add_argument("--throughput-only", action="store_true", help="tuning experiments: the throughput rounds only")
     p.add_argument("--burst-only", action="store_true", help="tuning experiments: the bare and C1 bursts only")
+    p.add_argument("--first-task-only", action="store_true",
+                   help="tuning experiments: the worker CPU per first workflow task only")
+    p.add_argument("--first-tasks", type=int, help="override: bare and C1 first tasks measured (quick 30, full 200)")
     args = p.parse_args()
     sizes = QUICK if args.quick else FULL
     if args.seconds:
@@ -758,6 +764,8 @@ def main() -> int:
         sizes = Sizes(**{**sizes.__dict__, "burst": args.burst})
     if args.time_limit:
         sizes = Sizes(**{**sizes.__dict__, "limit_s": args.time_limit})
+    if args.first_tasks:
+        sizes = Sizes(**{**sizes.__dict__, "first_tasks": args.first_tasks})
     if args.levels:
         sizes = Sizes(**{**sizes.__dict__, "levels": tuple(int(x) for x in args.levels.split(","))})
     from infra.codec import CodecConfigError, require_keyring
@@ -799,6 +807,8 @@ def main() -> int:
     if args.burst_only:
         lb = result["latency_burst"]
         print(json.dumps({k: lb[k] for k in lb if k != "n"}, indent=1))
+    elif args.first_task_only:
+        print(json.dumps(result["first_task"], indent=1))
     elif not args.throughput_only:
         result["verdicts"] = verdicts(result, args.quick)
         print(table(result))

@@ -82,7 +82,10 @@ async def main() -> None:
     from devstack import DevServer, free_port
     from infra.settings import connect
     from starter.api import IncidentClient
+    from worker import cache_workflow_bytecode
     from workflows import ALL_WORKFLOWS
+
+    cache_workflow_bytecode()  # as the shipped worker does (worker.build_worker)
 
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as d:
         server = DevServer(port=free_port(), ui_port=None, db_file=Path(d) / "t.db").start()
