@@ -85,6 +85,17 @@ def cache_workflow_bytecode(directory: Path = WORKFLOWS_DIR) -> bool:
     return ok
 
 
+def prepare_sandbox() -> None:
+    """What makes a new run's sandbox cheap to set up, done once per process (issue 19): the workflow
+    modules' bytecode written (:func:`cache_workflow_bytecode`) and their code objects kept in memory
+    (``infra/workflow_code.py``), so each sandbox executes them afresh without finding, reading and
+    unmarshalling them again. The sandbox itself (restrictions, a fresh module per run) is unchanged."""
+    from infra import workflow_code
+
+    cache_workflow_bytecode()
+    workflow_code.install()
+
+
 #: Workflow-task polls of the incidents' worker, and the share of them on the normal queue (the rest on
 #: the sticky queue); measured in docs/benchmarks.md (issue 19).
 WORKFLOW_TASK_POLLS = 10
@@ -168,7 +179,7 @@ def build_worker(
     from activities.assist import Assist
 
     queue = queue or task_queue()
-    cache_workflow_bytecode()
+    prepare_sandbox()
     activities = activities if activities is not None else build_activities(**activity_config)
     versioning = WorkerDeploymentConfig(
         version=deployment, use_worker_versioning=True, default_versioning_behavior=VersioningBehavior.PINNED

@@ -1,6 +1,6 @@
 """Where a first workflow task's CPU goes: a profile of the workflow activations, bare beside C1.
 
-    python -m bench.profile [--n 100] [--top 25] [--passthrough workflows.base]
+    python -m bench.profile [--n 100] [--top 25] [--passthrough workflows.base] [--cpu-only]
 
 Starts its own dev server and, in this process, a workflows-only worker whose activations run in one
 thread with ``cProfile`` on (the thread's CPU from ``time.thread_time``); starts N bare workflows, then
@@ -30,7 +30,8 @@ class Profiled:
     """Workflow instance creation (sandbox set-up, on the event loop's thread) and activations (in a
     one-thread executor), profiled and CPU-timed (``time.thread_time``) while ``on``."""
 
-    def __init__(self) -> None:
+    def __init__(self, profile: bool = True) -> None:
+        self.profiling = profile
         self.profile = cProfile.Profile()
         self.cpu = {"create": 0.0, "activate": 0.0}
         self.on = False
@@ -54,11 +55,13 @@ class Profiled:
         if not self.on:
             return fn(*args, **kwargs)
         t = time.thread_time()
-        self.profile.enable()
+        if self.profiling:
+            self.profile.enable()
         try:
             return fn(*args, **kwargs)
         finally:
-            self.profile.disable()
+            if self.profiling:
+                self.profile.disable()
             self.cpu[what] += time.thread_time() - t
 
     def reset(self) -> None:
@@ -72,6 +75,7 @@ async def main() -> None:
     p.add_argument("--n", type=int, default=100)
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--passthrough", nargs="*", default=[])
+    p.add_argument("--cpu-only", action="store_true", help="no cProfile: the CPU figures without its overhead")
     args = p.parse_args()
 
     from temporalio.worker import Worker
@@ -82,16 +86,16 @@ async def main() -> None:
     from devstack import DevServer, free_port
     from infra.settings import connect
     from starter.api import IncidentClient
-    from worker import cache_workflow_bytecode
+    from worker import prepare_sandbox
     from workflows import ALL_WORKFLOWS
 
-    cache_workflow_bytecode()  # as the shipped worker does (worker.build_worker)
+    prepare_sandbox()  # as the shipped worker does (worker.build_worker)
 
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as d:
         server = DevServer(port=free_port(), ui_port=None, db_file=Path(d) / "t.db").start()
         try:
             client = await connect(target_host=server.address, worker=True)
-            thread = Profiled()
+            thread = Profiled(profile=not args.cpu_only)
             runner: dict[str, Any] = {}
             if args.passthrough:
                 runner["workflow_runner"] = SandboxedWorkflowRunner(
@@ -121,6 +125,8 @@ async def main() -> None:
             bare_ms, c1_ms = (1000 * sum(out[k][0].values()) for k in ("bare", "C1"))
             print(f"first task, creation + activation: bare {bare_ms:.2f} ms, C1 {c1_ms:.2f} ms "
                   f"({c1_ms / bare_ms:.2f}x), {args.n} each, passthrough={args.passthrough or 'none'}")
+            if args.cpu_only:
+                return
             buf = io.StringIO()
             st = pstats.Stats(out["C1"][1], stream=buf).sort_stats("cumulative")
             st.print_stats(args.top)

@@ -74,6 +74,9 @@ async def main(argv: list[str]) -> None:
         # its CPU is the first workflow task of each workflow started there, bare or C1, and nothing else.
         # (the C1s' other notifications go to ``-first-task-notifications``; scheduled is all this phase waits for)
         from infra.guard import PayloadGuard
+        from worker import prepare_sandbox
+
+        prepare_sandbox()  # as worker.build_worker does
 
         only = Worker(client, task_queue=f"{incident_queue}-first-task", workflows=[*ALL_WORKFLOWS, BenchHello],
                       interceptors=[PayloadGuard()], **runner)
