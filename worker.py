@@ -96,6 +96,26 @@ def prepare_sandbox() -> None:
     workflow_code.install()
 
 
+#: The cyclic garbage collector's first threshold in a worker process (CPython's default: 700). Every new
+#: run's sandbox allocates thousands of objects (its own modules, classes, functions), so with the
+#: default a first workflow task triggered a young collection several times, each also walking the
+#: cached incidents' objects that survive into the older generations: 4.2 ms of a C1's first task
+#: (``python -m bench.profile``), 1.2 ms with this and :func:`tune_gc`'s freeze (docs/benchmarks.md, issue 19).
+GC_THRESHOLD = (10_000, 10, 10)
+
+
+def tune_gc() -> None:
+    """Once the worker is built: what was loaded so far (the SDK, the registry, plan data) is kept out
+    of every later collection (``gc.freeze``), and young collections run every ``GC_THRESHOLD[0]``
+    allocations instead of 700. The older generations keep CPython's ratios, so the sandboxes of
+    finished incidents (cyclic garbage) are still collected as often relative to the young ones."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
+
+
 #: Workflow-task polls of the incidents' worker, and the share of them on the normal queue (the rest on
 #: the sticky queue); measured in docs/benchmarks.md (issue 19).
 WORKFLOW_TASK_POLLS = 10
@@ -308,6 +328,7 @@ async def run_worker(client: Client | None = None, stop: asyncio.Event | None = 
         runtime = metrics.runtime_from_env()
         client = await connect(worker=True, runtime=runtime) if runtime is not None else await connect(worker=True)
     worker = build_worker(client, activities=activities, deployment=deployment)
+    tune_gc()
     stop = stop_on_signals(stop)
     log.info("worker started", task_queue=worker.config()["task_queue"], notifications_queue=worker.notifications_queue,
              namespace=client.namespace,
@@ -342,6 +363,7 @@ async def run_bureaus(profiles: list, stop: asyncio.Event | None, *, clients: di
     stop = stop_on_signals(stop)
     workers = [build_worker(clients[p.id], activities=activities[p.id], deployment=deployment, bureau_clients=clients)
                for p in profiles]
+    tune_gc()
     watches = [
         IncidentWatch(clients[p.id], activities[p.id][0].__self__,
                       office=Agency.EMERGENCY_OFFICE if p.linkage else Agency.CORRECTION_COMMAND_OFFICE)

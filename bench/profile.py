@@ -92,6 +92,8 @@ async def main() -> None:
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--passthrough", nargs="*", default=[])
     p.add_argument("--cpu-only", action="store_true", help="no cProfile: the CPU figures without its overhead")
+    p.add_argument("--gc-threshold", help="experiment: gc.set_threshold(...) before the measured batches, e.g. 10000,20,100")
+    p.add_argument("--gc-freeze", action="store_true", help="experiment: gc.freeze() after the warm-up")
     args = p.parse_args()
 
     from temporalio.worker import Worker
@@ -123,6 +125,10 @@ async def main() -> None:
                 # warm-up: one of each, unmeasured (first imports outside the sandbox)
                 for s in (await start_bare(client, queue), await start_incident(api, "C1")):
                     await _first_task_done(client, s.workflow_id)
+                if args.gc_threshold:
+                    gc.set_threshold(*(int(x) for x in args.gc_threshold.split(",")))
+                if args.gc_freeze:
+                    gc.freeze()
                 out = {}
                 gc_ms: dict[str, float] = {}
                 for kind in ("bare", "C1"):

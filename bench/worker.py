@@ -74,12 +74,13 @@ async def main(argv: list[str]) -> None:
         # its CPU is the first workflow task of each workflow started there, bare or C1, and nothing else.
         # (the C1s' other notifications go to ``-first-task-notifications``; scheduled is all this phase waits for)
         from infra.guard import PayloadGuard
-        from worker import prepare_sandbox
+        from worker import prepare_sandbox, tune_gc
 
         prepare_sandbox()  # as worker.build_worker does
 
         only = Worker(client, task_queue=f"{incident_queue}-first-task", workflows=[*ALL_WORKFLOWS, BenchHello],
                       interceptors=[PayloadGuard()], **runner)
+        tune_gc()  # as worker.run_worker does
         await _run({asyncio.create_task(only.run()): "first-task"})
         await only.shutdown()
         return
@@ -93,6 +94,9 @@ async def main(argv: list[str]) -> None:
     degraded = build_worker(client, queue=f"{incident_queue}-degraded", activities=acts)
     options.pop("workflow_runner", None)
     bare = Worker(client, task_queue=bare_queue, workflows=[BenchHello], activities=[noop], **options)
+    from worker import tune_gc
+
+    tune_gc()  # as worker.run_worker does (the process's GC, for the bare worker beside it too)
     await _run({asyncio.create_task(incident.run()): "incident", asyncio.create_task(bare.run()): "bare",
                 asyncio.create_task(degraded.run()): "degraded"})
     await asyncio.gather(incident.shutdown(), bare.shutdown(), degraded.shutdown())
