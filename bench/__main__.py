@@ -202,6 +202,10 @@ class Bench:
         await self.warm_up()
         if self.args.burst_only:
             await self.burst()
+            self.result["latency_burst"]["peak_rss_mib"] = {
+                "server": round(procstat.peak_rss_mib(self.server_pid)),
+                "worker": round(procstat.peak_rss_mib(self.worker.pid)),
+            }
             return
         if self.args.first_task_only:
             await self.first_task()
