@@ -75,13 +75,45 @@ def cache_workflow_bytecode(directory: Path = WORKFLOWS_DIR) -> bool:
         return True
     import compileall
 
-    ok = bool(compileall.compile_dir(str(directory), maxlevels=0, quiet=2))
+    # every level: the mechanics and procedures packages are imported afresh by every run too
+    ok = bool(compileall.compile_dir(str(directory), quiet=2))
     if ok:
         _bytecode_checked.add(directory)
     else:
         log.warning("workflow bytecode not cached: every new incident compiles its workflow module again "
                     "(make the directory writable, or run python -m compileall on it)", directory=str(directory))
     return ok
+
+
+def prepare_sandbox() -> None:
+    """What makes a new run's sandbox cheap to set up, done once per process (issue 19): the workflow
+    modules' bytecode written (:func:`cache_workflow_bytecode`) and their code objects kept in memory
+    (``infra/workflow_code.py``), so each sandbox executes them afresh without finding, reading and
+    unmarshalling them again. The sandbox itself (restrictions, a fresh module per run) is unchanged."""
+    from infra import workflow_code
+
+    cache_workflow_bytecode()
+    workflow_code.install()
+
+
+#: The cyclic garbage collector's first threshold in a worker process (CPython's default: 700). Every new
+#: run's sandbox allocates thousands of objects (its own modules, classes, functions), so with the
+#: default a first workflow task triggered a young collection several times, each also walking the
+#: cached incidents' objects that survive into the older generations: 4.2 ms of a C1's first task
+#: (``python -m bench.profile``), 1.2 ms with this and :func:`tune_gc`'s freeze (docs/benchmarks.md, issue 19).
+GC_THRESHOLD = (10_000, 10, 10)
+
+
+def tune_gc() -> None:
+    """Once the worker is built: what was loaded so far (the SDK, the registry, plan data) is kept out
+    of every later collection (``gc.freeze``), and young collections run every ``GC_THRESHOLD[0]``
+    allocations instead of 700. The older generations keep CPython's ratios, so the sandboxes of
+    finished incidents (cyclic garbage) are still collected as often relative to the young ones."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
 
 
 #: Workflow-task polls of the incidents' worker, and the share of them on the normal queue (the rest on
@@ -168,7 +200,7 @@ def build_worker(
     from activities.follow import Follow
 
     queue = queue or task_queue()
-    cache_workflow_bytecode()
+    prepare_sandbox()
     activities = activities if activities is not None else build_activities(**activity_config)
     versioning = WorkerDeploymentConfig(
         version=deployment, use_worker_versioning=True, default_versioning_behavior=VersioningBehavior.PINNED
@@ -297,6 +329,7 @@ async def run_worker(client: Client | None = None, stop: asyncio.Event | None = 
         runtime = metrics.runtime_from_env()
         client = await connect(worker=True, runtime=runtime) if runtime is not None else await connect(worker=True)
     worker = build_worker(client, activities=activities, deployment=deployment)
+    tune_gc()
     stop = stop_on_signals(stop)
     log.info("worker started", task_queue=worker.config()["task_queue"], notifications_queue=worker.notifications_queue,
              namespace=client.namespace,
@@ -331,6 +364,7 @@ async def run_bureaus(profiles: list, stop: asyncio.Event | None, *, clients: di
     stop = stop_on_signals(stop)
     workers = [build_worker(clients[p.id], activities=activities[p.id], deployment=deployment, bureau_clients=clients)
                for p in profiles]
+    tune_gc()
     watches = [
         IncidentWatch(clients[p.id], activities[p.id][0].__self__,
                       office=Agency.EMERGENCY_OFFICE if p.linkage else Agency.CORRECTION_COMMAND_OFFICE)

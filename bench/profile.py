@@ -1,6 +1,6 @@
 """Where a first workflow task's CPU goes: a profile of the workflow activations, bare beside C1.
 
-    python -m bench.profile [--n 100] [--top 25] [--passthrough workflows.base]
+    python -m bench.profile [--n 100] [--top 25] [--passthrough workflows.base] [--cpu-only]
 
 Starts its own dev server and, in this process, a workflows-only worker whose activations run in one
 thread with ``cProfile`` on (the thread's CPU from ``time.thread_time``); starts N bare workflows, then
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import io
 import pstats
 import tempfile
@@ -30,9 +31,15 @@ class Profiled:
     """Workflow instance creation (sandbox set-up, on the event loop's thread) and activations (in a
     one-thread executor), profiled and CPU-timed (``time.thread_time``) while ``on``."""
 
-    def __init__(self) -> None:
+    def __init__(self, profile: bool = True) -> None:
+        self.profiling = profile
         self.profile = cProfile.Profile()
         self.cpu = {"create": 0.0, "activate": 0.0}
+        self.gc = 0.0
+        """CPU in the cyclic garbage collector while ``on``, in any thread (part of the figures above
+        when it ran in creation or activation)."""
+        self._gc_t: dict[int, float] = {}
+        gc.callbacks.append(self._gc_phase)
         self.on = False
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="activation")
         orig = self.executor.submit
@@ -54,16 +61,28 @@ class Profiled:
         if not self.on:
             return fn(*args, **kwargs)
         t = time.thread_time()
-        self.profile.enable()
+        if self.profiling:
+            self.profile.enable()
         try:
             return fn(*args, **kwargs)
         finally:
-            self.profile.disable()
+            if self.profiling:
+                self.profile.disable()
             self.cpu[what] += time.thread_time() - t
+
+    def _gc_phase(self, phase: str, info: dict) -> None:
+        tid = threading.get_ident()
+        if phase == "start":
+            self._gc_t[tid] = time.thread_time()
+        elif tid in self._gc_t:
+            t = self._gc_t.pop(tid)
+            if self.on:
+                self.gc += time.thread_time() - t
 
     def reset(self) -> None:
         self.profile = cProfile.Profile()
         self.cpu = {"create": 0.0, "activate": 0.0}
+        self.gc = 0.0
 
 
 async def main() -> None:
@@ -72,6 +91,9 @@ async def main() -> None:
     p.add_argument("--n", type=int, default=100)
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--passthrough", nargs="*", default=[])
+    p.add_argument("--cpu-only", action="store_true", help="no cProfile: the CPU figures without its overhead")
+    p.add_argument("--gc-threshold", help="experiment: gc.set_threshold(...) before the measured batches, e.g. 10000,20,100")
+    p.add_argument("--gc-freeze", action="store_true", help="experiment: gc.freeze() after the warm-up")
     args = p.parse_args()
 
     from temporalio.worker import Worker
@@ -82,13 +104,16 @@ async def main() -> None:
     from devstack import DevServer, free_port
     from infra.settings import connect
     from starter.api import IncidentClient
+    from worker import prepare_sandbox
     from workflows import ALL_WORKFLOWS
+
+    prepare_sandbox()  # as the shipped worker does (worker.build_worker)
 
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as d:
         server = DevServer(port=free_port(), ui_port=None, db_file=Path(d) / "t.db").start()
         try:
             client = await connect(target_host=server.address, worker=True)
-            thread = Profiled()
+            thread = Profiled(profile=not args.cpu_only)
             runner: dict[str, Any] = {}
             if args.passthrough:
                 runner["workflow_runner"] = SandboxedWorkflowRunner(
@@ -100,7 +125,12 @@ async def main() -> None:
                 # warm-up: one of each, unmeasured (first imports outside the sandbox)
                 for s in (await start_bare(client, queue), await start_incident(api, "C1")):
                     await _first_task_done(client, s.workflow_id)
+                if args.gc_threshold:
+                    gc.set_threshold(*(int(x) for x in args.gc_threshold.split(",")))
+                if args.gc_freeze:
+                    gc.freeze()
                 out = {}
+                gc_ms: dict[str, float] = {}
                 for kind in ("bare", "C1"):
                     thread.reset()
                     thread.on = True
@@ -112,12 +142,15 @@ async def main() -> None:
                         await _first_task_done(client, wf)
                     thread.on = False
                     out[kind] = ({k: v / args.n for k, v in thread.cpu.items()}, thread.profile)
+                    gc_ms[kind] = 1000 * thread.gc / args.n
             for kind, (cpu, _) in out.items():
                 print(f"{kind}: sandbox/instance creation {1000 * cpu['create']:.2f} ms + activation "
-                      f"{1000 * cpu['activate']:.2f} ms CPU per first task")
+                      f"{1000 * cpu['activate']:.2f} ms CPU per first task (garbage collection {gc_ms[kind]:.2f} ms)")
             bare_ms, c1_ms = (1000 * sum(out[k][0].values()) for k in ("bare", "C1"))
             print(f"first task, creation + activation: bare {bare_ms:.2f} ms, C1 {c1_ms:.2f} ms "
                   f"({c1_ms / bare_ms:.2f}x), {args.n} each, passthrough={args.passthrough or 'none'}")
+            if args.cpu_only:
+                return
             buf = io.StringIO()
             st = pstats.Stats(out["C1"][1], stream=buf).sort_stats("cumulative")
             st.print_stats(args.top)

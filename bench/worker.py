@@ -5,7 +5,8 @@ shipped) and the bare hello-world worker, in one process whose CPU and RSS the b
 
 ``OPTIONS_JSON`` (tuning experiments only): Worker keyword arguments applied to both workers, e.g.
 ``{"max_cached_workflows": 2000}``; ``{"sandbox_passthrough": ["workflows"]}`` loads those modules
-once instead of in every workflow run's sandbox; ``{"sandbox": false}`` runs workflows unsandboxed
+once instead of in every workflow run's sandbox; ``{"tune_gc": false}`` leaves CPython's garbage
+collector as it is (``worker.tune_gc`` not called); ``{"sandbox": false}`` runs workflows unsandboxed
 (to measure the sandbox's cost, never for production). A third worker, on ``INCIDENT_QUEUE-degraded``,
 runs the same incidents with every delivery but 110/120 failing (the degraded phase). With
 ``BENCH_ROLE=first-task`` the process runs only a workflows-only worker on ``INCIDENT_QUEUE-first-task``
@@ -54,6 +55,7 @@ async def main(argv: list[str]) -> None:
 
     client = await connect(target_host=address, worker=True)
     sandbox = options.pop("sandbox", True)
+    gc_tuned = options.pop("tune_gc", True)  # {"tune_gc": false}: CPython's GC defaults (experiments)
     passthrough = options.pop("sandbox_passthrough", [])
     if sandbox is False:
         from temporalio.worker import UnsandboxedWorkflowRunner
@@ -74,9 +76,14 @@ async def main(argv: list[str]) -> None:
         # its CPU is the first workflow task of each workflow started there, bare or C1, and nothing else.
         # (the C1s' other notifications go to ``-first-task-notifications``; scheduled is all this phase waits for)
         from infra.guard import PayloadGuard
+        from worker import prepare_sandbox, tune_gc
+
+        prepare_sandbox()  # as worker.build_worker does
 
         only = Worker(client, task_queue=f"{incident_queue}-first-task", workflows=[*ALL_WORKFLOWS, BenchHello],
                       interceptors=[PayloadGuard()], **runner)
+        if gc_tuned:
+            tune_gc()  # as worker.run_worker does
         await _run({asyncio.create_task(only.run()): "first-task"})
         await only.shutdown()
         return
@@ -90,6 +97,10 @@ async def main(argv: list[str]) -> None:
     degraded = build_worker(client, queue=f"{incident_queue}-degraded", activities=acts)
     options.pop("workflow_runner", None)
     bare = Worker(client, task_queue=bare_queue, workflows=[BenchHello], activities=[noop], **options)
+    from worker import tune_gc
+
+    if gc_tuned:
+        tune_gc()  # as worker.run_worker does (the process's GC, for the bare worker beside it too)
     await _run({asyncio.create_task(incident.run()): "incident", asyncio.create_task(bare.run()): "bare",
                 asyncio.create_task(degraded.run()): "degraded"})
     await asyncio.gather(incident.shutdown(), bare.shutdown(), degraded.shutdown())

@@ -27,8 +27,13 @@ CST = timezone(timedelta(hours=8), "CST")
 
 
 def fmt_time(at: datetime) -> str:
-    """2026年11月23日 14:05 (China Standard Time)."""
-    return at.astimezone(CST).strftime("%Y年%m月%d日 %H:%M")
+    """2026年11月23日 14:05 (China Standard Time).
+
+    Formatted by hand, not with ``strftime``: in a workflow sandbox every ``strftime`` call imports
+    ``time`` through the sandbox's import hook, and a first workflow task formats about 70 times
+    (docs/benchmarks.md, issue 19)."""
+    t = at.astimezone(CST)
+    return f"{t.year:04d}年{t.month:02d}月{t.day:02d}日 {t.hour:02d}:{t.minute:02d}"
 
 
 def fmt_duration(d: timedelta) -> str:

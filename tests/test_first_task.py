@@ -52,8 +52,9 @@ def test_stale_bytecode_is_rewritten(tmp_path, monkeypatch):
 async def test_the_worker_leaves_every_workflow_module_compiled(env, monkeypatch, tmp_path):
     monkeypatch.setattr(worker, "_bytecode_checked", set())
     build_worker(env.client, queue="test-bytecode", outbox=tmp_path / "o.jsonl", drill_outbox=tmp_path / "d.jsonl")
-    sources = sorted(WORKFLOWS_DIR.glob("*.py"))
-    assert {p.name for p in sources} >= {"base.py", "c01_violence.py", "__init__.py"}
+    sources = sorted(WORKFLOWS_DIR.rglob("*.py"))  # the mechanics and procedures too: every run imports them
+    assert {str(p.relative_to(WORKFLOWS_DIR)) for p in sources} >= {
+        "base.py", "c01_violence.py", "__init__.py", "mechanics/notifier.py", "procedures/correction.py"}
     assert [p.name for p in sources if not fresh_bytecode(p)] == []
 
 
@@ -94,3 +95,36 @@ async def test_first_tasks_have_more_than_one_poll_on_the_normal_queue(env, tmp_
     tuned = build_worker(env.client, queue="test-polls-tuned", outbox=tmp_path / "o.jsonl", drill_outbox=tmp_path / "d.jsonl",
                          worker_options={"nonsticky_to_sticky_poll_ratio": 0.2})
     assert tuned.main.config()["nonsticky_to_sticky_poll_ratio"] == 0.2  # benchmark experiments still override it
+
+
+async def test_sandboxes_share_the_workflow_code_but_not_its_modules(monkeypatch):
+    """``infra/workflow_code.py``: every new run's sandbox executes the workflow modules afresh (its own
+    module objects, classes and globals, the sandbox's restricted ``datetime``) from code objects read
+    once per process, the mechanics and procedures included."""
+    import temporalio.workflow
+    from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, _runner
+
+    from infra import workflow_code
+    from workflows.c01_violence import ViolentCrimeOrSelfHarm
+
+    workflow_code.install()
+    sandboxes: list[dict] = []
+    create = _runner._Instance._create_instance
+
+    def capture(self):
+        create(self)
+        sandboxes.append(dict(self.importer.new_modules))
+
+    monkeypatch.setattr(_runner._Instance, "_create_instance", capture)
+    runner = SandboxedWorkflowRunner()
+    defn = temporalio.workflow._Definition.must_from_class(ViolentCrimeOrSelfHarm)
+    runner.prepare_workflow(defn)
+    runner.prepare_workflow(defn)
+    one, two = sandboxes
+    for name in ("workflows.base", "workflows.c01_violence", "workflows.mechanics.notifier", "workflows.procedures.correction"):
+        assert one[name] is not two[name] and one[name] is not sys.modules.get(name), name
+    base1, base2 = one["workflows.base"].IncidentWorkflow, two["workflows.base"].IncidentWorkflow
+    assert base1 is not base2 and base1.__init__.__code__ is base2.__init__.__code__
+    assert one["datetime"] is not sys.modules["datetime"]  # still the sandbox's restricted module
+    cached = {str(p.relative_to(WORKFLOWS_DIR)) for p in workflow_code.cached_files() if WORKFLOWS_DIR in p.parents}
+    assert {"base.py", "c01_violence.py", "mechanics/notifier.py", "procedures/correction.py"} <= cached

@@ -8,6 +8,8 @@ search attributes (phase, a missed deadline) up to date, by the safe rule of
 
 from __future__ import annotations
 
+import asyncio
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -27,6 +29,7 @@ class Timeline:
         self.live = live
         """False for an incident whose input was invalid: nothing is shown or upserted."""
         self.muted = False
+        self._details_due = False
         """True while a continued run catches up (``mechanics/continuation.py``): the carried timeline
         already holds what the clause re-reads, so nothing is recorded or sent twice."""
 
@@ -71,9 +74,37 @@ class Timeline:
         return self.state.timeline[i] if 0 <= i < len(self.state.timeline) else None
 
     def refresh(self) -> None:
-        """The Web UI's current details and the officers' search attributes, from the state."""
+        """The Web UI's current details and the officers' search attributes, from the state.
+
+        The search attributes are upserted here and now (an upsert is a command: its place among the
+        others is part of the history). The details are not a command (only queries read them): they are
+        written once, when the workflow's ready steps of this activation have run, however many entries
+        were recorded meanwhile (a first workflow task records about sixteen; issue 19)."""
         if not self.live:
             return
+        s = self.state
+        self._schedule_details()
+        updates = sa.changed_updates(
+            workflow.info().typed_search_attributes,
+            {sa.INCIDENT_PHASE: s.phase.value, sa.INCIDENT_DEADLINE_MISSED: any(
+                d.status is DeadlineStatus.MISSED or d.status is DeadlineStatus.LATE for d in s.deadlines.values())},
+        )
+        if updates:
+            workflow.upsert_search_attributes(updates)
+
+    def _schedule_details(self) -> None:
+        if self._details_due:
+            return
+        try:  # after the steps ready now (the workflow's own event loop: deterministic, no command)
+            asyncio.get_running_loop().call_soon(self.write_details)
+        except (RuntimeError, workflow.ReadOnlyContextError):  # no workflow loop running here, or a query
+            self.write_details()
+            return
+        self._details_due = True
+
+    def write_details(self) -> None:
+        """The Web UI's current details, from the state: title, phase, open duties, deadlines, related."""
+        self._details_due = False
         s = self.state
         pending = [d for d in s.deadlines.values() if d.status is DeadlineStatus.PENDING]
         overdue = [d for d in s.deadlines.values() if d.status is DeadlineStatus.MISSED]
@@ -82,10 +113,3 @@ class Timeline:
         lines = texts.details(self.title_zh, self.clause, s.phase.zh, s.plan_active, pending, overdue, s.related,
                               duties=duties)
         workflow.set_current_details("\n\n".join(lines))
-        updates = sa.changed_updates(
-            workflow.info().typed_search_attributes,
-            {sa.INCIDENT_PHASE: s.phase.value, sa.INCIDENT_DEADLINE_MISSED: bool(overdue) or any(
-                d.status is DeadlineStatus.LATE for d in s.deadlines.values())},
-        )
-        if updates:
-            workflow.upsert_search_attributes(updates)
