@@ -146,6 +146,10 @@ def review_report(inp: IncidentInput, title_zh: str, clause: str, review: Review
     )
 
 
+
+MESSAGE_CLIPPED = "\n……(以下从略,全文见事件记录和书面报告)"
+"""Ends a message cut to the longest one a channel takes (``workflows/mechanics/notifier.py``; ours)."""
+
 def written_report(
     inp: IncidentInput,
     title_zh: str,

@@ -183,6 +183,12 @@ async def test_10000_progress_signals_to_one_incident(stack):
                           "findings": "经调查,律师收费符合规定", "action": "向投诉人说明情况"})
     await api.report(wf, {"kind": "closed", "actor": "法律服务组", "result": "投诉已处理完毕",
                           "current_situation": "投诉人表示理解", "measures_taken": ["调查核实"]})
+    await api.report(wf, {"kind": "aftermath_done", "actor": "区司法局应急办公室", "summary": "善后处置完毕"})  # 000 §4.4
+    out = await asyncio.wait_for(api.outcome(wf), 300)
+    # the written report of 10,000 reports is longer than a message carries: cut, whole on the record
+    sent = [d for d in read_outbox(tmp / "outbox.jsonl") if d["workflow_id"] == wf and d["step"] == "written-report"]
+    assert sent and all(len(d["message_zh"]) <= 8000 for d in sent)
+    assert out.written_report_zh.startswith(sent[0]["message_zh"][:200])
 
 
 async def test_l4_flooded_while_following_continues_as_new_and_ends_with_its_child(stack):

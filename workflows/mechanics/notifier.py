@@ -47,6 +47,10 @@ would leave more than 2,000 pending). Beyond it notifications wait their turn in
 110 and 120 never wait. A relay of progress that is still waiting takes the next progress reports into
 the same message (``merge``), so a flood of reports never floods the emergency office."""
 MAX_MERGED_LINES = 20
+MAX_MESSAGE_CHARS = 8000
+"""The longest message a notification carries (``NotifyRequest.message_zh``). A longer one (the
+written report of an incident that took thousands of reports) is cut with :data:`texts.MESSAGE_CLIPPED`:
+the whole text stays on the record. Before, it failed the workflow task for ever (issue 13)."""
 RELAYS_IN_FLIGHT = 2
 """Messages of one relay (``merge``: the progress relayed to one recipient) running at a time. While
 they run, the next reports' facts gather in one waiting message of that relay: a flood of thousands
@@ -78,7 +82,7 @@ class _Waiting:
             self.more += 1
             base = self.req.message_zh.split("\n(另有")[0]
             text = f"{base}\n(另有{self.more}条后续进展,见事件记录)"
-        self.req = self.req.model_copy(update={"message_zh": text[:8000]})
+        self.req = self.req.model_copy(update={"message_zh": text[:MAX_MESSAGE_CHARS]})
 
 
 class Delivery:
@@ -194,6 +198,8 @@ class Notifier:
             self.register.require(
                 key, f"通知{name}", clause, workflow.now() + self.policy.immediate, recipient
             )
+        if len(message_zh) > MAX_MESSAGE_CHARS:
+            message_zh = message_zh[:MAX_MESSAGE_CHARS - len(texts.MESSAGE_CLIPPED)] + texts.MESSAGE_CLIPPED
         inp = self.incident()
         req = NotifyRequest(
             idempotency_key=f"{info.workflow_id}/{key}",
