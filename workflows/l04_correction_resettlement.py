@@ -65,6 +65,8 @@ HAND_OVER_FAILED = "HandOverFailed"
 FOLLOW_POLL = timedelta(minutes=30)
 """How often a continued run asks how the incident it handed over stands, besides when that incident
 says it ended (``handed_over_ended``): should the wake-up be lost, it closes at most this late."""
+FOLLOW_SOON = timedelta(seconds=5)
+"""How often it asks once the child said it ended (the child completes in the task after its signal)."""
 """Failure type of an L4 incident whose handed-over C-type incident did not complete."""
 
 #: The workflow type each 001 §4 incident type runs as (``workflows/mechanics/handover.py``).
@@ -193,6 +195,7 @@ class CorrectionOrResettlement(IncidentWorkflow):
         """A continued run: the child is followed on the server (``activities/follow.py``), asked every
         :data:`FOLLOW_POLL`, not by a handle; its outcome is read from its own completion."""
         ctype, child_id = self._child()
+        woken = False
         while True:
             try:
                 out = await workflow.execute_activity(
@@ -208,8 +211,12 @@ class CorrectionOrResettlement(IncidentWorkflow):
                 return await self._hand_over_failed(child_id, ctype, reason)
             if out is not None:
                 return await self._handed_over_done(child_id, ctype, out)
-            await self.wait_or_continue(lambda: self._child_ended, timeout=FOLLOW_POLL, summary="跟踪移交事件")
+            # Told it ended, the child completes in its next task: asked again soon, until it has.
+            woken = woken or self._child_ended
             self._child_ended = False
+            await self.wait_or_continue(lambda: self._child_ended, timeout=FOLLOW_SOON if woken else FOLLOW_POLL,
+                                        summary="跟踪移交事件")
+            woken = woken or self._child_ended
 
     @workflow.signal(name=HANDED_OVER_ENDED)
     def handed_over_ended(self) -> None:
